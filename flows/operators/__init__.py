@@ -1,0 +1,1 @@
+"""Pure, testable steps of the dataflow; no I/O happens here."""

@@ -1,0 +1,150 @@
+"""Typed records that flow through the dataflow.
+
+`RawMessage` comes out of a source; `parse` turns it into a `Review` or a
+`Rejected`; the enrichment steps turn a `Review` into an `EnrichedReview` or a
+`Rejected`. Every input ends as exactly one stored `EnrichedReview` or
+`Rejected`, both keyed by the same deterministic id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class Ack:
+    """Where to acknowledge a message once its record is durably stored."""
+
+    queue_url: str
+    receipt_handle: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One input exactly as received: a JSON text and where it came from."""
+
+    payload: str
+    origin: str
+    received_at: datetime
+    ack: Ack | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """A validated review, before enrichment."""
+
+    id: str
+    app_id: str
+    text: str
+    source: str
+    created_at: datetime
+    received_at: datetime
+    origin: str
+    rating: int | None = None
+    author: str | None = None
+    app_version: str | None = None
+    lang_hint: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    raw: str = field(default="", compare=False, repr=False)
+    ack: Ack | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Denoise measures recorded on every record that got that far."""
+
+    word_count: int
+    non_english_ratio: float
+
+
+@dataclass(frozen=True)
+class EnrichedReview:
+    """A review that passed the filters, with its label, vector and cluster."""
+
+    review: Review
+    measures: Measures
+    lang: str
+    text_en: str
+    translated: bool
+    primary_label: str
+    label_score: float
+    embedding: tuple[float, ...] = field(repr=False)
+    cluster_id: str | None = None
+    cluster_keywords: tuple[str, ...] = ()
+    processed_at: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return self.review.id
+
+    @property
+    def ack(self) -> Ack | None:
+        return self.review.ack
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored document (JSON-ready; no transport details)."""
+        r = self.review
+        return {
+            "id": r.id,
+            "app_id": r.app_id,
+            "source": r.source,
+            "created_at": _iso(r.created_at),
+            "received_at": _iso(r.received_at),
+            "processed_at": _iso(self.processed_at),
+            "text": r.text,
+            "text_en": self.text_en,
+            "lang": self.lang,
+            "translated": self.translated,
+            "rating": r.rating,
+            "author": r.author,
+            "app_version": r.app_version,
+            "meta": r.meta,
+            "origin": r.origin,
+            "measures": asdict(self.measures),
+            "primary_label": self.primary_label,
+            "label_score": round(self.label_score, 4),
+            "cluster_id": self.cluster_id,
+            "cluster_keywords": list(self.cluster_keywords),
+            "embedding": list(self.embedding),
+        }
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input that will not be enriched, with the reason; stored, never dropped."""
+
+    id: str
+    app_id: str | None
+    reason: str
+    detail: str
+    raw: str
+    origin: str
+    received_at: datetime
+    at: datetime
+    measures: Measures | None = None
+    ack: Ack | None = field(default=None, compare=False, repr=False)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored document (JSON-ready; no transport details)."""
+        return {
+            "id": self.id,
+            "app_id": self.app_id,
+            "reason": self.reason,
+            "detail": self.detail,
+            "raw": self.raw,
+            "origin": self.origin,
+            "received_at": _iso(self.received_at),
+            "at": _iso(self.at),
+            "measures": asdict(self.measures) if self.measures else None,
+        }
+
+
+Outcome = Union[EnrichedReview, Rejected]
+"""What the store sink receives: every input becomes exactly one of these."""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

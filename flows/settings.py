@@ -1,0 +1,198 @@
+"""All configuration, read once from the environment (and an optional `.env`).
+
+Every setting has a default that runs the embedded demo with no servers. A bad
+value raises `ConfigError` naming the variable and the offending value; the
+flow entry point turns that into one error line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _str(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _str(env, name, default).lower()
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = _str(env, name, str(default))
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from e
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value} is outside {lo}..{hi}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = _str(env, name, str(default))
+    try:
+        value = float(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name}={raw!r} is not a number") from e
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value} is outside {lo}..{hi}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _str(env, name, "true" if default else "false").lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (true/false)")
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name, "").strip()
+    path = Path(raw).expanduser() if raw else default
+    return path if path.is_absolute() else (Path.cwd() / path)
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class ElasticsearchSettings:
+    """How to reach Elasticsearch: a URL, or Elastic Cloud id + API key."""
+
+    url: str = ""
+    cloud_id: str = ""
+    api_key: str = field(default="", repr=False)
+    username: str = ""
+    password: str = field(default="", repr=False)
+    index_prefix: str = "sift"
+    verify_certs: bool = True
+    ca_certs: str = ""
+    request_timeout: float = 30.0
+
+    @property
+    def target(self) -> str:
+        """Where the client connects, without credentials, for log lines."""
+        return f"cloud:{self.cloud_id.split(':')[0]}" if self.cloud_id else self.url
+
+
+@dataclass(frozen=True)
+class SqsSettings:
+    """The SQS queues reviews are read from; boto3 finds region and endpoint."""
+
+    queue_urls: tuple[str, ...] = ()
+    wait_seconds: int = 1
+    visibility_timeout: int = 120
+    max_messages: int = 64
+    stop_after_idle_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One frozen object with every knob of the flow; see the README's table."""
+
+    source: str = "file"
+    input_path: Path = PROJECT_ROOT / "var" / "demo" / "reviews.jsonl"
+    apps_path: Path = PROJECT_ROOT / "demo" / "apps"
+    store: str = "sqlite"
+    sqlite_path: Path = PROJECT_ROOT / "var" / "sift.db"
+    es: ElasticsearchSettings = ElasticsearchSettings()
+    sqs: SqsSettings = SqsSettings()
+    batch_size: int = 64
+    min_words: int = 3
+    max_non_english_ratio: float = 0.3
+    label_threshold: float = 0.4
+    clusters_per_label: int = 6
+    cluster_dims: int = 48
+    seed: int = 42
+    model_path: str = ""
+    torch_threads: int = 0
+    progress_seconds: float = 2.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `env` (default: `os.environ` plus `.env`)."""
+        if env is None:
+            _load_dotenv()
+            env = os.environ
+        es = ElasticsearchSettings(
+            url=_str(env, "SIFT_ES_URL", ""),
+            cloud_id=_str(env, "ELASTIC_CLOUD_ID", ""),
+            api_key=_str(env, "ELASTIC_API_KEY", ""),
+            username=_str(env, "SIFT_ES_USERNAME", ""),
+            password=_str(env, "SIFT_ES_PASSWORD", ""),
+            index_prefix=_str(env, "SIFT_ES_INDEX_PREFIX", "sift").lower(),
+            verify_certs=_bool(env, "SIFT_ES_VERIFY_CERTS", True),
+            ca_certs=_str(env, "SIFT_ES_CA_CERTS", ""),
+            request_timeout=_float(env, "SIFT_ES_TIMEOUT", 30.0, 1.0, 600.0),
+        )
+        sqs = SqsSettings(
+            queue_urls=_list(env, "SIFT_SQS_QUEUE_URLS"),
+            wait_seconds=_int(env, "SIFT_SQS_WAIT_SECONDS", 1, 0, 20),
+            visibility_timeout=_int(env, "SIFT_SQS_VISIBILITY_TIMEOUT", 120, 0, 43200),
+            max_messages=_int(env, "SIFT_SQS_MAX_MESSAGES", 64, 1, 1000),
+            stop_after_idle_seconds=_float(env, "SIFT_SQS_STOP_AFTER_IDLE", 0.0, 0.0, 86400.0),
+        )
+        settings = cls(
+            source=_choice(env, "SIFT_SOURCE", "file", ("file", "sqs")),
+            input_path=_path(env, "SIFT_INPUT", cls.input_path),
+            apps_path=_path(env, "SIFT_APPS", cls.apps_path),
+            store=_choice(env, "SIFT_STORE", "sqlite", ("sqlite", "elasticsearch")),
+            sqlite_path=_path(env, "SIFT_SQLITE_PATH", cls.sqlite_path),
+            es=es,
+            sqs=sqs,
+            batch_size=_int(env, "SIFT_BATCH_SIZE", 64, 1, 4096),
+            min_words=_int(env, "SIFT_MIN_WORDS", 3, 0, 100),
+            max_non_english_ratio=_float(env, "SIFT_MAX_NON_ENGLISH_RATIO", 0.3, 0.0, 1.0),
+            label_threshold=_float(env, "SIFT_LABEL_THRESHOLD", 0.4, -1.0, 1.0),
+            clusters_per_label=_int(env, "SIFT_CLUSTERS_PER_LABEL", 6, 1, 100),
+            cluster_dims=_int(env, "SIFT_CLUSTER_DIMS", 48, 2, 384),
+            seed=_int(env, "SIFT_SEED", 42, 0, 2**31 - 1),
+            model_path=_str(env, "SIFT_MODEL_PATH", ""),
+            torch_threads=_int(env, "SIFT_TORCH_THREADS", 0, 0, 256),
+            progress_seconds=_float(env, "SIFT_PROGRESS_SECONDS", 2.0, 0.0, 3600.0),
+            log_level=_choice(
+                env, "SIFT_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+            ).upper(),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Check combinations that single values cannot; raise `ConfigError`."""
+        if self.source == "sqs" and not self.sqs.queue_urls:
+            raise ConfigError("SIFT_SOURCE=sqs needs SIFT_SQS_QUEUE_URLS (comma-separated queue URLs)")
+        if self.store == "elasticsearch" and not (self.es.url or self.es.cloud_id):
+            raise ConfigError(
+                "SIFT_STORE=elasticsearch needs SIFT_ES_URL or ELASTIC_CLOUD_ID (+ ELASTIC_API_KEY)"
+            )
+        if self.es.cloud_id and not self.es.api_key:
+            raise ConfigError("ELASTIC_CLOUD_ID is set but ELASTIC_API_KEY is empty")
+        if self.es.url and not self.es.url.startswith(("http://", "https://")):
+            raise ConfigError(f"SIFT_ES_URL={self.es.url!r} must start with http:// or https://")
+
+
+def _load_dotenv() -> None:
+    """Read `.env` from the working directory without overriding real variables."""
+    path = Path.cwd() / ".env"
+    if path.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)

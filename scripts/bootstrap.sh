@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Create .venv when missing and install the project into it (once per change of pyproject.toml).
+#   scripts/bootstrap.sh            runtime dependencies
+#   scripts/bootstrap.sh test       runtime + test extras
+# Uses uv when it can (fast, cached under ~/.cache/uv), else pip. Installs the Debian
+# packages PyICU needs (libicu-dev, pkg-config) when they are missing and we are root.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+EXTRAS="${1:-}"
+VENV="$ROOT/.venv"
+PY="${SIFT_PYTHON:-python3.11}"
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' \
+  || die "Python 3.11 is required (found $("$PY" --version 2>&1)); set SIFT_PYTHON to a 3.11 interpreter"
+
+# PyICU (for polyglot) compiles against ICU.
+if ! pkg-config --exists icu-uc 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing libicu-dev and pkg-config (needed to build PyICU)…"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config >/dev/null \
+      || die "apt-get install libicu-dev pkg-config failed"
+  else
+    die "ICU headers missing: install libicu-dev and pkg-config (e.g. sudo apt-get install libicu-dev pkg-config)"
+  fi
+fi
+
+UV=""
+if command -v uv >/dev/null 2>&1; then
+  UV="$(command -v uv)"
+elif [ -x "$HOME/.local/bin/uv" ]; then
+  UV="$HOME/.local/bin/uv"
+elif "$PY" -m pip install --quiet --user uv >/dev/null 2>&1 && [ -x "$HOME/.local/bin/uv" ]; then
+  UV="$HOME/.local/bin/uv"
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating $VENV"
+  if [ -n "$UV" ]; then "$UV" venv --quiet --python "$PY" "$VENV"; else "$PY" -m venv "$VENV"; fi
+fi
+
+spec="$ROOT"
+[ -n "$EXTRAS" ] && spec="$ROOT[$EXTRAS]"
+stamp="$VENV/.sift-installed-$( (cat "$ROOT/pyproject.toml"; echo "$EXTRAS") | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  say "installing the project${EXTRAS:+ with [$EXTRAS]} (first run downloads torch and friends; later runs use the cache)…"
+  if [ -n "$UV" ]; then
+    "$UV" pip install --quiet --python "$VENV/bin/python" -e "$spec"
+  else
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e "$spec"
+  fi
+  touch "$stamp"
+  say "installed"
+fi

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pickle
+from datetime import datetime, timezone
+
+import numpy as np
+
+from flows.operators.cluster import ClusterConfig, ClusterState, cluster_step, project, tokens
+from flows.records import EnrichedReview, Measures, Review
+
+CFG = ClusterConfig(n_clusters=3, dims=16, seed=7)
+T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+
+
+def item(i: int, vector: np.ndarray, text: str) -> EnrichedReview:
+    review = Review(id=f"r{i}", app_id="paynest", text=text, source="test", created_at=T0, received_at=T0, origin="t")
+    v = vector / np.linalg.norm(vector)
+    return EnrichedReview(review=review, measures=Measures(3, 0.0), lang="en", text_en=text, translated=False,
+                          primary_label="payments", label_score=0.9, embedding=tuple(v.tolist()))
+
+
+def two_topics(n: int, seed: int = 0) -> list[EnrichedReview]:
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(384), rng.standard_normal(384)
+    out = []
+    for i in range(n):
+        base, text = (a, "payment failed money debited") if i % 2 == 0 else (b, "cashback reward missing")
+        out.append(item(i, base + 0.05 * rng.standard_normal(384), text))
+    return out
+
+
+def run(items, state=None):
+    outs = []
+    for it in items:
+        state, out = cluster_step(state, it, CFG)
+        outs.append(out)
+    return state, outs
+
+
+def test_projection_is_deterministic_and_unit_length():
+    v = tuple(np.ones(384) / np.sqrt(384))
+    p1, p2 = project(v, CFG), project(v, CFG)
+    assert p1 == p2 and len(p1) == 16
+    assert abs(sum(x * x for x in p1.values()) - 1.0) < 1e-5
+
+
+def test_same_topic_lands_in_the_same_cluster_and_topics_separate():
+    _, outs = run(two_topics(60))
+    late = outs[20:]
+    a_ids = {o.cluster_id for o in late[0::2]}
+    b_ids = {o.cluster_id for o in late[1::2]}
+    assert len(a_ids) == 1 and len(b_ids) == 1 and a_ids != b_ids
+    assert outs[0].cluster_id.startswith("paynest:payments:c")
+
+
+def test_keywords_describe_the_cluster():
+    _, outs = run(two_topics(40))
+    assert set(outs[-2].cluster_keywords) >= {"payment", "failed"}
+    assert "cashback" in outs[-1].cluster_keywords
+    assert "cashback" not in outs[-2].cluster_keywords
+
+
+def test_same_seed_same_assignments():
+    _, a = run(two_topics(30))
+    _, b = run(two_topics(30))
+    assert [o.cluster_id for o in a] == [o.cluster_id for o in b]
+
+
+def test_state_survives_a_pickle_round_trip():
+    items = two_topics(40)
+    state, _ = run(items[:30])
+    restored = pickle.loads(pickle.dumps(state))
+    assert isinstance(restored, ClusterState)
+    _, cont_a = run(items[30:], state)
+    _, cont_b = run(items[30:], restored)
+    assert [o.cluster_id for o in cont_a] == [o.cluster_id for o in cont_b]
+    assert len(pickle.dumps(state)) < 200_000  # small enough to snapshot often
+
+
+def test_tokens_drop_stopwords_and_short_words():
+    assert tokens("The UPI payment is NOT working, please fix it!") == ["upi", "payment", "working", "fix"]

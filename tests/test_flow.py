@@ -1,0 +1,73 @@
+"""The production dataflow end to end with TestingSource / TestingSink and the real model."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from bytewax.testing import TestingSink, TestingSource, run_main
+
+from demo.generate import generate
+from flows.dataflow import build_flow
+from flows.records import EnrichedReview, Rejected
+from flows.settings import Settings
+from tests.helpers import raw
+
+SETTINGS = Settings.from_env({"SIFT_CLUSTERS_PER_LABEL": "4"})
+
+
+def run(apps, embedder, payloads, batch_size=16):
+    out: list = []
+    source = TestingSource([raw(p, n=i) for i, p in enumerate(payloads)], batch_size=batch_size)
+    run_main(build_flow(SETTINGS, apps, source, TestingSink(out), embedder=embedder))
+    return out
+
+
+CRAFTED = [
+    {"id": "pay", "app_id": "paynest", "text": "UPI transfer to my friend failed but money got debited from SBI", "rating": 1},
+    {"id": "otp", "app_id": "paynest", "text": "OTP SMS never arrives so I cannot log in to my account", "rating": 1},
+    {"id": "crash", "app_id": "paynest", "text": "the app crashes on startup after the latest update", "rating": 2},
+    {"id": "short", "app_id": "paynest", "text": "good app"},
+    {"id": "hindi", "app_id": "paynest", "text": "पेमेंट फेल हो गया पैसे कट गए"},
+    {"id": "bad-rating", "app_id": "paynest", "text": "cashback not credited after recharge", "rating": "five"},
+    {"id": "stranger", "app_id": "unknown-app", "text": "this is a review for another app"},
+]
+
+
+def test_every_input_becomes_exactly_one_outcome_with_the_right_kind(apps, embedder):
+    out = run(apps, embedder, [json.dumps(p) for p in CRAFTED] + ["{not json"])
+    by_id = {o.id: o for o in out}
+    assert len(out) == len(CRAFTED) + 1 == len(by_id)
+    assert {i: by_id[i].primary_label for i in ("pay", "otp", "crash")} == {
+        "pay": "payments", "otp": "login_otp", "crash": "performance"}
+    assert {o.id: o.reason for o in out if isinstance(o, Rejected)} == {
+        "short": "too_short", "hindi": "non_english", "bad-rating": "invalid_field",
+        "stranger": "unknown_app", next(o.id for o in out if o.id.startswith("h-")): "malformed_json"}
+    pay = by_id["pay"]
+    assert isinstance(pay, EnrichedReview)
+    assert pay.cluster_id.startswith("paynest:payments:c") and pay.cluster_keywords
+    assert len(pay.embedding) == 384 and pay.measures.word_count == 12
+
+
+def test_demo_stream_nothing_lost_nothing_duplicated(apps, embedder):
+    lines = generate(n=400, seed=3)
+    out = run(apps, embedder, lines, batch_size=64)
+    assert len(out) == len(lines)
+    assert len({o.id for o in out}) == len(out)
+    kinds = Counter(type(o).__name__ for o in out)
+    assert kinds["EnrichedReview"] > 150 and kinds["Rejected"] > 50
+    reasons = Counter(o.reason for o in out if isinstance(o, Rejected))
+    assert reasons["too_short"] > 0 and reasons["non_english"] > 0
+    labels = Counter(o.primary_label for o in out if isinstance(o, EnrichedReview))
+    assert labels.most_common(1)[0][0] != "other"
+    assert len(labels) >= 8
+
+
+@pytest.mark.parametrize("batch_size", [1, 64])
+def test_labels_do_not_depend_on_batching(apps, embedder, batch_size):
+    lines = generate(n=120, seed=5)
+    out = run(apps, embedder, lines, batch_size=batch_size)
+    labels = {o.id: o.primary_label for o in out if isinstance(o, EnrichedReview)}
+    reference = {o.id: o.primary_label for o in run(apps, embedder, lines, batch_size=32) if isinstance(o, EnrichedReview)}
+    assert labels == reference

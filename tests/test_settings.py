@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.settings import PROJECT_ROOT, ConfigError, Settings
+
+
+def test_defaults_run_the_embedded_demo():
+    s = Settings.from_env({})
+    assert s.source == "file" and s.store == "sqlite"
+    assert s.input_path == PROJECT_ROOT / "var" / "demo" / "reviews.jsonl"
+    assert s.sqlite_path == PROJECT_ROOT / "var" / "sift.db"
+    assert s.es.verify_certs is True
+
+
+def test_values_are_parsed():
+    s = Settings.from_env({
+        "SIFT_SOURCE": "SQS", "SIFT_SQS_QUEUE_URLS": "http://q/a, http://q/b", "SIFT_STORE": "elasticsearch",
+        "SIFT_ES_URL": "http://127.0.0.1:9200", "SIFT_BATCH_SIZE": "32", "SIFT_MIN_WORDS": "2",
+        "SIFT_ES_VERIFY_CERTS": "no", "SIFT_INPUT": "/tmp/x.jsonl", "SIFT_LOG_LEVEL": "debug",
+    })
+    assert s.source == "sqs" and s.sqs.queue_urls == ("http://q/a", "http://q/b")
+    assert s.store == "elasticsearch" and s.es.url == "http://127.0.0.1:9200" and not s.es.verify_certs
+    assert (s.batch_size, s.min_words, s.input_path, s.log_level) == (32, 2, Path("/tmp/x.jsonl"), "DEBUG")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SIFT_SOURCE": "kafka"}, "SIFT_SOURCE='kafka' is not one of file, sqs"),
+        ({"SIFT_BATCH_SIZE": "lots"}, "SIFT_BATCH_SIZE='lots' is not an integer"),
+        ({"SIFT_BATCH_SIZE": "0"}, "SIFT_BATCH_SIZE=0 is outside 1..4096"),
+        ({"SIFT_LABEL_THRESHOLD": "high"}, "SIFT_LABEL_THRESHOLD='high' is not a number"),
+        ({"SIFT_ES_VERIFY_CERTS": "maybe"}, "SIFT_ES_VERIFY_CERTS='maybe' is not a boolean"),
+        ({"SIFT_SOURCE": "sqs"}, "SIFT_SOURCE=sqs needs SIFT_SQS_QUEUE_URLS"),
+        ({"SIFT_STORE": "elasticsearch"}, "needs SIFT_ES_URL or ELASTIC_CLOUD_ID"),
+        ({"ELASTIC_CLOUD_ID": "x:abc"}, "ELASTIC_API_KEY is empty"),
+        ({"SIFT_ES_URL": "localhost:9200"}, "must start with http:// or https://"),
+    ],
+)
+def test_bad_settings_name_the_variable(env, message):
+    with pytest.raises(ConfigError) as e:
+        Settings.from_env(env)
+    assert message in str(e.value)
+
+
+def test_api_key_is_not_in_repr():
+    s = Settings.from_env({"ELASTIC_CLOUD_ID": "dep:abc", "ELASTIC_API_KEY": "s3cret"})
+    assert "s3cret" not in repr(s)
