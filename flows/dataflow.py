@@ -44,7 +44,7 @@ def build_flow(
     embedder: Embedder | None = None,
 ) -> Dataflow:
     """Wire the production steps between `source` and `sink`."""
-    embedder = embedder or Embedder(settings.model_path or None, settings.torch_threads, settings.batch_size)
+    embedder = embedder or Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch)
     rules = DenoiseRules(min_words=settings.min_words, max_non_english_ratio=settings.max_non_english_ratio)
     clusters = ClusterConfig(n_clusters=settings.clusters_per_label, dims=settings.cluster_dims, seed=settings.seed)
 

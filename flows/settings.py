@@ -114,7 +114,8 @@ class Settings:
     sqlite_path: Path = PROJECT_ROOT / "var" / "sift.db"
     es: ElasticsearchSettings = ElasticsearchSettings()
     sqs: SqsSettings = SqsSettings()
-    batch_size: int = 64
+    batch_size: int = 256
+    encode_batch: int = 16
     min_words: int = 3
     max_non_english_ratio: float = 0.3
     label_threshold: float = 0.4
@@ -158,7 +159,8 @@ class Settings:
             sqlite_path=_path(env, "SIFT_SQLITE_PATH", cls.sqlite_path),
             es=es,
             sqs=sqs,
-            batch_size=_int(env, "SIFT_BATCH_SIZE", 64, 1, 4096),
+            batch_size=_int(env, "SIFT_BATCH_SIZE", 256, 1, 4096),
+            encode_batch=_int(env, "SIFT_ENCODE_BATCH", 16, 1, 1024),
             min_words=_int(env, "SIFT_MIN_WORDS", 3, 0, 100),
             max_non_english_ratio=_float(env, "SIFT_MAX_NON_ENGLISH_RATIO", 0.3, 0.0, 1.0),
             label_threshold=_float(env, "SIFT_LABEL_THRESHOLD", 0.4, -1.0, 1.0),

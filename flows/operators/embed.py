@@ -30,7 +30,7 @@ def default_model_path() -> Path:
 class Embedder:
     """Lazily loads the model on first use; safe to share within one process."""
 
-    def __init__(self, model_path: str | Path | None = None, threads: int = 0, batch_size: int = 64):
+    def __init__(self, model_path: str | Path | None = None, threads: int = 0, batch_size: int = 16):
         self.model_path = Path(model_path) if model_path else None
         self.threads = threads
         self.batch_size = batch_size
