@@ -18,3 +18,5 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for name in _NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # The ES transport logs every retried request with a traceback; the store logs its own retries.
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)
