@@ -1,0 +1,1 @@
+"""Streamlit dashboard over the review store (pages arrive with issue 8)."""
