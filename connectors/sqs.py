@@ -89,6 +89,7 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
                 origin=f"sqs:{url.rsplit('/', 1)[-1]}:{m['MessageId']}",
                 received_at=now,
                 ack=Ack(queue_url=url, receipt_handle=m["ReceiptHandle"], message_id=m["MessageId"]),
+                receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
             )
             for m in resp.get("Messages", [])
         ]

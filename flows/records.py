@@ -30,6 +30,7 @@ class RawMessage:
     origin: str
     received_at: datetime
     ack: Ack | None = None
+    receive_count: int = 1
 
 
 @dataclass(frozen=True)

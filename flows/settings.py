@@ -101,6 +101,7 @@ class SqsSettings:
     visibility_timeout: int = 120
     max_messages: int = 64
     stop_after_idle_seconds: float = 0.0
+    max_receives: int = 5
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Settings:
             visibility_timeout=_int(env, "SIFT_SQS_VISIBILITY_TIMEOUT", 120, 0, 43200),
             max_messages=_int(env, "SIFT_SQS_MAX_MESSAGES", 64, 1, 1000),
             stop_after_idle_seconds=_float(env, "SIFT_SQS_STOP_AFTER_IDLE", 0.0, 0.0, 86400.0),
+            max_receives=_int(env, "SIFT_SQS_MAX_RECEIVES", 5, 0, 1000),
         )
         settings = cls(
             source=_choice(env, "SIFT_SOURCE", "file", ("file", "sqs")),

@@ -101,3 +101,19 @@ def test_control_characters_are_removed_and_deep_nesting_is_rejected():
 def test_payload_round_trips_through_json_for_unicode():
     review = parse_message(raw(json.dumps({"app_id": "paynest", "text": "पेमेंट फेल ₹499"})), APPS)
     assert review.text == "पेमेंट फेल ₹499"
+
+
+def test_poison_message_is_rejected_but_left_for_the_dead_letter_queue():
+    from dataclasses import replace
+
+    from flows.records import Ack
+
+    msg = replace(raw({"id": "p1", "app_id": "paynest", "text": "payment failed again"}),
+                  ack=Ack("q", "h", "m"), receive_count=5)
+    out = parse_message(msg, APPS, max_receives=5)
+    assert isinstance(out, Rejected) and out.reason == "poison_message" and out.id == "p1"
+    assert out.ack is None  # not deleted: the redrive policy moves it to the DLQ
+    assert isinstance(parse_message(replace(msg, receive_count=4), APPS, max_receives=5), Review)
+    assert isinstance(parse_message(msg, APPS, max_receives=0), Review)
+    hashed = parse_message(replace(msg, payload='{"app_id":"paynest","text":"a b c"}'), APPS, max_receives=5)
+    assert hashed.id == parse_message(raw('{"app_id":"paynest","text":"a b c"}'), APPS).id

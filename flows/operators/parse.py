@@ -7,6 +7,7 @@ redelivered message always maps to the same record.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -35,8 +36,15 @@ def content_id(payload: str) -> str:
     return "h-" + hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def parse_message(raw: RawMessage, known_apps: Collection[str]) -> Review | Rejected:
-    """Validate `raw` against the review contract; unknown apps are rejected."""
+def parse_message(raw: RawMessage, known_apps: Collection[str], max_receives: int = 0) -> Review | Rejected:
+    """Validate `raw` against the review contract; unknown apps are rejected.
+
+    A message delivered `max_receives` times (or more) without being stored is
+    a poison message: it is recorded as rejected but *not* acknowledged, so the
+    queue's redrive policy moves it to the dead-letter queue.
+    """
+    if max_receives and raw.receive_count >= max_receives:
+        return _poison(raw, max_receives)
     obj: Any = None
     try:
         obj = _load_object(raw.payload)
@@ -154,6 +162,23 @@ def _clean_text(text: str) -> str:
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _poison(raw: RawMessage, max_receives: int) -> Rejected:
+    obj: Any = None
+    try:
+        obj = _load_object(raw.payload)
+        rid = _review_id(obj, raw.payload)
+    except _Invalid:
+        rid = None
+    rejected = _reject(
+        raw,
+        obj,
+        "poison_message",
+        f"delivered {raw.receive_count} times without being stored (limit {max_receives}); "
+        "left for the dead-letter queue",
+    )
+    return dataclasses.replace(rejected, id=rid or rejected.id, ack=None)
 
 
 def _reject(raw: RawMessage, obj: Any, reason: str, detail: str) -> Rejected:
