@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.store import StoreCounts, StoreError, StoreUnavailable, split
 from flows.operators.embed import DIMS
-from flows.records import Outcome
+from flows.records import EnrichedReview, Outcome, Rejected
 from flows.settings import ElasticsearchSettings
 
 log = logging.getLogger(__name__)
@@ -93,11 +93,10 @@ def connect(cfg: ElasticsearchSettings):
 class ElasticsearchStore:
     """`ReviewStore` on two indices: `<prefix>-reviews` and `<prefix>-rejected`."""
 
-    def __init__(self, cfg: ElasticsearchSettings, attempts: int = 6, backoff: float = 0.5):
+    def __init__(self, cfg: ElasticsearchSettings, backoff: float = 0.5):
         self.cfg = cfg
         self.reviews = f"{cfg.index_prefix}-reviews"
         self.rejected = f"{cfg.index_prefix}-rejected"
-        self.attempts = attempts
         self.backoff = backoff
         self._client = None
 
@@ -136,8 +135,7 @@ class ElasticsearchStore:
                 self.client.options(ignore_status=400).indices.create(index=index)
         log.info("elasticsearch %s at %s ready: %s, %s", version, self.cfg.target, self.reviews, self.rejected)
 
-    def _actions(self, outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
-        enriched, rejected = split(outcomes)
+    def _actions(self, enriched: list[EnrichedReview], rejected: list[Rejected]) -> list[dict[str, Any]]:
         actions: list[dict[str, Any]] = []
         for e in enriched:
             actions.append({"_op_type": "index", "_index": self.reviews, "_id": e.id, "_source": e.to_doc()})
@@ -148,47 +146,56 @@ class ElasticsearchStore:
         return actions
 
     def write(self, outcomes: Sequence[Outcome]) -> None:
-        """Bulk upsert; retries failed items and transport errors, then raises `StoreError`."""
-        from elasticsearch import ApiError, TransportError, helpers
-
-        pending = self._actions(outcomes)
-        for attempt in range(1, self.attempts + 1):
-            failed: list[dict[str, Any]] = []
-            errors: list[str] = []
-            try:
-                results = helpers.streaming_bulk(
-                    self.client,
-                    pending,
-                    chunk_size=500,
-                    max_retries=3,
-                    initial_backoff=self.backoff,
-                    raise_on_error=False,
-                    raise_on_exception=False,
-                    yield_ok=True,
-                )
-                for action, (ok, info) in zip(pending, results):
-                    op = next(iter(info.values()))
-                    if ok or (action["_op_type"] == "delete" and op.get("status") == 404):
-                        continue
-                    failed.append(action)
-                    errors.append(f"{op.get('status')} {str(op.get('error'))[:160]}")
-            except (TransportError, ApiError) as e:
-                failed, errors = pending, [_reason(e)]
+        """Bulk upsert; retries failed items and unreachable-server errors with backoff
+        until `retry_seconds` have passed, then raises `StoreError`."""
+        started = time.monotonic()
+        enriched, rejected = split(outcomes)
+        pending = self._actions(enriched, rejected)
+        attempt = 0
+        while True:
+            attempt += 1
+            failed, errors = self._bulk(pending)
+            elapsed = time.monotonic() - started
             if not failed:
+                log.info(
+                    "elasticsearch bulk: %d records (%d enriched, %d rejected) in %.0f ms%s",
+                    len(enriched) + len(rejected), len(enriched), len(rejected), elapsed * 1000,
+                    f" after {attempt} attempts" if attempt > 1 else "",
+                )
                 return
-            if attempt == self.attempts:
-                break
-            delay = min(self.backoff * 2 ** (attempt - 1), 15.0)
+            delay = min(self.backoff * 2 ** (attempt - 1), 10.0)
+            if elapsed + delay > self.cfg.retry_seconds:
+                raise StoreError(
+                    f"elasticsearch bulk write to {self.cfg.target} failed for {len(failed)} actions "
+                    f"after {attempt} attempts in {elapsed:.0f}s: {errors[0]}"
+                )
             log.warning(
-                "elasticsearch bulk: %d of %d actions failed (attempt %d/%d, retrying in %.1fs): %s",
-                len(failed), len(pending), attempt, self.attempts, delay, errors[0],
+                "elasticsearch bulk: %d of %d actions failed (attempt %d, %.0fs so far, retrying in %.1fs): %s",
+                len(failed), len(pending), attempt, elapsed, delay, errors[0],
             )
             time.sleep(delay)
             pending = failed
-        raise StoreError(
-            f"elasticsearch bulk write to {self.cfg.target} failed for {len(failed)} actions "
-            f"after {self.attempts} attempts: {errors[0]}"
-        )
+
+    def _bulk(self, actions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+        """One pass of bulk requests; returns the actions that failed and why."""
+        from elasticsearch import ApiError, TransportError, helpers
+
+        failed: list[dict[str, Any]] = []
+        errors: list[str] = []
+        try:
+            results = helpers.streaming_bulk(
+                self.client, actions, chunk_size=500, max_retries=2, initial_backoff=self.backoff,
+                raise_on_error=False, raise_on_exception=False, yield_ok=True,
+            )
+            for action, (ok, info) in zip(actions, results):
+                op = next(iter(info.values()))
+                if ok or (action["_op_type"] == "delete" and op.get("status") == 404):
+                    continue
+                failed.append(action)
+                errors.append(f"{op.get('status')} {_reason_text(op.get('error'))}")
+        except (TransportError, ApiError) as e:
+            return actions, [_reason(e)]
+        return failed, errors
 
     def refresh(self) -> None:
         self.client.indices.refresh(index=f"{self.reviews},{self.rejected}")
@@ -240,6 +247,12 @@ class ElasticsearchStore:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _reason_text(error: Any) -> str:
+    if isinstance(error, dict):
+        return f"{error.get('type')}: {str(error.get('reason'))[:160]}"
+    return _reason(error) if isinstance(error, Exception) else str(error)[:160]
 
 
 def _reason(error: Exception) -> str:

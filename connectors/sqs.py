@@ -11,12 +11,17 @@ boto3 resolves credentials, region and endpoint (`AWS_ENDPOINT_URL_SQS`) itself.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bytewax.inputs import DynamicSource, StatelessSourcePartition
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from flows.records import Ack, RawMessage
 from flows.settings import SqsSettings
@@ -40,8 +45,105 @@ def sqs_client():
     )
 
 
+class InFlight:
+    """Messages this process received and has not yet acknowledged, so their visibility can be extended.
+
+    Thread-safe; shared by the source partitions (which add and extend) and the
+    acker (which removes) of one process.
+    """
+
+    MAX_AGE = 12 * 3600.0  # SQS never keeps a message invisible longer than this
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[str, float, float]] = {}  # receipt -> (queue, received, extended)
+
+    def add(self, acks: Sequence[Ack]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for a in acks:
+                self._items[a.receipt_handle] = (a.queue_url, now, now)
+
+    def remove(self, receipts: Sequence[str]) -> None:
+        with self._lock:
+            for r in receipts:
+                self._items.pop(r, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def due(self, older_than: float) -> dict[str, list[str]]:
+        """Receipts per queue last extended more than `older_than` seconds ago; marks them extended."""
+        now = time.monotonic()
+        out: dict[str, list[str]] = {}
+        with self._lock:
+            for receipt, (queue, received, extended) in list(self._items.items()):
+                if now - received > self.MAX_AGE:
+                    del self._items[receipt]
+                elif now - extended >= older_than:
+                    out.setdefault(queue, []).append(receipt)
+                    self._items[receipt] = (queue, received, now)
+        return out
+
+
+IN_FLIGHT = InFlight()
+
+
+def extend_visibility(client, in_flight: InFlight, timeout: int) -> int:
+    """Push back the visibility timeout of messages still in flight for half their timeout; returns how many."""
+    extended = 0
+    for url, receipts in in_flight.due(older_than=timeout / 2).items():
+        for start in range(0, len(receipts), _RECEIVE_MAX):
+            chunk = receipts[start : start + _RECEIVE_MAX]
+            entries = [{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": timeout} for i, r in enumerate(chunk)]
+            try:
+                resp = client.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+            except Exception as e:  # noqa: BLE001 - worst case the message is redelivered
+                log.warning("sqs: extending visibility of %d messages on %s failed: %s", len(chunk), url, e)
+                continue
+            gone = [chunk[int(f["Id"])] for f in resp.get("Failed", [])]
+            in_flight.remove(gone)  # deleted elsewhere or expired: nothing left to extend
+            extended += len(chunk) - len(gone)
+    if extended:
+        log.info("sqs: extended visibility of %d in-flight messages by %ds", extended, timeout)
+    return extended
+
+
+class _Extender:
+    """A daemon thread that keeps in-flight messages invisible while the worker is busy or blocked
+    (e.g. the store is retrying); one per process, running while any SQS partition is open."""
+
+    _lock = threading.Lock()
+    _users = 0
+    _stop: threading.Event | None = None
+
+    @classmethod
+    def acquire(cls, timeout: int) -> None:
+        with cls._lock:
+            cls._users += 1
+            if cls._users == 1 and timeout >= 4:
+                cls._stop = threading.Event()
+                threading.Thread(target=cls._run, args=(timeout, cls._stop), name="sqs-visibility", daemon=True).start()
+
+    @classmethod
+    def release(cls) -> None:
+        with cls._lock:
+            cls._users -= 1
+            if cls._users == 0 and cls._stop is not None:
+                cls._stop.set()
+                cls._stop = None
+
+    @staticmethod
+    def _run(timeout: int, stop: threading.Event) -> None:
+        client = sqs_client()
+        while not stop.wait(max(1.0, timeout / 4)):
+            extend_visibility(client, IN_FLIGHT, timeout)
+        client.close()
+
+
 class _SqsPartition(StatelessSourcePartition[RawMessage]):
     def __init__(self, cfg: SqsSettings, worker_index: int):
+        _Extender.acquire(cfg.visibility_timeout)
         self._cfg = cfg
         self._client = sqs_client()
         self._queues = list(cfg.queue_urls)
@@ -60,6 +162,9 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
             batch.extend(got)
             empty_polls = 0 if len(got) == _RECEIVE_MAX else empty_polls + 1
         if batch:
+            # Poison messages are left to time out into the dead-letter queue, never extended.
+            limit = self._cfg.max_receives
+            IN_FLIGHT.add([m.ack for m in batch if m.ack and not (limit and m.receive_count >= limit)])
             self._last_message = time.monotonic()
             self._idle_until = None
             return batch
@@ -95,6 +200,7 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
         ]
 
     def close(self) -> None:
+        _Extender.release()
         self._client.close()
 
 
@@ -117,8 +223,9 @@ class SqsAcker:
     idempotent store turns that into the same record.
     """
 
-    def __init__(self, client=None):
+    def __init__(self, client=None, in_flight: InFlight = IN_FLIGHT):
         self._client = client
+        self._in_flight = in_flight
 
     @property
     def client(self):
@@ -128,6 +235,7 @@ class SqsAcker:
 
     def ack(self, acks: Sequence[Ack]) -> int:
         """Delete the messages; returns how many deletes failed."""
+        self._in_flight.remove([a.receipt_handle for a in acks])
         by_queue: dict[str, list[Ack]] = {}
         for a in acks:
             by_queue.setdefault(a.queue_url, []).append(a)
@@ -152,3 +260,174 @@ class SqsAcker:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+MAX_MESSAGE_BYTES = 256 * 1024  # SQS limit for one message and for one SendMessageBatch call
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What happened to a publish call: every message is sent, refused (with reason) or failed."""
+
+    sent: int = 0
+    refused: tuple[tuple[str, str], ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()
+
+
+class SqsPublisher:
+    """Sends JSON events to one queue in batches of up to 10 messages / 256 KiB.
+
+    Throttling and server-side failures are retried with backoff (bounded);
+    a body over the SQS size limit is refused with its size as the reason,
+    never truncated. FIFO queues get a group id and a deduplication id from
+    the event id, so a re-published event is not delivered twice.
+    """
+
+    def __init__(self, queue_url: str, client=None, attempts: int = 5, backoff: float = 0.2):
+        self.queue_url = queue_url
+        self.fifo = queue_url.endswith(".fifo")
+        self.attempts = attempts
+        self.backoff = backoff
+        self._client = client
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = sqs_client()
+        return self._client
+
+    def publish(self, events: Sequence[tuple[str, str]], group: str = "sift") -> PublishResult:
+        """Send `(event_id, body)` pairs; returns counts and the reasons for anything not sent."""
+        refused: list[tuple[str, str]] = []
+        ok: list[tuple[str, str]] = []
+        for event_id, body in events:
+            size = len(body.encode("utf-8"))
+            if size > MAX_MESSAGE_BYTES:
+                refused.append((event_id, f"message is {size:,} bytes; the SQS limit is {MAX_MESSAGE_BYTES:,}"))
+            else:
+                ok.append((event_id, body))
+        for event_id, reason in refused:
+            log.error("sqs publish to %s refused event %r: %s", self.queue_url, event_id, reason)
+        sent, failed = 0, []
+        for batch in _size_batches(ok):
+            n, bad = self._send(batch, group)
+            sent += n
+            failed.extend(bad)
+        return PublishResult(sent=sent, refused=tuple(refused), failed=tuple(failed))
+
+    def _send(self, batch: list[tuple[str, str]], group: str) -> tuple[int, list[tuple[str, str]]]:
+        pending = {str(i): item for i, item in enumerate(batch)}
+        failed: list[tuple[str, str]] = []
+        last_error = ""
+        for attempt in range(1, self.attempts + 1):
+            entries = [self._entry(i, eid, body, group) for i, (eid, body) in pending.items()]
+            try:
+                resp = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            except Exception as e:  # noqa: BLE001 - throttling, network: retried below
+                resp = {"Failed": [{"Id": i, "SenderFault": False, "Message": str(e)} for i in pending]}
+            for ok in resp.get("Successful", []):
+                pending.pop(ok["Id"], None)
+            for f in resp.get("Failed", []):
+                last_error = str(f.get("Message"))
+                if f.get("SenderFault"):  # the request itself is wrong: retrying cannot help
+                    eid, _ = pending.pop(f["Id"])
+                    failed.append((eid, last_error))
+            if not pending:
+                break
+            if attempt < self.attempts:
+                delay = self.backoff * 2 ** (attempt - 1)
+                log.warning("sqs publish: %d messages failed (attempt %d/%d), retrying in %.1fs: %s",
+                            len(pending), attempt, self.attempts, delay, last_error)
+                time.sleep(delay)
+        failed.extend((eid, last_error or "send failed") for eid, _ in pending.values())
+        return len(batch) - len(failed), failed
+
+    def _entry(self, entry_id: str, event_id: str, body: str, group: str) -> dict:
+        entry = {"Id": entry_id, "MessageBody": body}
+        if self.fifo:
+            entry["MessageGroupId"] = group
+            entry["MessageDeduplicationId"] = hashlib.sha256(f"{event_id}\x1f{body}".encode()).hexdigest()[:64]
+        return entry
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def _size_batches(items: Sequence[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    """Batches of at most 10 messages whose bodies add up to at most 256 KiB."""
+    batch: list[tuple[str, str]] = []
+    size = 0
+    for item in items:
+        n = len(item[1].encode("utf-8"))
+        if batch and (len(batch) == _RECEIVE_MAX or size + n > MAX_MESSAGE_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += n
+    if batch:
+        yield batch
+
+
+class _PublishPartition(StatelessSinkPartition[tuple[str, str]]):
+    def __init__(self, publisher: SqsPublisher):
+        self._publisher = publisher
+
+    def write_batch(self, items: list[tuple[str, str]]) -> None:
+        result = self._publisher.publish(items)
+        if result.failed:
+            raise RuntimeError(
+                f"sqs publish to {self._publisher.queue_url} failed for {len(result.failed)} events "
+                f"after retries: {result.failed[0][1]}"
+            )
+
+    def close(self) -> None:
+        self._publisher.close()
+
+
+class SqsSink(DynamicSink[tuple[str, str]]):
+    """Publishes `(event_id, json_body)` items to one queue from every worker; at-least-once
+    (FIFO queues deduplicate by event id and body)."""
+
+    def __init__(self, queue_url: str):
+        self.queue_url = queue_url
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _PublishPartition:
+        return _PublishPartition(SqsPublisher(self.queue_url))
+
+
+def ensure_queue(client, name: str, dlq_name: str | None = None, max_receives: int = 5,
+                 visibility_timeout: int | None = None) -> str:
+    """Create (or update) a queue, optionally with a dead-letter queue after `max_receives`; returns its URL."""
+    attributes: dict[str, str] = {}
+    if visibility_timeout is not None:
+        attributes["VisibilityTimeout"] = str(visibility_timeout)
+    if dlq_name:
+        dlq_url = client.create_queue(QueueName=dlq_name)["QueueUrl"]
+        dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)})
+    url = client.create_queue(QueueName=name)["QueueUrl"]
+    if attributes:
+        client.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+    return url
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m connectors.sqs create-queue NAME [--dlq NAME] [--max-receives N]`: print the queue URL."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m connectors.sqs", description="SQS queue set-up for Sift")
+    sub = parser.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create-queue", help="create a queue, optionally with a dead-letter queue")
+    create.add_argument("name")
+    create.add_argument("--dlq", help="dead-letter queue name (created too)")
+    create.add_argument("--max-receives", type=int, default=5, help="receives before a message goes to the DLQ")
+    create.add_argument("--visibility-timeout", type=int)
+    args = parser.parse_args(argv)
+    print(ensure_queue(sqs_client(), args.name, args.dlq, args.max_receives, args.visibility_timeout))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

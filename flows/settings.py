@@ -85,6 +85,7 @@ class ElasticsearchSettings:
     verify_certs: bool = True
     ca_certs: str = ""
     request_timeout: float = 30.0
+    retry_seconds: float = 120.0
 
     @property
     def target(self) -> str:
@@ -144,6 +145,7 @@ class Settings:
             verify_certs=_bool(env, "SIFT_ES_VERIFY_CERTS", True),
             ca_certs=_str(env, "SIFT_ES_CA_CERTS", ""),
             request_timeout=_float(env, "SIFT_ES_TIMEOUT", 30.0, 1.0, 600.0),
+            retry_seconds=_float(env, "SIFT_ES_RETRY_SECONDS", 120.0, 0.0, 86400.0),
         )
         sqs = SqsSettings(
             queue_urls=_list(env, "SIFT_SQS_QUEUE_URLS"),
