@@ -10,9 +10,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
-from connectors.store import StoreCounts, StoreError, StoreUnavailable, split
+from connectors.store import (
+    DOC_KINDS,
+    StoreCounts,
+    StoreError,
+    StoreUnavailable,
+    check_query,
+    decode_cursor,
+    doc_time,
+    encode_cursor,
+    normalize_document,
+    split,
+)
 from flows.operators.embed import DIMS
 from flows.records import EnrichedReview, Outcome, Rejected
 from flows.settings import ElasticsearchSettings
@@ -66,6 +78,26 @@ REJECTED_MAPPINGS: dict[str, Any] = {
 }
 
 
+DOC_MAPPINGS: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "id": {"type": "keyword"},
+        "app_id": {"type": "keyword"},
+        "updated_at": {"type": "date"},
+        "status": {"type": "keyword"},
+        "org": {"type": "keyword"},
+        "severity": {"type": "keyword"},
+        "primary_label": {"type": "keyword"},
+        "title": {"type": "text"},
+    },
+}
+_DATE_FORMAT = {"day": "yyyy-MM-dd", "hour": "yyyy-MM-dd'T'HH:00"}
+
+
+def _filters(**terms: Any) -> list[dict[str, Any]]:
+    return [{"term": {k: v}} for k, v in terms.items() if v is not None]
+
+
 def connect(cfg: ElasticsearchSettings):
     """A configured client (no request is made here)."""
     from elasticsearch import Elasticsearch
@@ -97,6 +129,7 @@ class ElasticsearchStore:
         self.cfg = cfg
         self.reviews = f"{cfg.index_prefix}-reviews"
         self.rejected = f"{cfg.index_prefix}-rejected"
+        self.documents = {kind: f"{cfg.index_prefix}-{kind.replace('_', '-')}" for kind in DOC_KINDS}
         self.backoff = backoff
         self._client = None
 
@@ -124,7 +157,9 @@ class ElasticsearchStore:
 
     def setup(self) -> None:
         version = self.check()
-        for index, mappings in ((self.reviews, REVIEW_MAPPINGS), (self.rejected, REJECTED_MAPPINGS)):
+        indices = [(self.reviews, REVIEW_MAPPINGS), (self.rejected, REJECTED_MAPPINGS)]
+        indices += [(index, DOC_MAPPINGS) for index in self.documents.values()]
+        for index, mappings in indices:
             self.client.indices.put_index_template(
                 name=f"{index}-template",
                 index_patterns=[f"{index}*"],
@@ -235,6 +270,101 @@ class ElasticsearchStore:
             knn["filter"] = {"term": {"app_id": app_id}}
         resp = self.client.search(index=self.reviews, knn=knn, size=k, source_excludes=["embedding"])
         return [{**hit["_source"], "score": hit["_score"]} for hit in resp["hits"]["hits"]]
+
+    def search_text(self, query: str, k: int = 20, app_id: str | None = None) -> list[dict[str, Any]]:
+        if not query.strip():
+            return []
+        resp = self.client.search(
+            index=self.reviews, size=k, source_excludes=["embedding"],
+            query={"bool": {"must": [{"multi_match": {"query": query, "fields": ["text", "text_en"]}}],
+                            "filter": _filters(app_id=app_id)}},
+        )
+        return [{**hit["_source"], "score": hit["_score"]} for hit in resp["hits"]["hits"]]
+
+    def counts_over_time(self, field: str = "primary_label", interval: str = "day", app_id: str | None = None,
+                         since: datetime | None = None, until: datetime | None = None) -> list[tuple[str, str, int]]:
+        check_query(field=field, interval=interval)
+        span = {k: v.isoformat() for k, v in (("gte", since), ("lt", until)) if v is not None}
+        filters = _filters(app_id=app_id) + ([{"range": {"created_at": span}}] if span else [])
+        resp = self.client.search(
+            index=self.reviews, size=0, query={"bool": {"filter": filters}},
+            aggs={"t": {
+                "date_histogram": {"field": "created_at", "calendar_interval": interval,
+                                   "format": _DATE_FORMAT[interval], "min_doc_count": 1},
+                "aggs": {"v": {"terms": {"field": field, "size": 1000}}},
+            }},
+        )
+        out = []
+        for bucket in resp["aggregations"]["t"]["buckets"]:
+            for term in bucket["v"]["buckets"]:
+                out.append((bucket["key_as_string"], str(term["key"]), term["doc_count"]))
+        return sorted(out)
+
+    def top_clusters(self, app_id: str | None = None, label: str | None = None, limit: int = 10,
+                     since: datetime | None = None) -> list[dict[str, Any]]:
+        filters = _filters(app_id=app_id, primary_label=label)
+        if since is not None:
+            filters.append({"range": {"created_at": {"gte": since.isoformat()}}})
+        resp = self.client.search(
+            index=self.reviews, size=0, query={"bool": {"filter": filters}},
+            aggs={"c": {
+                "terms": {"field": "cluster_id", "size": limit, "order": [{"_count": "desc"}, {"_key": "asc"}]},
+                "aggs": {
+                    "rating": {"avg": {"field": "rating"}},
+                    "last": {"max": {"field": "created_at"}},
+                    "latest": {"top_hits": {"size": 1, "sort": [{"processed_at": "desc"}],
+                                            "_source": ["cluster_keywords", "primary_label"]}},
+                },
+            }},
+        )
+        out = []
+        for b in resp["aggregations"]["c"]["buckets"]:
+            latest = b["latest"]["hits"]["hits"][0]["_source"]
+            avg = b["rating"]["value"]
+            out.append({
+                "cluster_id": b["key"], "primary_label": latest["primary_label"], "count": b["doc_count"],
+                "avg_rating": round(avg, 2) if avg is not None else None,
+                "keywords": latest.get("cluster_keywords", []), "last_seen": doc_time(b["last"]["value_as_string"]),
+            })
+        return out
+
+    def list_rejected(self, reason: str | None = None, app_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        resp = self.client.search(
+            index=self.rejected, size=limit, sort=[{"at": "desc"}, {"id": "asc"}],
+            query={"bool": {"filter": _filters(reason=reason, app_id=app_id)}},
+        )
+        return [hit["_source"] for hit in resp["hits"]["hits"]]
+
+    def write_documents(self, kind: str, docs: Sequence[dict[str, Any]]) -> None:
+        from elasticsearch import helpers
+
+        check_query(kind=kind)
+        actions = [{"_index": self.documents[kind], "_id": d["id"], "_source": d} for d in map(normalize_document, docs)]
+        _, errors = helpers.bulk(self.client, actions, raise_on_error=False, max_retries=3, refresh="wait_for")
+        if errors:
+            raise StoreError(f"elasticsearch write of {len(errors)} {kind} failed: {str(errors[0])[:200]}")
+
+    def list_documents(self, kind: str, cursor: str | None = None, limit: int = 50, app_id: str | None = None,
+                       **filters: str) -> tuple[list[dict[str, Any]], str | None]:
+        check_query(kind=kind, filters=filters)
+        must = _filters(app_id=app_id, **filters)
+        if cursor:
+            at, doc_id = decode_cursor(cursor)
+            must.append({"bool": {"should": [
+                {"range": {"updated_at": {"gt": at}}},
+                {"bool": {"filter": [{"term": {"updated_at": at}}, {"range": {"id": {"gt": doc_id}}}]}},
+            ], "minimum_should_match": 1}})
+        resp = self.client.search(
+            index=self.documents[kind], size=limit, sort=[{"updated_at": "asc"}, {"id": "asc"}],
+            query={"bool": {"filter": must}},
+        )
+        docs = [hit["_source"] for hit in resp["hits"]["hits"]]
+        return docs, (encode_cursor(docs[-1]["updated_at"], docs[-1]["id"]) if docs else cursor)
+
+    def get_document(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        check_query(kind=kind)
+        resp = self.client.options(ignore_status=404).get(index=self.documents[kind], id=doc_id)
+        return resp["_source"] if resp.get("found") else None
 
     def scan_ids(self) -> Iterator[str]:
         """Every stored id in both indices (for tests and audits)."""

@@ -6,17 +6,29 @@ Several workers or processes may write the same file; SQLite serialises them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from connectors.store import StoreCounts, StoreError, StoreUnavailable, split
+from connectors.store import (
+    StoreCounts,
+    StoreError,
+    StoreUnavailable,
+    check_query,
+    decode_cursor,
+    doc_time,
+    encode_cursor,
+    normalize_document,
+    split,
+)
 from flows.records import Outcome
 
 log = logging.getLogger(__name__)
@@ -44,7 +56,39 @@ CREATE TABLE IF NOT EXISTS rejected (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rejected_reason ON rejected (reason);
+CREATE VIRTUAL TABLE IF NOT EXISTS reviews_fts USING fts5(id UNINDEXED, text, text_en, tokenize='unicode61');
+CREATE TABLE IF NOT EXISTS documents (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    app_id TEXT,
+    updated_at TEXT NOT NULL,
+    status TEXT,
+    org TEXT,
+    severity TEXT,
+    primary_label TEXT,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS documents_cursor ON documents (kind, updated_at, id);
 """
+
+# Keyword fields callers may group by, as SQL over the reviews table.
+_FIELD_SQL = {
+    "primary_label": "primary_label", "source": "source", "lang": "lang", "cluster_id": "cluster_id",
+    "rating": "rating", "app_version": "json_extract(doc, '$.app_version')",
+}
+_BUCKET_SQL = {"day": "strftime('%Y-%m-%d', created_at)", "hour": "strftime('%Y-%m-%dT%H:00', created_at)"}
+
+
+def _fts_rowid(record_id: str) -> int:
+    """A stable 62-bit rowid for the full-text row of a review (fast delete on upsert)."""
+    return int(hashlib.blake2b(record_id.encode(), digest_size=8).hexdigest(), 16) >> 2
+
+
+def _where(conditions: list[tuple[str, object]]) -> tuple[str, tuple]:
+    parts = [sql for sql, value in conditions if value is not None]
+    args = tuple(value for _, value in conditions if value is not None)
+    return (" WHERE " + " AND ".join(parts) if parts else ""), args
 
 
 class SqliteStore:
@@ -107,6 +151,14 @@ class SqliteStore:
                         "INSERT OR REPLACE INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?)", review_rows
                     )
                     self.conn.executemany("INSERT OR REPLACE INTO rejected VALUES (?,?,?,?,?)", rejected_rows)
+                    self.conn.executemany(
+                        "DELETE FROM reviews_fts WHERE rowid = ?",
+                        [(_fts_rowid(r[0]),) for r in (*review_rows, *rejected_rows)],
+                    )
+                    self.conn.executemany(
+                        "INSERT INTO reviews_fts (rowid, id, text, text_en) VALUES (?,?,?,?)",
+                        [(_fts_rowid(e.id), e.id, e.review.text, e.text_en) for e in enriched],
+                    )
             except sqlite3.Error as e:
                 raise StoreError(f"SQLite write of {len(outcomes)} records to {str(self.path)!r} failed: {e}") from e
 
@@ -145,6 +197,99 @@ class SqliteStore:
         scores = matrix @ query
         best = np.argsort(-scores, kind="stable")[:k]
         return [{**json.loads(rows[i][0]), "score": float(scores[i])} for i in best]
+
+    def search_text(self, query: str, k: int = 20, app_id: str | None = None) -> list[dict[str, Any]]:
+        words = "".join(c if c.isalnum() else " " for c in query).split()
+        if not words:
+            return []
+        match = " OR ".join(f'"{w}"' for w in words)
+        where, args = _where([("r.app_id = ?", app_id)])
+        where = where.replace(" WHERE ", " AND ", 1)
+        sql = (
+            "SELECT r.doc, bm25(reviews_fts) AS rank FROM reviews_fts JOIN reviews r ON r.id = reviews_fts.id "
+            f"WHERE reviews_fts MATCH ?{where} ORDER BY rank LIMIT ?"
+        )
+        with self._lock:
+            rows = self.conn.execute(sql, (match, *args, k)).fetchall()
+        return [{**json.loads(doc), "score": -rank} for doc, rank in rows]
+
+    def counts_over_time(self, field: str = "primary_label", interval: str = "day", app_id: str | None = None,
+                         since: datetime | None = None, until: datetime | None = None) -> list[tuple[str, str, int]]:
+        check_query(field=field, interval=interval)
+        bucket, value = _BUCKET_SQL[interval], _FIELD_SQL[field]
+        where, args = _where([
+            ("app_id = ?", app_id),
+            ("julianday(created_at) >= julianday(?)", since.isoformat() if since else None),
+            ("julianday(created_at) < julianday(?)", until.isoformat() if until else None),
+        ])
+        sql = f"SELECT {bucket} AS b, {value} AS v, COUNT(*) FROM reviews{where} GROUP BY b, v ORDER BY b, v"
+        with self._lock:
+            return [(b, str(v), n) for b, v, n in self.conn.execute(sql, args)]
+
+    def top_clusters(self, app_id: str | None = None, label: str | None = None, limit: int = 10,
+                     since: datetime | None = None) -> list[dict[str, Any]]:
+        where, args = _where([
+            ("app_id = ?", app_id), ("primary_label = ?", label),
+            ("julianday(created_at) >= julianday(?)", since.isoformat() if since else None),
+        ])
+        where = (where + " AND" if where else " WHERE") + " cluster_id IS NOT NULL"
+        sql = (
+            "SELECT cluster_id, primary_label, COUNT(*) AS n, AVG(rating), MAX(created_at), MAX(rowid) "
+            f"FROM reviews{where} GROUP BY cluster_id ORDER BY n DESC, cluster_id LIMIT ?"
+        )
+        out = []
+        with self._lock:
+            for cid, plabel, n, avg, last, rowid in self.conn.execute(sql, (*args, limit)).fetchall():
+                doc = json.loads(self.conn.execute("SELECT doc FROM reviews WHERE rowid = ?", (rowid,)).fetchone()[0])
+                out.append({
+                    "cluster_id": cid, "primary_label": plabel, "count": n,
+                    "avg_rating": round(avg, 2) if avg is not None else None,
+                    "keywords": doc.get("cluster_keywords", []), "last_seen": doc_time(last),
+                })
+        return out
+
+    def list_rejected(self, reason: str | None = None, app_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        where, args = _where([("reason = ?", reason), ("app_id = ?", app_id)])
+        with self._lock:
+            rows = self.conn.execute(f"SELECT doc FROM rejected{where} ORDER BY at DESC, id LIMIT ?", (*args, limit))
+            return [json.loads(doc) for (doc,) in rows]
+
+    def write_documents(self, kind: str, docs: Sequence[dict[str, Any]]) -> None:
+        check_query(kind=kind)
+        rows = []
+        for doc in docs:
+            doc = normalize_document(doc)
+            rows.append((kind, doc["id"], doc.get("app_id"), doc["updated_at"], doc.get("status"), doc.get("org"),
+                         doc.get("severity"), doc.get("primary_label"), json.dumps(doc, ensure_ascii=False)))
+        with self._lock:
+            try:
+                with self.conn:
+                    self.conn.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            except sqlite3.Error as e:
+                raise StoreError(f"SQLite write of {len(rows)} {kind} to {str(self.path)!r} failed: {e}") from e
+
+    def list_documents(self, kind: str, cursor: str | None = None, limit: int = 50, app_id: str | None = None,
+                       **filters: str) -> tuple[list[dict[str, Any]], str | None]:
+        check_query(kind=kind, filters=filters)
+        after = decode_cursor(cursor) if cursor else None
+        conditions: list[tuple[str, object]] = [("kind = ?", kind), ("app_id = ?", app_id)]
+        conditions += [(f"{name} = ?", value) for name, value in sorted(filters.items())]
+        where, args = _where(conditions)
+        if after:
+            where += " AND (updated_at > ? OR (updated_at = ? AND id > ?))"
+            args += (after[0], after[0], after[1])
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT doc FROM documents{where} ORDER BY updated_at, id LIMIT ?", (*args, limit)
+            ).fetchall()
+        docs = [json.loads(doc) for (doc,) in rows]
+        return docs, (encode_cursor(docs[-1]["updated_at"], docs[-1]["id"]) if docs else cursor)
+
+    def get_document(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        check_query(kind=kind)
+        with self._lock:
+            row = self.conn.execute("SELECT doc FROM documents WHERE kind = ? AND id = ?", (kind, doc_id)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def close(self) -> None:
         with self._lock:

@@ -8,8 +8,11 @@ is durable, so the caller may acknowledge the source messages.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from flows.records import EnrichedReview, Outcome, Rejected
@@ -59,8 +62,93 @@ class ReviewStore(Protocol):
     def knn(self, vector: Sequence[float], k: int = 10, app_id: str | None = None) -> list[dict[str, Any]]:
         """The `k` enriched reviews nearest to `vector` by cosine, best first, with `score`."""
 
+    def search_text(self, query: str, k: int = 20, app_id: str | None = None) -> list[dict[str, Any]]:
+        """Enriched reviews matching the words of `query` (original or English text), best first."""
+
+    def counts_over_time(
+        self, field: str = "primary_label", interval: str = "day", app_id: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> list[tuple[str, str, int]]:
+        """`(bucket, value, count)` of enriched reviews by `created_at` bucket (UTC `day` or `hour`)
+        and a keyword field (see `GROUP_FIELDS`), ordered by bucket then value."""
+
+    def top_clusters(self, app_id: str | None = None, label: str | None = None, limit: int = 10,
+                     since: datetime | None = None) -> list[dict[str, Any]]:
+        """Largest clusters: `cluster_id`, `primary_label`, `count`, `avg_rating`, `keywords`, `last_seen`."""
+
+    def list_rejected(self, reason: str | None = None, app_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Most recent rejected records, optionally of one reason."""
+
+    def write_documents(self, kind: str, docs: Sequence[dict[str, Any]]) -> None:
+        """Upsert ticket or feature-request documents (`kind` in `DOC_KINDS`) by their `id`;
+        each needs `id`, `app_id` and an ISO-8601 `updated_at`."""
+
+    def list_documents(self, kind: str, cursor: str | None = None, limit: int = 50,
+                       app_id: str | None = None, **filters: str) -> tuple[list[dict[str, Any]], str | None]:
+        """Documents updated after `cursor`, oldest first, and the cursor to pass next (None at the end).
+        `filters` match keyword fields exactly (e.g. `org="Google Pay"`)."""
+
+    def get_document(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        """One ticket or feature request by id."""
+
     def close(self) -> None:
         """Release connections."""
+
+
+GROUP_FIELDS = ("primary_label", "source", "lang", "cluster_id", "app_version", "rating")
+DOC_KINDS = ("tickets", "feature_requests")
+DOC_FILTER_FIELDS = ("status", "org", "severity", "primary_label")
+
+
+def encode_cursor(updated_at: str, doc_id: str) -> str:
+    """An opaque, URL-safe cursor for (updated_at, id) ordering."""
+    return base64.urlsafe_b64encode(json.dumps([updated_at, doc_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The (updated_at, id) inside a cursor; `ValueError` with a clear message if it is not one."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        updated_at, doc_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return str(updated_at), str(doc_id)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"invalid cursor {cursor[:40]!r}") from e
+
+
+def check_query(field: str | None = None, interval: str | None = None, kind: str | None = None,
+                filters: dict[str, str] | None = None) -> None:
+    """Validate read arguments the same way for every backend."""
+    if field is not None and field not in GROUP_FIELDS:
+        raise ValueError(f"cannot group by {field!r}; choose one of {', '.join(GROUP_FIELDS)}")
+    if interval is not None and interval not in ("day", "hour"):
+        raise ValueError(f"interval must be 'day' or 'hour', got {interval!r}")
+    if kind is not None and kind not in DOC_KINDS:
+        raise ValueError(f"unknown document kind {kind!r}; choose one of {', '.join(DOC_KINDS)}")
+    for name in filters or {}:
+        if name not in DOC_FILTER_FIELDS:
+            raise ValueError(f"cannot filter by {name!r}; choose from {', '.join(DOC_FILTER_FIELDS)}")
+
+
+def normalize_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """Check a ticket / feature-request document and put `updated_at` in one UTC format,
+    so cursors compare the same on every backend."""
+    for key in ("id", "updated_at"):
+        if not isinstance(doc.get(key), str) or not doc[key]:
+            raise ValueError(f"document needs a string {key!r}: {str(doc)[:80]}")
+    try:
+        at = datetime.fromisoformat(doc["updated_at"])
+    except ValueError as e:
+        raise ValueError(f"document {doc['id']!r}: updated_at {doc['updated_at']!r} is not ISO 8601") from e
+    at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return {**doc, "updated_at": at.isoformat(timespec="milliseconds")}
+
+
+def doc_time(value: str | None) -> str | None:
+    """A stored timestamp as UTC ISO 8601 (whatever offset it was written with)."""
+    if not value:
+        return None
+    at = datetime.fromisoformat(value)
+    return (at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)).isoformat()
 
 
 def split(outcomes: Sequence[Outcome]) -> tuple[list[EnrichedReview], list[Rejected]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -27,7 +27,7 @@ def store(request, tmp_path) -> ReviewStore:
     s.setup()
     yield s
     if isinstance(s, ElasticsearchStore):
-        s.client.indices.delete(index=f"{s.reviews},{s.rejected}", ignore_unavailable=True)
+        s.client.indices.delete(index=f"{s.cfg.index_prefix}-*", ignore_unavailable=True)
     s.close()
 
 
@@ -36,11 +36,12 @@ def vec(seed: int) -> tuple[float, ...]:
     return tuple((v / np.linalg.norm(v)).tolist())
 
 
-def enriched(rid: str, label: str = "payments", seed: int = 0, text: str = "payment failed") -> EnrichedReview:
-    review = Review(id=rid, app_id="paynest", text=text, source="google_play", created_at=T0, received_at=T0,
-                    origin="t", rating=1, app_version="4.12.0")
+def enriched(rid: str, label: str = "payments", seed: int = 0, text: str = "payment failed",
+             at: datetime = T0, cluster: str = "c0", rating: int = 1, app: str = "paynest") -> EnrichedReview:
+    review = Review(id=rid, app_id=app, text=text, source="google_play", created_at=at, received_at=at,
+                    origin="t", rating=rating, app_version="4.12.0")
     return EnrichedReview(review=review, measures=Measures(2, 0.0), lang="en", text_en=text, translated=False,
-                          primary_label=label, label_score=0.8, embedding=vec(seed), cluster_id=f"paynest:{label}:c0",
+                          primary_label=label, label_score=0.8, embedding=vec(seed), cluster_id=f"{app}:{label}:{cluster}",
                           cluster_keywords=("payment",), processed_at=T0)
 
 
@@ -96,3 +97,75 @@ def test_knn_returns_nearest_first(store):
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
     assert len(hits) == 3 and "embedding" not in hits[0]
     assert store.knn(vec(7), k=3, app_id="nobody") == []
+
+
+def test_full_text_search_matches_words_in_original_or_english_text(store):
+    store.write([
+        enriched("a", text="UPI payment failed at the petrol pump"),
+        enriched("b", text="cashback never credited", seed=1),
+        enriched("c", text="refund pending for ten days", seed=2, app="other-app"),
+        rejected("d"),
+    ])
+    store.refresh()
+    assert [h["id"] for h in store.search_text("petrol")] == ["a"]
+    assert {h["id"] for h in store.search_text("cashback refund")} == {"b", "c"}
+    assert [h["id"] for h in store.search_text("cashback refund", app_id="paynest")] == ["b"]
+    assert store.search_text("   ") == [] and store.search_text("nothing-like-this") == []
+
+
+def test_counts_over_time_bucket_in_utc(store):
+    ist = timezone(timedelta(hours=5, minutes=30))
+    store.write([
+        enriched("a", at=datetime(2026, 10, 2, 1, 0, tzinfo=ist)),  # 2026-10-01 19:30 UTC
+        enriched("b", at=datetime(2026, 10, 2, 12, 0, tzinfo=timezone.utc)),
+        enriched("c", "refunds", at=datetime(2026, 10, 2, 12, 30, tzinfo=timezone.utc), rating=3),
+    ])
+    store.refresh()
+    assert store.counts_over_time() == [
+        ("2026-10-01", "payments", 1), ("2026-10-02", "payments", 1), ("2026-10-02", "refunds", 1)]
+    assert store.counts_over_time("rating", "hour", since=datetime(2026, 10, 2, tzinfo=timezone.utc)) == [
+        ("2026-10-02T12:00", "1", 1), ("2026-10-02T12:00", "3", 1)]
+    assert store.counts_over_time(until=datetime(2026, 10, 2, tzinfo=timezone.utc)) == [("2026-10-01", "payments", 1)]
+    with pytest.raises(ValueError, match="cannot group by 'text'"):
+        store.counts_over_time("text")
+
+
+def test_top_clusters_ranked_by_size_with_keywords(store):
+    store.write([enriched(f"a{i}", cluster="c1", rating=1) for i in range(3)]
+                + [enriched(f"b{i}", cluster="c2", rating=5, seed=9) for i in range(2)]
+                + [enriched("r", "refunds", cluster="c0")])
+    store.refresh()
+    top = store.top_clusters(limit=2)
+    assert [(c["cluster_id"], c["count"], c["avg_rating"]) for c in top] == [
+        ("paynest:payments:c1", 3, 1.0), ("paynest:payments:c2", 2, 5.0)]
+    assert top[0]["keywords"] == ["payment"] and top[0]["primary_label"] == "payments"
+    assert top[0]["last_seen"] == T0.isoformat()
+    assert [c["cluster_id"] for c in store.top_clusters(label="refunds")] == ["paynest:refunds:c0"]
+
+
+def test_rejected_records_are_queryable_by_reason(store):
+    store.write([rejected("a"), rejected("b", "malformed_json"), enriched("c")])
+    store.refresh()
+    assert [r["id"] for r in store.list_rejected(reason="malformed_json")] == ["b"]
+    assert {r["id"] for r in store.list_rejected()} == {"a", "b"}
+
+
+def test_documents_are_upserted_and_paged_with_a_cursor(store):
+    docs = [{"id": f"t{i}", "app_id": "paynest", "updated_at": f"2026-10-0{1 + i // 2}T10:00:00+00:00",
+             "status": "open", "version": 1} for i in range(5)]
+    store.write_documents("tickets", docs)
+    store.write_documents("tickets", [{**docs[0], "version": 2, "updated_at": "2026-10-09T08:00:00+05:30"}])
+    page, cursor = store.list_documents("tickets", limit=2)
+    assert [d["id"] for d in page] == ["t1", "t2"]
+    page2, cursor2 = store.list_documents("tickets", cursor=cursor, limit=2)
+    assert [d["id"] for d in page2] == ["t3", "t4"]
+    page3, cursor3 = store.list_documents("tickets", cursor=cursor2, limit=2)
+    assert [(d["id"], d["version"], d["updated_at"]) for d in page3] == [("t0", 2, "2026-10-09T02:30:00.000+00:00")]
+    assert store.list_documents("tickets", cursor=cursor3) == ([], cursor3)  # poll again later with the same cursor
+    assert store.get_document("tickets", "t0")["version"] == 2
+    assert store.get_document("feature_requests", "t0") is None
+    assert store.list_documents("tickets", status="closed")[0] == []
+    with pytest.raises(ValueError, match="invalid cursor"):
+        store.list_documents("tickets", cursor="garbage!")
+    with pytest.raises(ValueError, match="unknown document kind"):
+        store.write_documents("memes", docs)
