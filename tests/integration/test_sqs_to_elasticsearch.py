@@ -7,7 +7,6 @@ through the file source and SQLite must give the same counts and labels.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections import Counter
 
 import boto3
@@ -19,6 +18,7 @@ from demo.generate import generate
 from flows.operators.embed import Embedder
 from flows.settings import ElasticsearchSettings
 from tests.helpers import run_flow
+from tests.integration.conftest import queue_depth, send_all
 
 pytestmark = pytest.mark.integration
 
@@ -28,43 +28,6 @@ N = 600
 @pytest.fixture(scope="module")
 def lines() -> list[str]:
     return generate(n=N, seed=11)
-
-
-@pytest.fixture
-def sqs(sqs_endpoint):
-    return boto3.client("sqs", endpoint_url=sqs_endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
-
-
-@pytest.fixture
-def queue_url(sqs):
-    url = sqs.create_queue(QueueName=f"sift-test-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    yield url
-    sqs.delete_queue(QueueUrl=url)
-
-
-@pytest.fixture
-def es_store(es_url):
-    store = ElasticsearchStore(ElasticsearchSettings(url=es_url, index_prefix=f"it-{uuid.uuid4().hex[:8]}"))
-    yield store
-    store.client.indices.delete(index=f"{store.reviews},{store.rejected}", ignore_unavailable=True)
-    store.close()
-
-
-def send_all(sqs, url: str, lines: list[str]) -> None:
-    for start in range(0, len(lines), 10):
-        chunk = lines[start : start + 10]
-        resp = sqs.send_message_batch(
-            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)]
-        )
-        assert not resp.get("Failed"), resp["Failed"]
-
-
-def queue_depth(sqs, url: str) -> int:
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
 def es_labels(store: ElasticsearchStore) -> dict[str, str]:

@@ -1,0 +1,83 @@
+"""SQS connector behaviour against the real ElasticMQ: publishing, visibility extension, dead-letter redrive."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from connectors.sqs import MAX_MESSAGE_BYTES, InFlight, SqsPublisher, ensure_queue, extend_visibility
+from flows.records import Ack
+
+pytestmark = pytest.mark.integration
+
+
+def receive_all(sqs, url: str, wait: int = 1) -> list[dict]:
+    out = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait,
+                                  MessageSystemAttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+        if not got:
+            return out
+        out.extend(got)
+
+
+def test_publisher_sends_in_batches_and_refuses_oversized_bodies(sqs, queue_url):
+    events = [(f"e{i}", json.dumps({"id": f"e{i}", "n": i})) for i in range(23)]
+    big = ("big", json.dumps({"id": "big", "blob": "x" * MAX_MESSAGE_BYTES}))
+    result = SqsPublisher(queue_url, client=sqs).publish([*events[:10], big, *events[10:]])
+    assert result.sent == 23 and not result.failed
+    assert result.refused == (("big", f"message is {len(big[1]):,} bytes; the SQS limit is {MAX_MESSAGE_BYTES:,}"),)
+    bodies = sorted(json.loads(m["Body"])["n"] for m in receive_all(sqs, queue_url))
+    assert bodies == list(range(23))
+
+
+def test_publisher_splits_batches_by_total_size(sqs, queue_url):
+    body = "y" * (100 * 1024)  # three of these exceed one 256 KiB batch
+    result = SqsPublisher(queue_url, client=sqs).publish([(f"e{i}", body) for i in range(5)])
+    assert result.sent == 5 and not result.failed and not result.refused
+    assert len(receive_all(sqs, queue_url)) == 5
+
+
+def test_fifo_publisher_deduplicates_a_republished_event(sqs):
+    url = sqs.create_queue(QueueName=f"sift-test-{uuid.uuid4().hex[:8]}.fifo",
+                           Attributes={"FifoQueue": "true"})["QueueUrl"]
+    try:
+        pub = SqsPublisher(url, client=sqs)
+        assert pub.publish([("t1", '{"v":1}')]).sent == 1
+        assert pub.publish([("t1", '{"v":1}')]).sent == 1  # accepted, but deduplicated by SQS
+        assert len(receive_all(sqs, url)) == 1
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+
+
+def test_in_flight_messages_stay_invisible_until_acknowledged(sqs, queue_url):
+    sqs.send_message(QueueUrl=queue_url, MessageBody="hello")
+    msg = sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=2, WaitTimeSeconds=1)["Messages"][0]
+    in_flight = InFlight()
+    in_flight.add([Ack(queue_url, msg["ReceiptHandle"], msg["MessageId"])])
+    for _ in range(4):  # 4 s > the original 2 s timeout
+        time.sleep(1)
+        extend_visibility(sqs, in_flight, timeout=2)
+        assert sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages") in (None, [])
+    in_flight.remove([msg["ReceiptHandle"]])
+    time.sleep(2.5)
+    assert len(receive_all(sqs, queue_url)) == 1  # no longer extended: redelivered
+
+
+def test_ensure_queue_sets_up_dead_letter_redrive(sqs):
+    name = f"sift-test-{uuid.uuid4().hex[:8]}"
+    url = ensure_queue(sqs, name, dlq_name=f"{name}-dlq", max_receives=2, visibility_timeout=1)
+    dlq = sqs.get_queue_url(QueueName=f"{name}-dlq")["QueueUrl"]
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody="poison")
+        for _ in range(2):
+            assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+            time.sleep(1.2)
+        assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages") in (None, [])
+        assert [m["Body"] for m in receive_all(sqs, dlq)] == ["poison"]
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+        sqs.delete_queue(QueueUrl=dlq)
