@@ -43,6 +43,7 @@ class AppMetadata:
     vocabulary: tuple[str, ...] = ()
     competitors: tuple[Competitor, ...] = ()
     tickets: dict[str, Any] = field(default_factory=dict)
+    denoise: dict[str, Any] = field(default_factory=dict)  # per-app overrides of DenoiseRules fields
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -107,7 +108,19 @@ def parse_app(data: dict[str, Any]) -> AppMetadata:
         vocabulary=tuple(str(v) for v in data.get("vocabulary") or []),
         competitors=competitors,
         tickets=dict(data.get("tickets") or {}),
+        denoise=_denoise(data.get("denoise")),
     )
+
+
+def _denoise(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"'denoise' must be an object, got {type(value).__name__}")
+    from flows.operators.denoise import DenoiseRules
+
+    DenoiseRules().with_overrides(value)  # raises ValueError naming an unknown setting
+    return dict(value)
 
 
 def _label(item: Any, index: int) -> Label:

@@ -16,6 +16,7 @@ from connectors.files import InputFileError, ReviewFileSource, check_readable, c
 from connectors.sqs import SqsSource
 from connectors.store import StoreUnavailable, open_store
 from connectors.store_sink import StoreSink
+from connectors.translate import open_translator
 from flows.appmeta import load_apps
 from flows.dataflow import build_flow
 from flows.logs import setup_logging
@@ -46,7 +47,9 @@ def flow_from_env() -> Dataflow:
     target = settings.sqlite_path if settings.store == "sqlite" else settings.es.target
     log.info("sift: %s -> %s store %s; apps: %s", where, settings.store, target, ", ".join(sorted(apps)))
     sink = StoreSink(lambda: open_store(settings), expected=expected, progress_seconds=settings.progress_seconds)
-    return build_flow(settings, apps, source, sink)
+    translator = open_translator(settings)
+    log.info("sift: translation backend %s", translator.name)
+    return build_flow(settings, apps, source, sink, translator=translator)
 
 
 def _flow_or_exit() -> Dataflow:

@@ -59,6 +59,14 @@ class Measures:
 
     word_count: int
     non_english_ratio: float
+    lang: str = "und"
+    lang_confidence: float = 0.0
+    script: str = ""
+    spelling_error_ratio: float = 0.0
+    gibberish_ratio: float = 0.0
+    repetition_ratio: float = 0.0
+    spam_markers: tuple[str, ...] = ()
+    repeat_count: int = 0  # occurrences of this (near-)text so far in the app's stream; 0 = not counted
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,10 @@ class EnrichedReview:
     cluster_id: str | None = None
     cluster_keywords: tuple[str, ...] = ()
     processed_at: datetime | None = None
+    lang_confidence: float = 0.0
+    translation: str = "not_needed"  # not_needed | translated | untranslated | failed
+    translation_detail: str = ""
+    informativeness: float = 0.0
 
     @property
     def id(self) -> str:
@@ -84,6 +96,11 @@ class EnrichedReview:
     @property
     def ack(self) -> Ack | None:
         return self.review.ack
+
+    @property
+    def lang_group(self) -> str:
+        """`en` when the labelled text is English (original or translated), else the review's language."""
+        return "en" if self.translation in ("not_needed", "translated") else self.lang
 
     def to_doc(self) -> dict[str, Any]:
         """The stored document (JSON-ready; no transport details)."""
@@ -98,13 +115,17 @@ class EnrichedReview:
             "text": r.text,
             "text_en": self.text_en,
             "lang": self.lang,
+            "lang_confidence": round(self.lang_confidence, 3),
             "translated": self.translated,
+            "translation": self.translation,
+            "translation_detail": self.translation_detail,
+            "informativeness": round(self.informativeness, 4),
             "rating": r.rating,
             "author": r.author,
             "app_version": r.app_version,
             "meta": r.meta,
             "origin": r.origin,
-            "measures": asdict(self.measures),
+            "measures": _measures_doc(self.measures),
             "primary_label": self.primary_label,
             "label_score": round(self.label_score, 4),
             "cluster_id": self.cluster_id,
@@ -139,12 +160,17 @@ class Rejected:
             "origin": self.origin,
             "received_at": _iso(self.received_at),
             "at": _iso(self.at),
-            "measures": asdict(self.measures) if self.measures else None,
+            "measures": _measures_doc(self.measures) if self.measures else None,
         }
 
 
 Outcome = Union[EnrichedReview, Rejected]
 """What the store sink receives: every input becomes exactly one of these."""
+
+
+def _measures_doc(m: Measures) -> dict[str, Any]:
+    """JSON-native measures (lists, not tuples), so a stored document reads back equal."""
+    return {**asdict(m), "spam_markers": list(m.spam_markers)}
 
 
 def _iso(value: datetime | None) -> str | None:

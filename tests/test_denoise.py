@@ -2,16 +2,20 @@ from __future__ import annotations
 
 import pytest
 
-from flows.operators.denoise import DenoiseRules, denoise, measure
+from flows.appmeta import parse_app
+from flows.operators.denoise import DenoiseRules, count_words, denoise, measure, non_english_ratio
 from flows.operators.parse import parse_message
-from flows.records import Measures, Rejected
+from flows.records import Rejected
 from tests.helpers import raw
 
-RULES = DenoiseRules(min_words=3, max_non_english_ratio=0.3)
+RULES = DenoiseRules(min_words=3, max_non_english_ratio=0.3).with_overrides({}, ("UPI", "KYC", "OTP", "cashback"))
 
 
-def review(text: str):
-    return parse_message(raw({"id": "d1", "app_id": "paynest", "text": text}), {"paynest"})
+def review(text: str, author: str | None = None):
+    payload = {"id": "d1", "app_id": "paynest", "text": text}
+    if author:
+        payload["author"] = author
+    return parse_message(raw(payload), {"paynest"})
 
 
 @pytest.mark.parametrize(
@@ -25,28 +29,94 @@ def review(text: str):
         ("payment फेल", 2, 0.2222),
     ],
 )
-def test_measure(text, words, ratio):
-    assert measure(text) == Measures(word_count=words, non_english_ratio=ratio)
+def test_word_count_and_non_english_ratio(text, words, ratio):
+    m = measure(text)
+    assert (count_words(text), non_english_ratio(text)) == (words, ratio)
+    assert (m.word_count, m.non_english_ratio) == (words, ratio)
+
+
+def test_mentions_hashtags_and_urls_are_not_words():
+    assert measure("@FNBSA #LoveFNB https://t.co/x").word_count == 0
 
 
 def test_kept_review_carries_its_measures():
     r = review("UPI payment failed twice today")
     kept = denoise(r, RULES)
-    assert kept == (r, Measures(word_count=5, non_english_ratio=0.0))
+    assert not isinstance(kept, Rejected)
+    assert kept[0] == r
+    m = kept[1]
+    assert (m.word_count, m.lang, m.spelling_error_ratio, m.spam_markers) == (5, "en", 0.0, ())
 
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("good app", "too_short"), ("👍👍👍", "too_short"), ("पेमेंट फेल हो गया पैसे कट गए", "non_english")],
+    [
+        ("good app", "too_short"),
+        ("👍👍👍", "too_short"),
+        ("@FNBSA #LoveFNB", "too_short"),
+        ("ᴳᴼᴼᴰ ᴬᴾᴾ ᵛᵉʳʸ ᴺᴵᶜᴱ", "non_english"),
+        ("ʕ•ᴥ•ʔ ಠ_ಠ ᕙ(⇀‸↼‶)ᕗ ლ(ಠ益ಠლ)", "non_english"),
+        ("use my referral code PN7K2X get ₹100 cashback", "referral_spam"),
+        ("Apliquen mi código! Son $100 pesos gratis vitervaevabut40", "referral_spam"),
+        ("@FNBSA I'm saving for my kids studies #LoveFNB", "contest_spam"),
+        ("asdfg hjkl qwerty zxcvb", "gibberish"),
+        ("good good good good good good", "gibberish"),
+        ("xyzzy blorft quuxing frobnicated", "misspelled"),
+    ],
 )
 def test_noise_is_rejected_with_reason_and_measures(text, reason):
-    out = denoise(review(text), RULES)
-    assert isinstance(out, Rejected)
+    rules = RULES.with_overrides({"contest_hashtags": ["#LoveFNB"]})
+    out = denoise(review(text), rules)
+    assert isinstance(out, Rejected), out
     assert out.reason == reason and out.id == "d1" and out.app_id == "paynest"
-    assert out.measures == measure(text)
+    assert out.measures == measure(text, rules) and out.detail
     assert '"d1"' in out.raw  # the original payload, not just the text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "payment failed",  # short, but names a problem
+        "KYC OTP cashback UPI not working",  # domain words are not spelling errors
+        "पेमेंट फेल हो गया पैसे कट गए",  # Hindi is kept (untranslated later), not rejected
+        "payment fail ho gaya aur paise kat gaye",
+        "El pago falló pero me cobraron el dinero",
+        "aplikasi gk bisa di buka sejak update",
+        "No me llega mi código de confirmación para iniciar sesión",  # a complaint about a code is not spam
+        "@FNBSA #LoveFNB your app has been down since morning and I cannot pay",  # contest tag, real problem
+        "plz fix d app, mony not recieved",
+    ],
+)
+def test_real_signal_is_kept(text):
+    rules = RULES.with_overrides({"contest_hashtags": ["LoveFNB"]})
+    assert not isinstance(denoise(review(text), rules), Rejected)
+
+
+def test_spelling_uses_the_app_vocabulary():
+    plain = measure("paynest wallet mandate neft", DenoiseRules())
+    with_vocab = measure("paynest wallet mandate neft", DenoiseRules().with_overrides({}, ("PayNest",)))
+    assert plain.spelling_error_ratio == 0.25 and with_vocab.spelling_error_ratio == 0.0
 
 
 def test_thresholds_are_configurable():
     assert not isinstance(denoise(review("good app"), DenoiseRules(min_words=2)), Rejected)
-    assert not isinstance(denoise(review("पेमेंट फेल हो गया"), DenoiseRules(max_non_english_ratio=1.0)), Rejected)
+    assert not isinstance(
+        denoise(review("xyzzy blorft quuxing frobnicated"), DenoiseRules(max_spelling_error_ratio=1.0)), Rejected
+    )
+    spam = review("use my referral code PN7K2X get ₹100 cashback")
+    assert not isinstance(denoise(spam, DenoiseRules(spam_rules=False)), Rejected)
+
+
+def test_per_app_overrides_come_from_app_metadata():
+    app = parse_app({
+        "app_id": "paynest", "labels": [{"name": "payments", "description": "payments"}],
+        "denoise": {"min_words": 1, "contest_hashtags": ["#LoveFNB"]},
+    })
+    rules = DenoiseRules().with_overrides(app.denoise)
+    assert rules.min_words == 1 and rules.contest_hashtags == ("lovefnb",)
+    by_app = {"paynest": rules}
+    assert not isinstance(denoise(review("nice"), DenoiseRules(), by_app), Rejected)
+    with pytest.raises(ValueError, match="unknown denoise setting"):
+        parse_app({"app_id": "x", "labels": [{"name": "a", "description": "a"}], "denoise": {"min_wrds": 1}})
+    with pytest.raises(ValueError, match="must be like"):
+        DenoiseRules().with_overrides({"min_words": "three"})

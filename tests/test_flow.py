@@ -32,6 +32,12 @@ CRAFTED = [
     {"id": "hindi", "app_id": "paynest", "text": "पेमेंट फेल हो गया पैसे कट गए"},
     {"id": "bad-rating", "app_id": "paynest", "text": "cashback not credited after recharge", "rating": "five"},
     {"id": "stranger", "app_id": "unknown-app", "text": "this is a review for another app"},
+    {"id": "hinglish", "app_id": "paynest", "text": "payment fail ho gaya aur paise kat gaye"},
+    {"id": "referral", "app_id": "paynest", "text": "use my referral code PN7K2X get ₹100 cashback"},
+] + [
+    {"id": f"spam{i}", "app_id": "paynest", "author": f"bot{i}",
+     "text": "Earn ₹5000 daily from home 💰💰 no investment, WhatsApp 98XXXXXX21 for details" + "!" * i}
+    for i in range(4)
 ]
 
 
@@ -42,12 +48,23 @@ def test_every_input_becomes_exactly_one_outcome_with_the_right_kind(apps, embed
     assert {i: by_id[i].primary_label for i in ("pay", "otp", "crash")} == {
         "pay": "payments", "otp": "login_otp", "crash": "performance"}
     assert {o.id: o.reason for o in out if isinstance(o, Rejected)} == {
-        "short": "too_short", "hindi": "non_english", "bad-rating": "invalid_field",
-        "stranger": "unknown_app", next(o.id for o in out if o.id.startswith("h-")): "malformed_json"}
+        "short": "too_short", "bad-rating": "invalid_field", "stranger": "unknown_app",
+        "referral": "referral_spam", "spam2": "repeated_spam", "spam3": "repeated_spam",
+        next(o.id for o in out if o.id.startswith("h-")): "malformed_json"}
     pay = by_id["pay"]
     assert isinstance(pay, EnrichedReview)
     assert pay.cluster_id.startswith("paynest:payments:c") and pay.cluster_keywords
     assert len(pay.embedding) == 384 and pay.measures.word_count == 12
+    assert (pay.lang, pay.translation, pay.text_en) == ("en", "not_needed", pay.review.text)
+    assert 0.5 < pay.informativeness <= 1.0 and pay.lang_confidence > 0.5
+    # Hindi and Hinglish are kept, untranslated (no backend configured), and clustered apart from English
+    for rid, lang in (("hindi", "hi"), ("hinglish", "hi-Latn")):
+        kept = by_id[rid]
+        assert isinstance(kept, EnrichedReview)
+        assert (kept.lang, kept.translation, kept.translated) == (lang, "untranslated", False)
+        assert kept.cluster_id.startswith(f"paynest:{kept.primary_label}:{lang}:c")
+        assert kept.to_doc()["translation"] == "untranslated"
+    assert by_id["spam3"].measures.repeat_count == 4 and by_id["spam1"].measures.repeat_count == 2
 
 
 def test_demo_stream_nothing_lost_nothing_duplicated(apps, embedder):
@@ -58,8 +75,10 @@ def test_demo_stream_nothing_lost_nothing_duplicated(apps, embedder):
     kinds = Counter(type(o).__name__ for o in out)
     assert kinds["EnrichedReview"] > 150 and kinds["Rejected"] > 50
     reasons = Counter(o.reason for o in out if isinstance(o, Rejected))
-    assert reasons["too_short"] > 0 and reasons["non_english"] > 0
-    labels = Counter(o.primary_label for o in out if isinstance(o, EnrichedReview))
+    assert reasons["too_short"] > 0 and reasons["referral_spam"] > 0 and reasons["repeated_spam"] > 0
+    untranslated = Counter(o.lang for o in out if isinstance(o, EnrichedReview) and o.translation == "untranslated")
+    assert untranslated["hi"] > 0 and untranslated["hi-Latn"] > 0
+    labels = Counter(o.primary_label for o in out if isinstance(o, EnrichedReview) and o.lang_group == "en")
     assert labels.most_common(1)[0][0] != "other"
     assert len(labels) >= 8
 

@@ -110,9 +110,10 @@ def cluster_step(
     if len(state.all_terms) > 4 * MAX_TERMS_PER_CLUSTER:
         state.all_terms = Counter(dict(state.all_terms.most_common(2 * MAX_TERMS_PER_CLUSTER)))
     review = item.review
+    group = "" if item.lang_group == "en" else f":{item.lang_group}"
     enriched = dataclasses.replace(
         item,
-        cluster_id=f"{review.app_id}:{item.primary_label}:c{cid}",
+        cluster_id=f"{review.app_id}:{item.primary_label}{group}:c{cid}",
         cluster_keywords=keywords(state, cid, cfg.keywords),
     )
     return state, enriched

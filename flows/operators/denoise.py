@@ -1,65 +1,258 @@
-"""Basic denoise: word count and non-English character ratio.
+"""Denoise: measure every review, keep real signal, reject noise with a reason and the measures.
 
 Pure. A review either passes with its `Measures` or becomes a `Rejected` that
-carries the same measures and a reason (`too_short`, `non_english`).
+carries the same measures and a reason. The rules run in this order and the
+first that fails decides the reason:
+
+- `too_short`: fewer content words than `min_words` (mentions, hashtags and
+  URLs do not count), unless a short review names a problem ("payment failed");
+- `non_english`: English or unplaced text whose letters are mostly outside
+  ASCII (fancy-font or symbol soup); a review in a language we recognise is
+  kept instead (and translated, or marked untranslated);
+- `referral_spam`: offers a referral / invite / promo code;
+- `contest_spam`: a contest entry (the app's contest hashtags, or giveaway
+  phrases) that reports no problem;
+- `gibberish`: keyboard mashing or one word repeated over and over;
+- `misspelled`: most words of an English review are not words, even after the
+  app's vocabulary and common app words are accepted.
+
+Repeated spam needs memory across reviews: see `flows/operators/dedup.py`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
+from flows.operators.language import LangRules, content_text, detect, english_words, words
 from flows.records import Measures, Rejected, Review
 
 _JOINERS = "'’"
+ENGLISH_LIKE = frozenset({"en", "und"})
+
+# Words no English dictionary has but every payments-app review uses; plus chat spellings that are not noise.
+COMMON_APP_WORDS = frozenset(
+    """app apps upi kyc otp otps cashback cashbacks login logout logins signup signin wifi bluetooth android
+    iphone ios ipad update updated updates ui ux ok okay plz pls thx thanx thankyou u ur bcoz coz cuz pls asap
+    gpay paytm phonepe googlepay wallet ewallet netbanking txn txns recharge recharged sms emi qr pin mpin atm
+    debited credited autopay screenshot screenshots online offline wallet bugs lol omg btw fyi dm inbox
+    email emails spam wtf kyc aadhaar aadhar pan ifsc neft imps rtgs utr vpa npci""".split()
+)
+# A review this short is still kept when it names one of these (after a minimum of two words).
+ISSUE_WORDS = frozenset(
+    """fail failed failing failure error errors crash crashes crashed crashing bug bugs refund refunds pending
+    deducted debited stuck blocked hang hangs hanging freeze freezes slow otp login problem issue issues
+    fraud scam not cannot can't cant nahi nhi nahin""".split()
+)
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_VOWELS = set("aeiouy")
+_ELONGATED = re.compile(r"(.)\1{2,}")
+
+_CODE_TOKEN = r"\b(?=[A-Za-z]*\d)[A-Za-z0-9]{5,}\b|\b[A-Z]{5,}\b"  # PN7K2X, josev1j7, 2221545744, ALEXISFLMEY
+# An offer of one's own code (needs a reward or a code next to it) ...
+_REFERRAL_OFFER = re.compile(
+    r"referral\s+code|refer(?:ral)?\s+(?:code|link)|invite\s+code|(?:use|enter|apply|with)\s+(?:my\s+)?(?:promo\s+)?code"
+    r"|(?:usa|usen|use|utiliza|ingresa|ingresen|pon|pongan|apliquen|aplica|aplicar|ocupa|ocupas|mete|metan|dejo|comparto|usando|con)"
+    r"\s+(?:mi|este|el)?\s*c[oó]digo|(?:mi|este)\s+c[oó]digo\s*[:!]|c[oó]digo\s*:\s*\S{5,}|kode\s+(?:referral|referal|undangan|promo)",
+    re.IGNORECASE,
+)
+# ... or just the name of a code (needs the code itself next to it).
+_REFERRAL_NOUN = re.compile(r"c[oó]digo\s+(?:de\s+)?(?:referido|invitaci[oó]n|promocional|promoci[oó]n)|promo\s+code", re.IGNORECASE)
+_REWARD = re.compile(
+    r"[$₹€£]\s?\d|\d+\s?(?:pesos|rs|inr|rupees|rb|ribu|mxn)\b|\b(?:rs\.?|inr)\s?\d|\bgratis\b|\bfree\b|\bcashback\b"
+    r"|\bearn\b|\bgana\w*|\bregal\w*|\bbono\b|\bbonus\b|\bobt[eé]n\b|\binstantly\b",
+    re.IGNORECASE,
+)
+_GENERIC_CONTEST = re.compile(
+    r"#(?:giveaway|contest|competition|win\w*|sweepstakes?)\b|\bretweet\s+to\s+win\b|\btag\s+\d+\s+friends\b"
+    r"|\bstand\s+a\s+chance\s+to\s+win\b|\bcloser\s+to\s+winning\b",
+    re.IGNORECASE,
+)
+_MARKERS = {
+    "url": re.compile(r"https?://|www\.|\bbit\.ly/|link\s+in\s+(?:my\s+)?bio", re.IGNORECASE),
+    "phone": re.compile(r"(?<!\d)(?:\+?\d[\dX\- ]{8,}\d|\d{2}X{3,}\d*)(?!\d)"),
+    "messenger": re.compile(r"\b(?:whats\s?app|telegram|wa\.me)\b", re.IGNORECASE),
+    "money_offer": re.compile(
+        r"\b(?:earn|win|claim|loot|free)\b.{0,40}(?:[$₹]\s?\d|\d+\s?(?:rs|pesos|inr)\b|cash|money|daily)"
+        r"|\bno\s+investment\b|\bwork\s+from\s+home\b|\bdaily\s+income\b",
+        re.IGNORECASE,
+    ),
+}
 
 
 @dataclass(frozen=True)
 class DenoiseRules:
-    """Thresholds; a review is kept when it meets all of them."""
+    """Thresholds and word lists; a review is kept when it meets all of them. Per-app overrides via `with_overrides`."""
 
     min_words: int = 3
     max_non_english_ratio: float = 0.3
+    max_spelling_error_ratio: float = 0.6
+    max_gibberish_ratio: float = 0.5
+    max_repetition_ratio: float = 0.7
+    spam_rules: bool = True
+    contest_hashtags: tuple[str, ...] = ()
+    vocabulary: frozenset[str] = frozenset()
+    lang: LangRules = LangRules()
+
+    def with_overrides(self, overrides: Mapping[str, Any], vocabulary: tuple[str, ...] = ()) -> DenoiseRules:
+        """These rules with an app's `"denoise": {...}` values and its vocabulary (words of each phrase)."""
+        known = {f.name for f in dataclasses.fields(self)} - {"vocabulary", "lang"}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown denoise setting(s) {sorted(unknown)}; known: {sorted(known)}")
+        values = dict(overrides)
+        for name, value in values.items():
+            default = getattr(self, name)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if isinstance(default, bool) != isinstance(value, bool) or (
+                isinstance(default, (int, float)) and not isinstance(default, bool) and not number
+            ):
+                raise ValueError(f"denoise setting {name!r} must be like {default!r}, got {value!r}")
+        if "contest_hashtags" in values:
+            values["contest_hashtags"] = tuple(str(h).lower().lstrip("#") for h in values["contest_hashtags"])
+        vocab = {w for phrase in vocabulary for w in words(phrase)}
+        return dataclasses.replace(self, **values, vocabulary=self.vocabulary | vocab)
 
 
 def count_words(text: str) -> int:
     """Runs of letters, combining marks and digits (so Devanagari words stay whole)."""
-    words, inside = 0, False
+    count, inside = 0, False
     for i, c in enumerate(text):
         wordy = unicodedata.category(c)[0] in "LMN" or (
             c in _JOINERS and inside and i + 1 < len(text) and text[i + 1].isalnum()
         )
         if wordy and not inside:
-            words += 1
+            count += 1
         inside = wordy
-    return words
+    return count
 
 
-def measure(text: str) -> Measures:
-    """Word count and the share of letters outside ASCII."""
+def non_english_ratio(text: str) -> float:
+    """The share of letters outside ASCII."""
     letters = [c for c in text if unicodedata.category(c).startswith("L")]
     non_ascii = sum(1 for c in letters if not c.isascii())
-    ratio = non_ascii / len(letters) if letters else 0.0
-    return Measures(word_count=count_words(text), non_english_ratio=round(ratio, 4))
+    return round(non_ascii / len(letters), 4) if letters else 0.0
 
 
-def denoise(review: Review, rules: DenoiseRules) -> tuple[Review, Measures] | Rejected:
-    """Keep `review` with its measures, or reject it with the first failed rule."""
-    m = measure(review.text)
-    if m.word_count < rules.min_words:
-        return _reject(review, m, "too_short", f"{m.word_count} words; minimum {rules.min_words}")
-    if m.non_english_ratio > rules.max_non_english_ratio:
-        return _reject(
-            review,
-            m,
-            "non_english",
-            f"{m.non_english_ratio:.0%} non-English letters; maximum {rules.max_non_english_ratio:.0%}",
+def is_known(word: str, vocabulary: frozenset[str] = frozenset()) -> bool:
+    """An English dictionary word, a common app word, or one of the app's own terms."""
+    return word in english_words() or word in COMMON_APP_WORDS or word in vocabulary
+
+
+def looks_gibberish(word: str) -> bool:
+    """Keyboard mashing: no vowel, a long consonant run, or a run of keys along one keyboard row."""
+    if len(word) < 3 or not word.isascii():
+        return False
+    if len(word) > 40:  # longer than any real word
+        return True
+    if not _VOWELS & set(word):
+        return True
+    if re.search(r"[^aeiouy]{5,}", word):
+        return True
+    return any(word[i:i + 4] in row for row in _KEYBOARD_ROWS for i in range(len(word) - 3))
+
+
+def spelling_and_gibberish(tokens: list[str], vocabulary: frozenset[str]) -> tuple[float, float]:
+    """Shares of Latin words that are not known words, and that look like keyboard mashing."""
+    latin = [_ELONGATED.sub(r"\1\1", t) for t in tokens if t.isascii()]
+    if not latin:
+        return 0.0, 0.0
+    unknown = [t for t in latin if not is_known(t, vocabulary) and not is_known(_ELONGATED.sub(r"\1", t), vocabulary)]
+    gibberish = [t for t in unknown if looks_gibberish(t)]
+    return round(len(unknown) / len(latin), 4), round(len(gibberish) / len(latin), 4)
+
+
+def repetition_ratio(tokens: list[str]) -> float:
+    """1 - distinct/total over the words, for four words or more ("good good good good" -> 0.75)."""
+    if len(tokens) < 4:
+        return 0.0
+    return round(1 - len(set(tokens)) / len(tokens), 4)
+
+
+def spam_markers(text: str, rules: DenoiseRules) -> tuple[str, ...]:
+    """Names of the spam signals in `text`: referral, contest, url, phone, messenger, money_offer."""
+    found = []
+    code = re.search(_CODE_TOKEN, text)
+    if (_REFERRAL_OFFER.search(text) and (code or _REWARD.search(text))) or (_REFERRAL_NOUN.search(text) and code):
+        found.append("referral")
+    tags = {t.lower() for t in re.findall(r"#(\w+)", text)}
+    if tags & set(rules.contest_hashtags) or _GENERIC_CONTEST.search(text):
+        found.append("contest")
+    found.extend(name for name, pattern in _MARKERS.items() if pattern.search(text))
+    return tuple(found)
+
+
+def measure(text: str, rules: DenoiseRules = DenoiseRules()) -> Measures:
+    """Every denoise measure of `text`."""
+    body = content_text(text)
+    lang = detect(text, rules.lang)
+    tokens = words(body)
+    spelling, gibberish = (
+        spelling_and_gibberish(tokens, rules.vocabulary) if lang.lang in ENGLISH_LIKE else (0.0, 0.0)
+    )
+    return Measures(
+        word_count=count_words(body),
+        non_english_ratio=non_english_ratio(text),
+        lang=lang.lang,
+        lang_confidence=lang.confidence,
+        script=lang.script,
+        spelling_error_ratio=spelling,
+        gibberish_ratio=gibberish,
+        repetition_ratio=repetition_ratio(tokens),
+        spam_markers=spam_markers(text, rules),
+    )
+
+
+def names_an_issue(text: str) -> bool:
+    return any(w in ISSUE_WORDS for w in words(content_text(text)))
+
+
+def check(text: str, m: Measures, rules: DenoiseRules) -> tuple[str, str] | None:
+    """The first failed rule as (reason, detail), or None when the review is kept."""
+    if m.word_count < rules.min_words and not (m.word_count >= 2 and names_an_issue(text)):
+        return "too_short", f"{m.word_count} words; minimum {rules.min_words}"
+    if m.lang in ENGLISH_LIKE and m.non_english_ratio > rules.max_non_english_ratio:
+        return "non_english", (
+            f"{m.non_english_ratio:.0%} non-English letters in text of no other recognised language; "
+            f"maximum {rules.max_non_english_ratio:.0%}"
         )
+    if rules.spam_rules and "referral" in m.spam_markers:
+        return "referral_spam", "offers a referral or promo code"
+    if rules.spam_rules and "contest" in m.spam_markers and not names_an_issue(text):
+        return "contest_spam", "contest entry that reports no problem"
+    if m.gibberish_ratio >= rules.max_gibberish_ratio:
+        return "gibberish", f"{m.gibberish_ratio:.0%} of words look like keyboard mashing; maximum {rules.max_gibberish_ratio:.0%}"
+    if m.repetition_ratio >= rules.max_repetition_ratio:
+        return "gibberish", f"{m.repetition_ratio:.0%} of words are repeats; maximum {rules.max_repetition_ratio:.0%}"
+    if m.lang == "en" and m.spelling_error_ratio > rules.max_spelling_error_ratio and m.word_count >= 3:
+        return "misspelled", (
+            f"{m.spelling_error_ratio:.0%} of words are not English words; maximum {rules.max_spelling_error_ratio:.0%}"
+        )
+    return None
+
+
+def denoise(
+    review: Review, rules: DenoiseRules, app_rules: Mapping[str, DenoiseRules] | None = None
+) -> tuple[Review, Measures] | Rejected:
+    """Keep `review` with its measures, or reject it with the first failed rule.
+
+    `app_rules` holds per-app rules (app metadata overrides); apps not in it use `rules`.
+    """
+    rules = (app_rules or {}).get(review.app_id, rules)
+    m = measure(review.text, rules)
+    failed = check(review.text, m, rules)
+    if failed:
+        return reject(review, m, *failed)
     return review, m
 
 
-def _reject(review: Review, m: Measures, reason: str, detail: str) -> Rejected:
+def reject(review: Review, m: Measures, reason: str, detail: str) -> Rejected:
+    """A `Rejected` for `review` that keeps its raw input and measures."""
     return Rejected(
         id=review.id,
         app_id=review.app_id,

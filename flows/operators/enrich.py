@@ -1,7 +1,8 @@
-"""Batch enrichment: embed a batch of kept reviews once, then label each against its app.
+"""Batch enrichment: embed a batch of kept reviews once, then label and score each against its app.
 
-One `encode` call per batch (never per item). Label phrase vectors are built
-once per app per process and reused.
+One `encode` call per batch (never per item) on the English text when there is
+one (`Translation.text_en`), else the original. Label phrase vectors are built
+once per app per process and reused; informativeness comes from the same vectors.
 """
 
 from __future__ import annotations
@@ -11,18 +12,33 @@ from datetime import datetime, timezone
 
 from flows.appmeta import AppMetadata
 from flows.operators.embed import Embedder
+from flows.operators.informative import InformativenessModel
 from flows.operators.label import LabelIndex
+from flows.operators.translate import Translation
 from flows.records import EnrichedReview, Measures, Review
 
 
 class Enricher:
-    """Callable for `op.flat_map_batch`: `[(Review, Measures)] -> [EnrichedReview]`."""
+    """Callable for `op.flat_map_batch`: `[(Review, Measures, Translation)] -> [EnrichedReview]`."""
 
-    def __init__(self, embedder: Embedder, apps: Mapping[str, AppMetadata], label_threshold: float):
+    def __init__(
+        self,
+        embedder: Embedder,
+        apps: Mapping[str, AppMetadata],
+        label_threshold: float,
+        informativeness: InformativenessModel | None = None,
+    ):
         self.embedder = embedder
         self.apps = apps
         self.label_threshold = label_threshold
+        self._informativeness = informativeness
         self._indexes: dict[str, LabelIndex] = {}
+
+    @property
+    def informativeness(self) -> InformativenessModel:
+        if self._informativeness is None:
+            self._informativeness = InformativenessModel.zero_shot(self.embedder.encode)
+        return self._informativeness
 
     def index_for(self, app_id: str) -> LabelIndex:
         index = self._indexes.get(app_id)
@@ -31,13 +47,14 @@ class Enricher:
             self._indexes[app_id] = index
         return index
 
-    def __call__(self, batch: list[tuple[Review, Measures]]) -> Iterable[EnrichedReview]:
+    def __call__(self, batch: list[tuple[Review, Measures, Translation]]) -> Iterable[EnrichedReview]:
         if not batch:
             return []
-        vectors = self.embedder.encode([review.text for review, _ in batch])
+        vectors = self.embedder.encode([translation.text_en for _, _, translation in batch])
+        informative = self.informativeness.score(vectors)
         labels: list[tuple[str, float]] = [("", 0.0)] * len(batch)
         by_app: dict[str, list[int]] = {}
-        for i, (review, _) in enumerate(batch):
+        for i, (review, _, _) in enumerate(batch):
             by_app.setdefault(review.app_id, []).append(i)
         for app_id, rows in by_app.items():
             for row, assigned in zip(rows, self.index_for(app_id).assign(vectors[rows])):
@@ -47,13 +64,17 @@ class Enricher:
             EnrichedReview(
                 review=review,
                 measures=measures,
-                lang=review.lang_hint or "en",
-                text_en=review.text,
-                translated=False,
+                lang=translation.lang,
+                lang_confidence=measures.lang_confidence,
+                text_en=translation.text_en,
+                translated=translation.status == "translated",
+                translation=translation.status,
+                translation_detail=translation.detail,
+                informativeness=float(informative[i]),
                 primary_label=label,
                 label_score=score,
                 embedding=tuple(vectors[i].tolist()),
                 processed_at=now,
             )
-            for i, ((review, measures), (label, score)) in enumerate(zip(batch, labels))
+            for i, ((review, measures, translation), (label, score)) in enumerate(zip(batch, labels))
         ]

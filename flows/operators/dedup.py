@@ -1,0 +1,141 @@
+"""Exact and near-duplicate spam, per app, in bounded memory.
+
+Real incidents make many different users write nearly the same review ("payment
+failed, money debited"), so repetition alone is not spam: it is counted
+(`Measures.repeat_count`) and kept. A review is rejected only when it is
+
+- `repeated_spam`: a (near-)copy seen more than `max_repeats` times before that
+  carries a spam marker (URL, phone number, messenger, money offer, referral,
+  contest); the first `max_repeats` copies are kept; or
+- `duplicate`: the same author posting the same (near-)text again; the first
+  copy is kept.
+
+Texts are normalised (lower case, numbers and codes folded, elongations cut)
+and reduced to a 64-bit SimHash of word shingles. Near copies are those within
+`max_distance` bits; with four 16-bit bands, any such pair shares a band, so a
+lookup touches only candidates. The state holds at most `capacity` signatures
+(least recently seen evicted first) and is plain dicts and ints: small and
+picklable for Bytewax snapshots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from flows.operators.denoise import reject
+from flows.operators.language import content_text
+from flows.records import Measures, Rejected, Review
+
+BANDS = 4
+_BAND_BITS = 64 // BANDS
+_SHIFTS = np.arange(64, dtype=np.uint64)
+_TOKEN = re.compile(r"[^\W_]+")
+_CODE = re.compile(r"^(?=.*\d)[a-z0-9]+$")
+_ELONGATED = re.compile(r"(.)\1{2,}")
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """How many copies of a spam text are let through, how near is a copy, and how much to remember."""
+
+    max_repeats: int = 2
+    max_distance: int = 3
+    capacity: int = 5000
+    max_authors: int = 8
+
+
+@dataclass
+class _Seen:
+    count: int = 0
+    authors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DedupState:
+    """Per-app memory: signature -> how often and by whom, oldest first; band -> signatures."""
+
+    seen: OrderedDict[int, _Seen] = field(default_factory=OrderedDict)
+    bands: dict[tuple[int, int], set[int]] = field(default_factory=dict)
+
+    def nearest(self, sig: int, max_distance: int) -> int | None:
+        if sig in self.seen:
+            return sig
+        best, best_d = None, max_distance + 1
+        for band in _bands(sig):
+            for other in self.bands.get(band, ()):
+                d = (sig ^ other).bit_count()
+                if d < best_d:
+                    best, best_d = other, d
+        return best
+
+    def add(self, sig: int, cfg: DedupConfig) -> _Seen:
+        entry = self.seen[sig] = _Seen()
+        for band in _bands(sig):
+            self.bands.setdefault(band, set()).add(sig)
+        while len(self.seen) > cfg.capacity:
+            old, _ = self.seen.popitem(last=False)
+            for band in _bands(old):
+                members = self.bands.get(band)
+                if members is not None:
+                    members.discard(old)
+                    if not members:
+                        del self.bands[band]
+        return entry
+
+
+def _bands(sig: int) -> list[tuple[int, int]]:
+    mask = (1 << _BAND_BITS) - 1
+    return [(i, (sig >> (i * _BAND_BITS)) & mask) for i in range(BANDS)]
+
+
+def normalise(text: str) -> list[str]:
+    """Words with numbers and codes folded to `0` and elongations cut, so copies of a template match."""
+    tokens = _TOKEN.findall(content_text(text).lower()) or re.findall(r"\S", text)
+    return ["0" if _CODE.match(w) else _ELONGATED.sub(r"\1\1", w) for w in tokens]
+
+
+def _h64(feature: str) -> int:
+    return int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def simhash(text: str) -> int:
+    """A 64-bit SimHash over single words and word pairs of the normalised text (stable across processes)."""
+    tokens = normalise(text)
+    features = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    hashes = np.fromiter((_h64(f) for f in features), dtype=np.uint64, count=len(features))
+    ones = ((hashes[:, None] >> _SHIFTS) & np.uint64(1)).sum(axis=0)
+    return int(((ones * 2 > len(features)).astype(np.uint64) << _SHIFTS).sum())
+
+
+def dedup_step(
+    state: DedupState | None, item: tuple[Review, Measures], cfg: DedupConfig
+) -> tuple[DedupState, tuple[Review, Measures] | Rejected]:
+    """Count this review's (near-)copies; reject repeated spam and same-author duplicates."""
+    state = state or DedupState()
+    review, m = item
+    sig = simhash(review.text)
+    match = state.nearest(sig, cfg.max_distance)
+    if match is None:
+        entry = state.add(sig, cfg)
+    else:
+        entry = state.seen[match]
+        state.seen.move_to_end(match)
+    entry.count += 1
+    m = dataclasses.replace(m, repeat_count=entry.count)
+    author = (review.author or "").strip().lower()
+    if author and author in entry.authors:
+        return state, reject(review, m, "duplicate", f"{review.author!r} posted this text {entry.count} times")
+    if author and len(entry.authors) < cfg.max_authors:
+        entry.authors.append(author)
+    if m.spam_markers and entry.count > cfg.max_repeats:
+        return state, reject(
+            review, m, "repeated_spam",
+            f"copy {entry.count} of a text with spam markers ({', '.join(m.spam_markers)}); {cfg.max_repeats} let through",
+        )
+    return state, (review, m)

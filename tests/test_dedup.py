@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pickle
+
+from flows.operators.dedup import DedupConfig, DedupState, dedup_step, simhash
+from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.parse import parse_message
+from flows.records import Rejected
+from tests.helpers import raw
+
+SPAM = "Earn ₹5000 daily from home 💰💰 no investment, WhatsApp 98XXXXXX21 for details"
+CFG = DedupConfig(max_repeats=2, capacity=50)
+
+
+def kept(text: str, n: int, author: str | None = None):
+    payload = {"id": f"r{n}", "app_id": "paynest", "text": text, **({"author": author} if author else {})}
+    out = denoise(parse_message(raw(payload, n), {"paynest"}), DenoiseRules())
+    assert not isinstance(out, Rejected), out
+    return out
+
+
+def run(items, cfg=CFG, state=None):
+    outs = []
+    for item in items:
+        state, out = dedup_step(state, item, cfg)
+        outs.append(out)
+    return state, outs
+
+
+def test_near_copies_share_a_signature_and_different_reviews_do_not():
+    a = simhash("use my referral code PN7K2X get ₹100 cashback")
+    b = simhash("use my referral code PNQ9ZZ get ₹50 cashback!!")
+    c = simhash("payment failed but money debited from my SBI account")
+    assert (a ^ b).bit_count() <= 3 < (a ^ c).bit_count()
+
+
+def test_repeated_spam_is_rejected_after_the_allowed_copies():
+    variants = [SPAM, SPAM.replace("💰💰", "💰"), SPAM + "!!", SPAM, SPAM.replace("98XXXXXX21", "97XXXXXX55")]
+    _, outs = run([kept(t, i) for i, t in enumerate(variants)])
+    assert [o.reason if isinstance(o, Rejected) else "kept" for o in outs] == [
+        "kept", "kept", "repeated_spam", "repeated_spam", "repeated_spam"]
+    assert outs[4].measures.repeat_count == 5 and "messenger" in outs[4].measures.spam_markers
+
+
+def test_repeated_real_complaints_are_counted_not_rejected():
+    text = "all my payments failing since yesterday, amount deducted each time"
+    _, outs = run([kept(text, i, author=f"user{i}") for i in range(6)])
+    assert not any(isinstance(o, Rejected) for o in outs)
+    assert [o[1].repeat_count for o in outs] == [1, 2, 3, 4, 5, 6]
+
+
+def test_same_author_same_text_is_a_duplicate_and_the_first_is_kept():
+    text = "refund not received even after 7 days, please help"
+    _, outs = run([kept(text, 1, author="Priya"), kept(text, 2, author="priya ")])
+    assert not isinstance(outs[0], Rejected)
+    assert isinstance(outs[1], Rejected) and outs[1].reason == "duplicate"
+
+
+def test_state_is_bounded_and_survives_pickle():
+    items = [kept(f"review number {word} about payments and refunds", i)
+             for i, word in enumerate(["alpha beta gamma delta epsilon zeta eta theta iota kappa".split()[i % 10] * (i + 1)
+                                       for i in range(120)])]
+    state, _ = run(items, DedupConfig(capacity=50))
+    assert len(state.seen) <= 50
+    assert sum(len(v) for v in state.bands.values()) == 4 * len(state.seen)
+    copy = pickle.loads(pickle.dumps(state))
+    spam = [kept(SPAM, 1000 + i) for i in range(3)]
+    _, a = run(spam, state=state)
+    _, b = run(spam, state=copy)
+    assert [type(o).__name__ for o in a] == [type(o).__name__ for o in b]
+    assert isinstance(DedupState(), DedupState)
