@@ -31,6 +31,21 @@ from flows.settings import ElasticsearchSettings
 
 log = logging.getLogger(__name__)
 
+MEASURES_MAPPING: dict[str, Any] = {
+    "properties": {
+        "word_count": {"type": "integer"},
+        "non_english_ratio": {"type": "float"},
+        "lang": {"type": "keyword"},
+        "lang_confidence": {"type": "float"},
+        "script": {"type": "keyword"},
+        "spelling_error_ratio": {"type": "float"},
+        "gibberish_ratio": {"type": "float"},
+        "repetition_ratio": {"type": "float"},
+        "spam_markers": {"type": "keyword"},
+        "repeat_count": {"type": "integer"},
+    }
+}
+
 REVIEW_MAPPINGS: dict[str, Any] = {
     "dynamic": False,
     "properties": {
@@ -43,15 +58,17 @@ REVIEW_MAPPINGS: dict[str, Any] = {
         "text": {"type": "text"},
         "text_en": {"type": "text"},
         "lang": {"type": "keyword"},
+        "lang_confidence": {"type": "float"},
         "translated": {"type": "boolean"},
+        "translation": {"type": "keyword"},
+        "translation_detail": {"type": "text"},
+        "informativeness": {"type": "float"},
         "rating": {"type": "byte"},
         "author": {"type": "keyword"},
         "app_version": {"type": "keyword"},
         "meta": {"type": "object", "enabled": False},
         "origin": {"type": "keyword"},
-        "measures": {
-            "properties": {"word_count": {"type": "integer"}, "non_english_ratio": {"type": "float"}}
-        },
+        "measures": MEASURES_MAPPING,
         "primary_label": {"type": "keyword"},
         "label_score": {"type": "float"},
         "cluster_id": {"type": "keyword"},
@@ -71,9 +88,7 @@ REJECTED_MAPPINGS: dict[str, Any] = {
         "origin": {"type": "keyword"},
         "received_at": {"type": "date"},
         "at": {"type": "date"},
-        "measures": {
-            "properties": {"word_count": {"type": "integer"}, "non_english_ratio": {"type": "float"}}
-        },
+        "measures": MEASURES_MAPPING,
     },
 }
 
@@ -156,6 +171,8 @@ class ElasticsearchStore:
         return version
 
     def setup(self) -> None:
+        from elasticsearch import ApiError
+
         version = self.check()
         indices = [(self.reviews, REVIEW_MAPPINGS), (self.rejected, REJECTED_MAPPINGS)]
         indices += [(index, DOC_MAPPINGS) for index in self.documents.values()]
@@ -168,6 +185,11 @@ class ElasticsearchStore:
             )
             if not self.client.indices.exists(index=index):
                 self.client.options(ignore_status=400).indices.create(index=index)
+            else:  # an index made by an older version: add the fields it lacks (additive only)
+                try:
+                    self.client.indices.put_mapping(index=index, properties=mappings["properties"])
+                except ApiError as e:
+                    raise StoreUnavailable(f"index {index} has an incompatible mapping: {_reason(e)}") from e
         log.info("elasticsearch %s at %s ready: %s, %s", version, self.cfg.target, self.reviews, self.rejected)
 
     def _actions(self, enriched: list[EnrichedReview], rejected: list[Rejected]) -> list[dict[str, Any]]:
@@ -239,7 +261,11 @@ class ElasticsearchStore:
         query = {"term": {"app_id": app_id}} if app_id else {"match_all": {}}
         rev = self.client.search(
             index=self.reviews, size=0, query=query, track_total_hits=True,
-            aggs={"labels": {"terms": {"field": "primary_label", "size": 200}}},
+            aggs={
+                "labels": {"terms": {"field": "primary_label", "size": 200}},
+                "untranslated": {"filter": {"term": {"translation": "untranslated"}},
+                                 "aggs": {"langs": {"terms": {"field": "lang", "size": 200}}}},
+            },
         )
         rej = self.client.search(
             index=self.rejected, size=0, query=query, track_total_hits=True,
@@ -250,6 +276,9 @@ class ElasticsearchStore:
             rejected=rej["hits"]["total"]["value"],
             by_reason={b["key"]: b["doc_count"] for b in rej["aggregations"]["reasons"]["buckets"]},
             by_label={b["key"]: b["doc_count"] for b in rev["aggregations"]["labels"]["buckets"]},
+            untranslated_by_lang={
+                b["key"]: b["doc_count"] for b in rev["aggregations"]["untranslated"]["langs"]["buckets"]
+            },
         )
 
     def get(self, record_id: str) -> dict[str, Any] | None:

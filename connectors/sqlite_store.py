@@ -175,7 +175,12 @@ class SqliteStore:
             by_label = dict(
                 c.execute(f"SELECT primary_label, COUNT(*) FROM reviews {where} GROUP BY primary_label", args)
             )
-        return StoreCounts(enriched=enriched, rejected=rejected, by_reason=by_reason, by_label=by_label)
+            untranslated = dict(c.execute(
+                f"SELECT lang, COUNT(*) FROM reviews {where} {'AND' if where else 'WHERE'} "
+                "json_extract(doc, '$.translation') = 'untranslated' GROUP BY lang", args,
+            ))
+        return StoreCounts(enriched=enriched, rejected=rejected, by_reason=by_reason, by_label=by_label,
+                           untranslated_by_lang=untranslated)
 
     def get(self, record_id: str) -> dict[str, Any] | None:
         with self._lock:

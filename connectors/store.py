@@ -35,6 +35,7 @@ class StoreCounts:
     rejected: int
     by_reason: dict[str, int] = field(default_factory=dict)
     by_label: dict[str, int] = field(default_factory=dict)
+    untranslated_by_lang: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -54,7 +55,7 @@ class ReviewStore(Protocol):
         """Make everything written so far visible to reads."""
 
     def counts(self, app_id: str | None = None) -> StoreCounts:
-        """Enriched / rejected totals, rejected by reason, enriched by label."""
+        """Enriched / rejected totals, rejected by reason, enriched by label, untranslated by language."""
 
     def get(self, record_id: str) -> dict[str, Any] | None:
         """One stored document (enriched or rejected, with a `kind` field)."""

@@ -26,6 +26,8 @@ def format_summary(counts: StoreCounts, read: int | None, where: str) -> str:
     lines.append(f"  stored    {counts.total:,} records: {counts.enriched:,} enriched · {counts.rejected:,} rejected")
     lines.append(f"  rejected  {_row(counts.by_reason)}")
     lines.append(f"  labels    {_row(counts.by_label)}")
+    if counts.untranslated_by_lang:
+        lines.append(f"  kept untranslated (no translation backend) by language: {_row(counts.untranslated_by_lang)}")
     if read is not None and counts.total < read:
         lines.append(f"  MISSING   {read - counts.total:,} input records are not in the store")
     return "\n".join(lines)

@@ -37,10 +37,12 @@ def vec(seed: int) -> tuple[float, ...]:
 
 
 def enriched(rid: str, label: str = "payments", seed: int = 0, text: str = "payment failed",
-             at: datetime = T0, cluster: str = "c0", rating: int = 1, app: str = "paynest") -> EnrichedReview:
+             at: datetime = T0, cluster: str = "c0", rating: int = 1, app: str = "paynest",
+             lang: str = "en", translation: str = "not_needed") -> EnrichedReview:
     review = Review(id=rid, app_id=app, text=text, source="google_play", created_at=at, received_at=at,
                     origin="t", rating=rating, app_version="4.12.0")
-    return EnrichedReview(review=review, measures=Measures(2, 0.0), lang="en", text_en=text, translated=False,
+    return EnrichedReview(review=review, measures=Measures(2, 0.0), lang=lang, text_en=text, translated=False,
+                          translation=translation,
                           primary_label=label, label_score=0.8, embedding=vec(seed), cluster_id=f"{app}:{label}:{cluster}",
                           cluster_keywords=("payment",), processed_at=T0)
 
@@ -58,6 +60,11 @@ def test_counts_by_kind_reason_and_label(store):
     assert c.by_label == {"payments": 1, "refunds": 1}
     assert c.by_reason == {"too_short": 1, "malformed_json": 1}
     assert store.counts(app_id="someone-else").total == 0
+    assert c.untranslated_by_lang == {}
+    store.write([enriched("h1", lang="hi", translation="untranslated"), enriched("h2", lang="hi-Latn", translation="untranslated"),
+                 enriched("h3", lang="hi", translation="untranslated"), enriched("t", lang="es", translation="translated")])
+    store.refresh()
+    assert store.counts().untranslated_by_lang == {"hi": 2, "hi-Latn": 1}
 
 
 def test_writes_are_idempotent(store):
