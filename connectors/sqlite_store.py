@@ -76,6 +76,7 @@ CREATE INDEX IF NOT EXISTS documents_cursor ON documents (kind, updated_at, id);
 _FIELD_SQL = {
     "primary_label": "primary_label", "source": "source", "lang": "lang", "cluster_id": "cluster_id",
     "rating": "rating", "app_version": "json_extract(doc, '$.app_version')",
+    "review_type": "json_extract(doc, '$.review_type')", "sentiment": "json_extract(doc, '$.sentiment')",
 }
 _BUCKET_SQL = {"day": "strftime('%Y-%m-%d', created_at)", "hour": "strftime('%Y-%m-%dT%H:00', created_at)"}
 

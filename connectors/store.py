@@ -96,7 +96,7 @@ class ReviewStore(Protocol):
         """Release connections."""
 
 
-GROUP_FIELDS = ("primary_label", "source", "lang", "cluster_id", "app_version", "rating")
+GROUP_FIELDS = ("primary_label", "review_type", "sentiment", "source", "lang", "cluster_id", "app_version", "rating")
 DOC_KINDS = ("tickets", "feature_requests")
 DOC_FILTER_FIELDS = ("status", "org", "severity", "primary_label")
 

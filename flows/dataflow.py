@@ -20,6 +20,7 @@ from flows.operators.dedup import DedupConfig, dedup_step
 from flows.operators.denoise import DenoiseRules, denoise
 from flows.operators.embed import Embedder
 from flows.operators.enrich import Enricher
+from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
 from flows.operators.parse import parse_message
 from flows.operators.translate import NoTranslator, TranslateBatch, Translator
@@ -93,9 +94,11 @@ def build_flow(
     translated = op.flat_map_batch("translate", unique.trues, TranslateBatch(translator or NoTranslator(), settings.translate_cache))
     # (Review, Measures, Translation); one backend call per language per batch, cached
 
-    enricher = Enricher(embedder, apps, settings.label_threshold, informativeness)
+    types = TypeClassifier(embedder.encode, settings.types_model)
+    enricher = Enricher(embedder, apps, settings.label_threshold, informativeness, types)
     enriched = op.flat_map_batch("embed_label", translated, enricher)
-    # EnrichedReview with embedding, primary_label and informativeness; one encode call per batch
+    # EnrichedReview with embedding, primary_label, informativeness, review_type, sentiment, competitors,
+    # priority; one encode call per batch
 
     keyed = op.key_on("by_app_label", enriched, _app_label)
     clustered = op.stateful_map("cluster", keyed, partial(cluster_step, cfg=clusters))

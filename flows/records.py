@@ -88,6 +88,12 @@ class EnrichedReview:
     translation: str = "not_needed"  # not_needed | translated | untranslated | failed
     translation_detail: str = ""
     informativeness: float = 0.0
+    review_type: str = "rating"  # bug_report | feature_request | user_experience | rating
+    type_score: float = 0.0
+    sentiment: str = "neutral"  # negative | neutral | positive
+    sentiment_score: float = 0.0
+    competitors: tuple[str, ...] = ()
+    priority: float = 0.0
 
     @property
     def id(self) -> str:
@@ -120,6 +126,12 @@ class EnrichedReview:
             "translation": self.translation,
             "translation_detail": self.translation_detail,
             "informativeness": round(self.informativeness, 4),
+            "review_type": self.review_type,
+            "type_score": round(self.type_score, 4),
+            "sentiment": self.sentiment,
+            "sentiment_score": self.sentiment_score,
+            "competitors": list(self.competitors),
+            "priority": self.priority,
             "rating": r.rating,
             "author": r.author,
             "app_version": r.app_version,

@@ -128,6 +128,7 @@ class Settings:
     translate_cache: int = 10_000
     informative_model: Path = PROJECT_ROOT / "var" / "models" / "informative.npz"
     informative_threshold: float = 0.5
+    types_model: Path = PROJECT_ROOT / "var" / "models" / "review_types.npz"
     label_threshold: float = 0.4
     clusters_per_label: int = 6
     cluster_dims: int = 48
@@ -183,6 +184,7 @@ class Settings:
             translate_cache=_int(env, "SIFT_TRANSLATE_CACHE", 10_000, 0, 10_000_000),
             informative_model=_path(env, "SIFT_INFORMATIVE_MODEL", cls.informative_model),
             informative_threshold=_float(env, "SIFT_INFORMATIVE_THRESHOLD", 0.5, 0.0, 1.0),
+            types_model=_path(env, "SIFT_TYPES_MODEL", cls.types_model),
             label_threshold=_float(env, "SIFT_LABEL_THRESHOLD", 0.4, -1.0, 1.0),
             clusters_per_label=_int(env, "SIFT_CLUSTERS_PER_LABEL", 6, 1, 100),
             cluster_dims=_int(env, "SIFT_CLUSTER_DIMS", 48, 2, 384),

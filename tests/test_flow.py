@@ -54,6 +54,7 @@ def test_every_input_becomes_exactly_one_outcome_with_the_right_kind(apps, embed
     pay = by_id["pay"]
     assert isinstance(pay, EnrichedReview)
     assert pay.cluster_id.startswith("paynest:payments:c") and pay.cluster_keywords
+    assert pay.review_type == "bug_report" and pay.sentiment == "negative" and 0 < pay.priority <= 1
     assert len(pay.embedding) == 384 and pay.measures.word_count == 12
     assert (pay.lang, pay.translation, pay.text_en) == ("en", "not_needed", pay.review.text)
     assert 0.5 < pay.informativeness <= 1.0 and pay.lang_confidence > 0.5
@@ -90,3 +91,18 @@ def test_labels_do_not_depend_on_batching(apps, embedder, batch_size):
     labels = {o.id: o.primary_label for o in out if isinstance(o, EnrichedReview)}
     reference = {o.id: o.primary_label for o in run(apps, embedder, lines, batch_size=32) if isinstance(o, EnrichedReview)}
     assert labels == reference
+
+
+def test_every_enriched_record_carries_all_enrichment_fields(apps, embedder):
+    lines = generate(n=150, seed=9)
+    out = [o for o in run(apps, embedder, lines, batch_size=64) if isinstance(o, EnrichedReview)]
+    assert out
+    for o in out:
+        doc = o.to_doc()
+        assert doc["lang"] and doc["translation"] in ("not_needed", "translated", "untranslated", "failed")
+        assert doc["primary_label"] and doc["cluster_id"] and doc["cluster_keywords"] is not None
+        assert doc["review_type"] in ("bug_report", "feature_request", "user_experience", "rating")
+        assert doc["sentiment"] in ("negative", "neutral", "positive") and -1 <= doc["sentiment_score"] <= 1
+        assert 0 <= doc["priority"] <= 1 and 0 <= doc["informativeness"] <= 1
+        assert isinstance(doc["competitors"], list) and len(doc["embedding"]) == 384
+    assert any(o.competitors for o in out)

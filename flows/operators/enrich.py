@@ -14,6 +14,10 @@ from flows.appmeta import AppMetadata
 from flows.operators.embed import Embedder
 from flows.operators.informative import InformativenessModel
 from flows.operators.label import LabelIndex
+from flows.operators.mentions import MentionFinder
+from flows.operators.priority import review_priority
+from flows.operators.review_type import TypeClassifier
+from flows.operators.sentiment import sentiment
 from flows.operators.translate import Translation
 from flows.records import EnrichedReview, Measures, Review
 
@@ -27,12 +31,15 @@ class Enricher:
         apps: Mapping[str, AppMetadata],
         label_threshold: float,
         informativeness: InformativenessModel | None = None,
+        types: TypeClassifier | None = None,
     ):
         self.embedder = embedder
         self.apps = apps
         self.label_threshold = label_threshold
         self._informativeness = informativeness
         self._indexes: dict[str, LabelIndex] = {}
+        self.types = types or TypeClassifier(embedder.encode)
+        self.mentions = {app_id: MentionFinder.build(app.competitors) for app_id, app in apps.items()}
 
     @property
     def informativeness(self) -> InformativenessModel:
@@ -59,9 +66,10 @@ class Enricher:
         for app_id, rows in by_app.items():
             for row, assigned in zip(rows, self.index_for(app_id).assign(vectors[rows])):
                 labels[row] = assigned
+        types = self.types.classify(vectors, [translation.text_en for _, _, translation in batch])
         now = datetime.now(timezone.utc)
         return [
-            EnrichedReview(
+            self._finish(
                 review=review,
                 measures=measures,
                 lang=translation.lang,
@@ -75,6 +83,17 @@ class Enricher:
                 label_score=score,
                 embedding=tuple(vectors[i].tolist()),
                 processed_at=now,
+                review_type=types[i][0],
+                type_score=types[i][1],
             )
             for i, ((review, measures, translation), (label, score)) in enumerate(zip(batch, labels))
         ]
+
+    def _finish(self, **fields) -> EnrichedReview:
+        """Per-review scores that need no model: sentiment, competitor mentions, priority."""
+        review: Review = fields["review"]
+        mood, mood_score = sentiment(fields["text_en"], review.rating)
+        competitors = self.mentions[review.app_id].find(review.text)
+        priority = review_priority(fields["review_type"], mood_score, fields["informativeness"], review.rating)
+        return EnrichedReview(**fields, sentiment=mood, sentiment_score=mood_score, competitors=competitors,
+                              priority=priority)

@@ -1,0 +1,148 @@
+"""Review type in the Maalej & Nabil taxonomy: bug_report, feature_request, user_experience, rating.
+
+Zero-shot by default: cue phrases that users write when they report a bug or ask for a feature
+(high precision), then the nearest type prototype by embedding similarity. A model trained with
+`python -m flows.train_types --data PATH` (saved as plain arrays, no pickle) replaces the
+prototype step when its file exists; the cues still add their evidence as features.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+TYPES = ("bug_report", "feature_request", "user_experience", "rating")
+
+# Descriptions of each type in users' words; the prototype is their mean embedding.
+PROTOTYPES: dict[str, tuple[str, ...]] = {
+    "bug_report": (
+        "the app crashes when I open it",
+        "it stopped working after the update and shows an error",
+        "the payment failed and the money was debited but not credited",
+        "I can't log in, the page keeps loading and freezes",
+        "this feature is broken, please fix the bug",
+        "it does not sync and data is lost",
+    ),
+    "feature_request": (
+        "please add an option to export my data",
+        "it would be great if you could add dark mode",
+        "I wish the app had a widget",
+        "you should add support for multiple accounts",
+        "please bring back the old feature and allow us to customize it",
+        "I would give five stars if you add split bill",
+    ),
+    "user_experience": (
+        "I use this app every day to pay my bills and it saves me time",
+        "it helped me keep track of my expenses on my trips",
+        "I travel a lot and this app makes booking easy",
+        "we use it at work to share documents with the team",
+        "since I started using it I never miss a payment",
+        "easy to navigate and I can find what I need quickly",
+    ),
+    "rating": (
+        "great app",
+        "love it, best app ever",
+        "worst app, useless",
+        "awesome, five stars",
+        "very good and nice",
+        "terrible, do not install",
+    ),
+}
+
+_BUG = re.compile(
+    r"\b(crash\w*|bug\w*|glitch\w*|error\w*|freez\w*|hang(s|ing)?|stuck|broken|not (working|loading|opening|responding)"
+    r"|doesn'?t (work|load|open)|does not (work|load|open)|won'?t (work|load|open|let)|can'?t (log|sign|open|load)"
+    r"|cannot (log|sign|open|load)|fail(s|ed|ing|ure)?|debited|deducted|not (received|credited)|keeps? (crashing|closing|stopping)"
+    r"|force clos\w*|black screen|blank|lag\w*|slow|problem\w*|issue\w*|drain\w*|out of memory|keeps? (saying|asking|showing)"
+    r"|unable to|not able to|no longer|stopped)\b",
+    re.IGNORECASE,
+)
+_FEATURE = re.compile(
+    r"\b(please (add|make|allow|include|bring|give|let|provide|support|consider|introduce)|pls add|plz add"
+    r"|would (be|love) (nice|great|awesome|good|helpful|cool)|would love|i wish|wish (it|there|you)|should (add|have|be able|allow|include)"
+    r"|need(s)? (an?|the) (option|feature|way|setting)|add (an?|the|more|support|option)|feature request|hope you (add|will|can)"
+    r"|it would be|would be (nice|great|better) if|if (you|they) (add|could|would)|allow (us|me|users) to|option to|ability to"
+    r"|would like|i want|we want|wanted|miss(ing)? (the|some|a|an|using|feature|option)|lack(s|ing)?( of)? (some|a|an|the|basic|certain)?\s*(feature|option|support)"
+    r"|need(s)? (some|more|a|an|the)?\s*(feature|option|support)|support for|bring (it|back)|could have been|could(')?ve been"
+    r"|hope(fully)? (you|they|the next|in the next)|in (the )?(next|future) (update|version)|add (it|this|that))\b",
+    re.IGNORECASE,
+)
+CUES = (_BUG, _FEATURE)
+
+
+def cue_features(texts: Sequence[str]) -> np.ndarray:
+    """(n, 2) flags: has a bug cue, has a feature-request cue."""
+    return np.array([[1.0 if cue.search(t) else 0.0 for cue in CUES] for t in texts], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class TypeModel:
+    """A linear model over [embedding, cue flags]; arrays only, loaded from an .npz file."""
+
+    weights: np.ndarray  # (features, classes)
+    bias: np.ndarray  # (classes,)
+    classes: tuple[str, ...]
+
+    @classmethod
+    def load(cls, path: Path) -> TypeModel:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(weights=z["weights"], bias=z["bias"], classes=tuple(str(c) for c in z["classes"]))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, weights=self.weights, bias=self.bias, classes=np.array(self.classes))
+
+    def predict(self, vectors: np.ndarray, texts: Sequence[str]) -> list[tuple[str, float]]:
+        x = np.hstack([vectors, cue_features(texts)])
+        logits = x @ self.weights + self.bias
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        best = probs.argmax(axis=1)
+        return [(self.classes[i], float(probs[row, i])) for row, i in enumerate(best)]
+
+
+class TypeClassifier:
+    """Assigns a review type and a confidence to each (vector, text) pair."""
+
+    def __init__(self, encode: Callable[[Sequence[str]], np.ndarray], model_path: Path | None = None):
+        self.model = TypeModel.load(model_path) if model_path and model_path.is_file() else None
+        self._prototypes: np.ndarray | None = None
+        self._encode = encode
+
+    @property
+    def prototypes(self) -> np.ndarray:
+        if self._prototypes is None:
+            rows = []
+            for name in TYPES:
+                v = self._encode(list(PROTOTYPES[name])).mean(axis=0)
+                rows.append(v / (np.linalg.norm(v) or 1.0))
+            self._prototypes = np.vstack(rows).astype(np.float32)
+        return self._prototypes
+
+    def classify(self, vectors: np.ndarray, texts: Sequence[str]) -> list[tuple[str, float]]:
+        if len(texts) == 0:
+            return []
+        if self.model is not None:
+            return self.model.predict(vectors, texts)
+        return zero_shot(vectors, texts, self.prototypes)
+
+
+def zero_shot(vectors: np.ndarray, texts: Sequence[str], prototypes: np.ndarray) -> list[tuple[str, float]]:
+    """Cues first (a feature request often mentions a problem, so it wins over a bug cue), then prototypes."""
+    sims = vectors @ prototypes.T
+    out = []
+    for row, text in enumerate(texts):
+        bug, feature = (bool(c.search(text)) for c in CUES)
+        if feature:
+            out.append(("feature_request", float(sims[row, 1])))
+        elif bug:
+            out.append(("bug_report", float(sims[row, 0])))
+        else:
+            # Without cues, short texts are almost always ratings; longer ones may describe use.
+            i = 2 if sims[row, 2] > sims[row, 3] and len(text.split()) >= 12 else 3
+            out.append((TYPES[i], float(sims[row, i])))
+    return out
