@@ -79,6 +79,8 @@ REVIEW_MAPPINGS: dict[str, Any] = {
         "label_score": {"type": "float"},
         "cluster_id": {"type": "keyword"},
         "cluster_keywords": {"type": "keyword"},
+        "cluster_name": {"type": "keyword"},
+        "cluster_representative": {"type": "keyword"},
         "embedding": {"type": "dense_vector", "dims": DIMS, "index": True, "similarity": "cosine"},
     },
 }
@@ -348,7 +350,8 @@ class ElasticsearchStore:
                     "rating": {"avg": {"field": "rating"}},
                     "last": {"max": {"field": "created_at"}},
                     "latest": {"top_hits": {"size": 1, "sort": [{"processed_at": "desc"}],
-                                            "_source": ["cluster_keywords", "primary_label"]}},
+                                            "_source": ["cluster_keywords", "primary_label",
+                                                        "cluster_name", "cluster_representative"]}},
                 },
             }},
         )
@@ -360,6 +363,7 @@ class ElasticsearchStore:
                 "cluster_id": b["key"], "primary_label": latest["primary_label"], "count": b["doc_count"],
                 "avg_rating": round(avg, 2) if avg is not None else None,
                 "keywords": latest.get("cluster_keywords", []), "last_seen": doc_time(b["last"]["value_as_string"]),
+                "name": latest.get("cluster_name", ""), "representative": latest.get("cluster_representative", ""),
             })
         return out
 

@@ -251,6 +251,7 @@ class SqliteStore:
                     "cluster_id": cid, "primary_label": plabel, "count": n,
                     "avg_rating": round(avg, 2) if avg is not None else None,
                     "keywords": doc.get("cluster_keywords", []), "last_seen": doc_time(last),
+                    "name": doc.get("cluster_name", ""), "representative": doc.get("cluster_representative", ""),
                 })
         return out
 

@@ -83,6 +83,8 @@ class EnrichedReview:
     embedding: tuple[float, ...] = field(repr=False)
     cluster_id: str | None = None
     cluster_keywords: tuple[str, ...] = ()
+    cluster_name: str = ""
+    cluster_representative: str = ""
     processed_at: datetime | None = None
     lang_confidence: float = 0.0
     translation: str = "not_needed"  # not_needed | translated | untranslated | failed
@@ -142,6 +144,8 @@ class EnrichedReview:
             "label_score": round(self.label_score, 4),
             "cluster_id": self.cluster_id,
             "cluster_keywords": list(self.cluster_keywords),
+            "cluster_name": self.cluster_name,
+            "cluster_representative": self.cluster_representative,
             "embedding": list(self.embedding),
         }
 

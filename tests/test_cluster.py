@@ -79,3 +79,22 @@ def test_state_survives_a_pickle_round_trip():
 
 def test_tokens_drop_stopwords_and_short_words():
     assert tokens("The UPI payment is NOT working, please fix it!") == ["upi", "payment", "working", "fix"]
+
+
+def test_clusters_have_a_readable_name_and_a_representative_review():
+    _, outs = run(two_topics(40))
+    last = outs[-2]
+    assert last.cluster_name == " / ".join(last.cluster_keywords[:3])
+    assert last.cluster_representative.startswith("r")
+    same = [o for o in outs if o.cluster_id == last.cluster_id]
+    assert last.cluster_representative in {o.id for o in same}
+
+
+def test_cluster_ids_survive_a_restart_from_a_snapshot():
+    """A recovery restart resumes from the pickled state: later reviews keep their cluster ids."""
+    items = two_topics(80)
+    state, first = run(items[:40])
+    _, uninterrupted = run(items[40:], state)
+    _, resumed = run(items[40:], pickle.loads(pickle.dumps(state)))
+    assert [o.cluster_id for o in resumed] == [o.cluster_id for o in uninterrupted]
+    assert {o.cluster_id for o in resumed} == {o.cluster_id for o in first[20:]}

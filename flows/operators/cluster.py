@@ -51,6 +51,8 @@ class ClusterState:
     sizes: Counter = field(default_factory=Counter)
     terms: dict[int, Counter] = field(default_factory=dict)
     all_terms: Counter = field(default_factory=Counter)
+    # cluster -> (review id, projected vector) of the review nearest the cluster's centre so far
+    representatives: dict[int, tuple[str, tuple[float, ...]]] = field(default_factory=dict)
 
     @classmethod
     def new(cls, cfg: ClusterConfig) -> ClusterState:
@@ -96,11 +98,14 @@ def keywords(state: ClusterState, cid: int, n: int) -> tuple[str, ...]:
 def cluster_step(
     state: ClusterState | None, item: EnrichedReview, cfg: ClusterConfig
 ) -> tuple[ClusterState, EnrichedReview]:
-    """Learn from `item`, assign its cluster id and the cluster's current keywords."""
+    """Learn from `item`; assign its cluster id (the KMeans centre index, stable as the centres move),
+    the cluster's current keywords, a readable name and its representative review id."""
     if state is None:
         state = ClusterState.new(cfg)
-    cid = state.model.learn_predict_one(project(item.embedding, cfg))
+    x = project(item.embedding, cfg)
+    cid = state.model.learn_predict_one(x)
     state.sizes[cid] += 1
+    _update_representative(state, cid, item.id, x)
     counts = state.terms.setdefault(cid, Counter())
     words = tokens(item.text_en)
     counts.update(words)
@@ -111,9 +116,25 @@ def cluster_step(
         state.all_terms = Counter(dict(state.all_terms.most_common(2 * MAX_TERMS_PER_CLUSTER)))
     review = item.review
     group = "" if item.lang_group == "en" else f":{item.lang_group}"
+    top_terms = keywords(state, cid, cfg.keywords)
     enriched = dataclasses.replace(
         item,
         cluster_id=f"{review.app_id}:{item.primary_label}{group}:c{cid}",
-        cluster_keywords=keywords(state, cid, cfg.keywords),
+        cluster_keywords=top_terms,
+        cluster_name=" / ".join(top_terms[:3]) or item.primary_label,
+        cluster_representative=state.representatives[cid][0],
     )
     return state, enriched
+
+
+def _update_representative(state: ClusterState, cid: int, review_id: str, x: dict[int, float]) -> None:
+    """Keep the review closest to the (moving) centre as the cluster's representative."""
+    center = state.model.centers[cid]
+
+    def distance(v) -> float:
+        return sum((center[i] - v[i]) ** 2 for i in range(len(v)))
+
+    vector = tuple(x[i] for i in range(len(x)))
+    current = state.representatives.get(cid)
+    if current is None or distance(vector) <= distance(current[1]):
+        state.representatives[cid] = (review_id, tuple(round(v, 4) for v in vector))
