@@ -9,6 +9,12 @@
         per stream: kept, rejected by reason, detected languages, how the collectors' `lang_guess`
         maps to detected languages, and contest-hashtag tweets caught. The last line is one JSON object.
 
+    python -m bench.quality types --data PATH [--train PATH | --model PATH] [--map clap]
+        macro-F1 and per-class precision / recall / F1 of the review type (zero-shot by default).
+
+    python -m bench.quality clusters --data PATH --gold-col COLUMN
+        purity and NMI of the online clustering against a gold cluster column.
+
 Each review goes through the production steps: parse, denoise (with the app's rules) and dedup.
 """
 
@@ -22,6 +28,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.types_quality import evaluate_clusters, evaluate_types
 from flows.appmeta import AppMetadata, load_apps
 from flows.dataflow import denoise_rules
 from flows.operators.dedup import DedupConfig, dedup_step
@@ -132,16 +139,28 @@ def stream_quality(folder: Path, settings: Settings, app_id: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("filter", "streams"))
-    parser.add_argument("--data", type=Path, required=True, help="labelled CSV (filter) or folder of stream CSVs")
+    parser.add_argument("what", choices=("filter", "streams", "types", "clusters"))
+    parser.add_argument("--data", type=Path, required=True, help="labelled CSV (filter, types, clusters) or folder of stream CSVs")
     parser.add_argument("--app", default="paynest", help="app_id whose metadata (SIFT_APPS) gives the rules")
+    parser.add_argument("--train", type=Path, help="types: train on this CSV, then test on --data")
+    parser.add_argument("--model", type=Path, help="types: use this trained model instead of zero-shot")
+    parser.add_argument("--text-col", default="text")
+    parser.add_argument("--label-col", default="label", help="types: label column")
+    parser.add_argument("--map", default="", choices=("", "clap"), help="types: map CLAP categories to the four types")
+    parser.add_argument("--gold-col", default="cluster", help="clusters: gold cluster column")
+    parser.add_argument("--k", type=int, default=6, help="clusters: KMeans k")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if not args.data.exists():
         print(f"bench.quality: error: {args.data} does not exist", file=sys.stderr)
         return 2
     started = time.time()
-    result = (filter_quality if args.what == "filter" else stream_quality)(args.data, settings, args.app)
+    if args.what == "types":
+        result = evaluate_types(args.data, args.train, args.model, args.text_col, args.label_col, args.map)
+    elif args.what == "clusters":
+        result = evaluate_clusters(args.data, args.text_col, args.gold_col, args.k)
+    else:
+        result = (filter_quality if args.what == "filter" else stream_quality)(args.data, settings, args.app)
     if args.what == "streams":
         for name, entry in result.items():
             print(f"{name}: {json.dumps(entry, ensure_ascii=False)}")
