@@ -120,3 +120,31 @@ def test_per_app_overrides_come_from_app_metadata():
         parse_app({"app_id": "x", "labels": [{"name": "a", "description": "a"}], "denoise": {"min_wrds": 1}})
     with pytest.raises(ValueError, match="must be like"):
         DenoiseRules().with_overrides({"min_words": "three"})
+
+
+def parse_then_denoise(message):
+    item = parse_message(raw(message), {"paynest"})
+    return item if isinstance(item, Rejected) else denoise(item, RULES)
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ({"id": "big", "app_id": "paynest", "text": "payment failed " * 70_000}, "too_large"),  # ~1 MB of text
+        ("x" * 1_048_576, "too_large"),  # 1 MB that is not even JSON
+        ({"id": "e", "app_id": "paynest", "text": ""}, "missing_field"),
+        ({"id": "e", "app_id": "paynest", "text": " \n\t "}, "missing_field"),
+        ("", "malformed_json"),
+    ],
+)
+def test_huge_and_empty_inputs_end_as_rejected_records_with_a_reason(message, reason):
+    out = parse_then_denoise(message)
+    assert isinstance(out, Rejected) and out.reason == reason and out.detail
+
+
+def test_longest_accepted_text_goes_through_denoise_without_crashing():
+    from flows.operators.parse import MAX_TEXT_CHARS
+
+    for text in ("the app crashes " * 1000)[:MAX_TEXT_CHARS], ("ꙮ" * MAX_TEXT_CHARS), ("asdf " * 2000)[:MAX_TEXT_CHARS]:
+        out = parse_then_denoise({"id": "l", "app_id": "paynest", "text": text})
+        assert isinstance(out, Rejected) or out[1].word_count > 0
