@@ -86,7 +86,7 @@ def test_demo_stream_nothing_lost_nothing_duplicated(apps, embedder):
 
 @pytest.mark.parametrize("batch_size", [1, 64])
 def test_labels_do_not_depend_on_batching(apps, embedder, batch_size):
-    lines = generate(n=120, seed=5)
+    lines = generate(n=60, seed=5)
     out = run(apps, embedder, lines, batch_size=batch_size)
     labels = {o.id: o.primary_label for o in out if isinstance(o, EnrichedReview)}
     reference = {o.id: o.primary_label for o in run(apps, embedder, lines, batch_size=32) if isinstance(o, EnrichedReview)}
