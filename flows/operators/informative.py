@@ -1,14 +1,18 @@
 """Informativeness (AR-Miner's notion): does a review carry something a developer can act on?
 
-One linear model over the review's MiniLM embedding, `sigmoid(v . w + b)`, with
-two ways to get `w` and `b`:
+A linear score `sigmoid(logit)` in 0..1, with two kinds of model:
 
-- zero-shot (the default): `w` points from the centroid of non-informative
-  prototype phrases ("great app", "love it") to the centroid of informative ones
-  ("crashes when I open it", "please add ..."), scaled so the prototypes land
-  near logits of +-2;
-- trained: logistic regression on a labelled CSV (`python -m
-  flows.train_informative`), saved as plain arrays in an `.npz` file (no pickle).
+- zero-shot (the default): `logit = v . w + b` on the review's MiniLM embedding `v`,
+  where `w` points from the centroid of non-informative prototype phrases ("great app",
+  "love it") to the centroid of informative ones ("crashes when I open it", "please add
+  ..."), scaled so the prototypes land near logits of +-2;
+- trained (`python -m flows.train_informative`): logistic regression on the embedding
+  *plus* TF-IDF word 1-2-grams and character 2-5-grams of the same text, all in one linear
+  model. It is saved as plain arrays in an `.npz` file (no pickle): embedding weights, the
+  two vocabularies with their idf and weights, the bias and the threshold. Scoring rebuilds
+  the TF-IDF rows here in numpy with the very analyzers training used (`word_ngrams`,
+  `char_ngrams`), so run time and training cannot drift apart. It also carries an
+  embedding-only fallback (`fallback_*`) for callers that pass no texts.
 
 `load_model` uses the trained file when it exists, else the zero-shot model.
 Pure apart from reading that file.
@@ -18,8 +22,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,21 +68,95 @@ NON_INFORMATIVE = (
     "highly recommended to everyone",
 )
 
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+_SPACE = re.compile(r"\s+")
+
+
+def word_ngrams(text: str) -> list[str]:
+    """Lower-cased word 1- and 2-grams (words of 2+ word characters), as scikit-learn's default."""
+    words = _WORD.findall(text.lower())
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def char_ngrams(text: str, low: int = 2, high: int = 5) -> list[str]:
+    """Character `low`..`high`-grams inside space-padded words (scikit-learn's `char_wb`)."""
+    grams: list[str] = []
+    for word in _SPACE.sub(" ", text.lower()).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            grams.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+            if len(padded) < n:
+                break
+    return grams
+
+
+ANALYZERS: dict[str, Callable[[str], list[str]]] = {"word": word_ngrams, "char": char_ngrams}
+
+
+@dataclass(frozen=True)
+class LexicalBlock:
+    """One TF-IDF block (sublinear tf, idf, L2-normalised rows) and its slice of the linear model."""
+
+    analyzer: str
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    weights: np.ndarray
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        analyze, out = ANALYZERS[self.analyzer], np.zeros(len(texts), dtype=np.float32)
+        for row, text in enumerate(texts):
+            counts = Counter(j for j in map(self.vocabulary.get, analyze(text)) if j is not None)
+            if not counts:
+                continue
+            cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            values = tf * self.idf[cols]
+            out[row] = float(values @ self.weights[cols]) / max(math.sqrt(float(values @ values)), 1e-12)
+        return out
+
 
 @dataclass(frozen=True)
 class InformativenessModel:
-    """`score(vectors)` in 0..1; at or above `threshold` a review counts as informative."""
+    """`score(vectors, texts)` in 0..1; at or above `threshold` a review counts as informative.
+
+    A model with lexical blocks needs the texts the vectors were made from; called without
+    them it scores with its embedding-only fallback (and its own threshold is then
+    `fallback_threshold`, see `threshold_for`).
+    """
 
     weights: np.ndarray
     bias: float
     threshold: float = 0.5
     kind: str = "zero-shot"
+    lexical: tuple[LexicalBlock, ...] = ()
+    fallback_weights: np.ndarray | None = None
+    fallback_bias: float = 0.0
+    fallback_threshold: float = 0.5
+    meta: dict = field(default_factory=dict, compare=False)
 
-    def score(self, vectors: np.ndarray) -> np.ndarray:
+    @property
+    def needs_texts(self) -> bool:
+        return bool(self.lexical)
+
+    def threshold_for(self, with_texts: bool) -> float:
+        return self.threshold if with_texts or not self.lexical else self.fallback_threshold
+
+    def score(self, vectors: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         if vectors.shape[0] == 0:
             return np.zeros(0, dtype=np.float32)
-        logits = vectors.astype(np.float32) @ self.weights + self.bias
-        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        vectors = vectors.astype(np.float32)
+        if self.lexical and texts is None:
+            if self.fallback_weights is None:
+                raise ValueError("this informativeness model needs the review texts")
+            logits = vectors @ self.fallback_weights + self.fallback_bias
+        else:
+            logits = vectors @ self.weights + self.bias
+            if self.lexical:
+                if len(texts) != vectors.shape[0]:
+                    raise ValueError(f"{len(texts)} texts for {vectors.shape[0]} vectors")
+                for block in self.lexical:
+                    logits = logits + block.logits(texts)
+        return (1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60)))).astype(np.float32)
 
     @classmethod
     def zero_shot(cls, encode: Callable[[Sequence[str]], np.ndarray], threshold: float = 0.5) -> InformativenessModel:
@@ -88,16 +169,42 @@ class InformativenessModel:
                    threshold=threshold, kind="zero-shot")
 
     def save(self, path: Path, meta: dict | None = None) -> None:
+        arrays = {"weights": self.weights.astype(np.float32), "bias": np.float32(self.bias),
+                  "threshold": np.float32(self.threshold), "meta": np.array(json.dumps(meta or self.meta or {}))}
+        names = []
+        for block in self.lexical:
+            terms = sorted(block.vocabulary, key=block.vocabulary.__getitem__)
+            arrays[f"{block.analyzer}_terms"] = np.array(json.dumps(terms, ensure_ascii=False))
+            arrays[f"{block.analyzer}_idf"] = block.idf.astype(np.float32)
+            arrays[f"{block.analyzer}_weights"] = block.weights.astype(np.float32)
+            names.append(block.analyzer)
+        arrays["lexical"] = np.array(json.dumps(names))
+        if self.fallback_weights is not None:
+            arrays.update(fallback_weights=self.fallback_weights.astype(np.float32),
+                          fallback_bias=np.float32(self.fallback_bias),
+                          fallback_threshold=np.float32(self.fallback_threshold))
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
-            np.savez(f, weights=self.weights, bias=np.float32(self.bias), threshold=np.float32(self.threshold),
-                     meta=np.array(json.dumps(meta or {})))
+            np.savez_compressed(f, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> InformativenessModel:
         with np.load(path, allow_pickle=False) as data:
+            blocks = []
+            for name in json.loads(str(data["lexical"])) if "lexical" in data else []:
+                if name not in ANALYZERS:
+                    raise ValueError(f"{path}: unknown lexical block {name!r}")
+                terms = json.loads(str(data[f"{name}_terms"]))
+                blocks.append(LexicalBlock(name, {t: i for i, t in enumerate(terms)},
+                                           data[f"{name}_idf"].astype(np.float64),
+                                           data[f"{name}_weights"].astype(np.float64)))
+            fallback = "fallback_weights" in data
             return cls(weights=data["weights"].astype(np.float32), bias=float(data["bias"]),
-                       threshold=float(data["threshold"]), kind=f"trained:{path.name}")
+                       threshold=float(data["threshold"]), kind=f"trained:{path.name}", lexical=tuple(blocks),
+                       fallback_weights=data["fallback_weights"].astype(np.float32) if fallback else None,
+                       fallback_bias=float(data["fallback_bias"]) if fallback else 0.0,
+                       fallback_threshold=float(data["fallback_threshold"]) if fallback else 0.5,
+                       meta=json.loads(str(data["meta"])) if "meta" in data else {})
 
 
 def load_model(path: Path | None, encode: Callable[[Sequence[str]], np.ndarray], threshold: float = 0.5
@@ -105,6 +212,7 @@ def load_model(path: Path | None, encode: Callable[[Sequence[str]], np.ndarray],
     """The trained model at `path` when it exists, else the zero-shot model with `threshold`."""
     if path is not None and path.is_file():
         model = InformativenessModel.load(path)
-        log.info("informativeness: trained model %s (threshold %.2f)", path, model.threshold)
+        log.info("informativeness: trained model %s (threshold %.2f, lexical blocks %s)", path, model.threshold,
+                 [b.analyzer for b in model.lexical] or "none")
         return model
     return InformativenessModel.zero_shot(encode, threshold)
