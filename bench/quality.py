@@ -1,9 +1,11 @@
 """Quality measurements of the denoiser on real data (read at run time, never copied into the project).
 
-    python -m bench.quality filter --data ../shared/data/labeled/informative_arminer2014_train.csv
+    python -m bench.quality filter --data ../shared/data/labeled/informative_arminer2014_train.csv [--model M.npz]
         precision / recall / F1 of the informative flag (kept by the denoiser AND informativeness at or
         above the threshold) against `label` (informative / non-informative), and the fraction of
-        informative reviews the denoiser rejects. The last line is one JSON object.
+        informative reviews the denoiser rejects. The model is `--model`, else SIFT_INFORMATIVE_MODEL
+        when that file exists, else zero-shot; a model trained on the same file is measured on its
+        own training data (use the trainer's nested CV instead). The last line is one JSON object.
 
     python -m bench.quality streams --data ../shared/data/streams
         per stream: kept, rejected by reason, detected languages, how the collectors' `lang_guess`
@@ -66,7 +68,7 @@ def run_denoiser(texts: list[str], rules: DenoiseRules, settings: Settings, app_
     return out
 
 
-def filter_quality(path: Path, settings: Settings, app_id: str) -> dict:
+def filter_quality(path: Path, settings: Settings, app_id: str, model_path: Path | None = None) -> dict:
     import pandas as pd
 
     from flows.operators.embed import Embedder
@@ -79,8 +81,9 @@ def filter_quality(path: Path, settings: Settings, app_id: str) -> dict:
     outcomes = run_denoiser(texts, rules, settings, app_id)
     kept_rows = [i for i, o in enumerate(outcomes) if not isinstance(o, Rejected)]
     embedder = Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch)
-    model = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
-    scores = model.score(embedder.encode([texts[i] for i in kept_rows]))
+    model = load_model(model_path or settings.informative_model, embedder.encode, settings.informative_threshold)
+    kept_texts = [texts[i] for i in kept_rows]
+    scores = model.score(embedder.encode(kept_texts), kept_texts)
     predicted = [False] * len(texts)
     for row, score in zip(kept_rows, scores):
         predicted[row] = bool(score >= model.threshold)
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="labelled CSV (filter, types, clusters) or folder of stream CSVs")
     parser.add_argument("--app", default="paynest", help="app_id whose metadata (SIFT_APPS) gives the rules")
     parser.add_argument("--train", type=Path, help="types: train on this CSV, then test on --data")
-    parser.add_argument("--model", type=Path, help="types: use this trained model instead of zero-shot")
+    parser.add_argument("--model", type=Path, help="types, filter: use this trained model instead of the default")
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--label-col", default="label", help="types: label column")
     parser.add_argument("--map", default="", choices=("", "clap"), help="types: map CLAP categories to the four types")
@@ -151,16 +154,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=6, help="clusters: KMeans k")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    if not args.data.exists():
-        print(f"bench.quality: error: {args.data} does not exist", file=sys.stderr)
-        return 2
+    for given in (args.data, args.model):
+        if given is not None and not given.exists():
+            print(f"bench.quality: error: {given} does not exist", file=sys.stderr)
+            return 2
     started = time.time()
     if args.what == "types":
         result = evaluate_types(args.data, args.train, args.model, args.text_col, args.label_col, args.map)
     elif args.what == "clusters":
         result = evaluate_clusters(args.data, args.text_col, args.gold_col, args.k)
+    elif args.what == "filter":
+        result = filter_quality(args.data, settings, args.app, args.model)
     else:
-        result = (filter_quality if args.what == "filter" else stream_quality)(args.data, settings, args.app)
+        result = stream_quality(args.data, settings, args.app)
     if args.what == "streams":
         for name, entry in result.items():
             print(f"{name}: {json.dumps(entry, ensure_ascii=False)}")
