@@ -57,8 +57,9 @@ class Enricher:
     def __call__(self, batch: list[tuple[Review, Measures, Translation]]) -> Iterable[EnrichedReview]:
         if not batch:
             return []
-        vectors = self.embedder.encode([translation.text_en for _, _, translation in batch])
-        informative = self.informativeness.score(vectors)
+        texts = [translation.text_en for _, _, translation in batch]
+        vectors = self.embedder.encode(texts)
+        informative = self.informativeness.score(vectors, texts)
         labels: list[tuple[str, float]] = [("", 0.0)] * len(batch)
         by_app: dict[str, list[int]] = {}
         for i, (review, _, _) in enumerate(batch):
@@ -66,7 +67,7 @@ class Enricher:
         for app_id, rows in by_app.items():
             for row, assigned in zip(rows, self.index_for(app_id).assign(vectors[rows])):
                 labels[row] = assigned
-        types = self.types.classify(vectors, [translation.text_en for _, _, translation in batch])
+        types = self.types.classify(vectors, texts)
         now = datetime.now(timezone.utc)
         return [
             self._finish(
