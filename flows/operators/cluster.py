@@ -41,6 +41,7 @@ class ClusterConfig:
     seed: int = 42
     halflife: float = 0.3
     keywords: int = 5
+    seed_similarity: float = 0.6
 
 
 @dataclass
@@ -53,6 +54,7 @@ class ClusterState:
     all_terms: Counter = field(default_factory=Counter)
     # cluster -> (review id, projected vector) of the review nearest the cluster's centre so far
     representatives: dict[int, tuple[str, tuple[float, ...]]] = field(default_factory=dict)
+    seeded: int = 0  # centres placed on real reviews so far (the rest are still random)
 
     @classmethod
     def new(cls, cfg: ClusterConfig) -> ClusterState:
@@ -103,7 +105,9 @@ def cluster_step(
     if state is None:
         state = ClusterState.new(cfg)
     x = project(item.embedding, cfg)
-    cid = state.model.learn_predict_one(x)
+    cid = _seed(state, x, cfg) if state.seeded < cfg.n_clusters else None
+    if cid is None:
+        cid = state.model.learn_predict_one(x)
     state.sizes[cid] += 1
     _update_representative(state, cid, item.id, x)
     counts = state.terms.setdefault(cid, Counter())
@@ -125,6 +129,24 @@ def cluster_step(
         cluster_representative=state.representatives[cid][0],
     )
     return state, enriched
+
+
+def _seed(state: ClusterState, x: dict[int, float], cfg: ClusterConfig) -> int | None:
+    """Place the next random centre on `x` unless a seeded centre already covers it.
+
+    Random starting centres far from the data never win an item, so k-means collapses into a
+    few clusters; seeding from the first distinct reviews uses every centre.
+    """
+    for i in range(state.seeded):
+        center = state.model.centers[i]
+        if sum(center[k] * v for k, v in x.items()) >= cfg.seed_similarity:
+            return None
+    cid = state.seeded
+    center = state.model.centers[cid]
+    center.clear()
+    center.update(x)
+    state.seeded += 1
+    return cid
 
 
 def _update_representative(state: ClusterState, cid: int, review_id: str, x: dict[int, float]) -> None:
