@@ -216,7 +216,24 @@ class SqsSource(DynamicSource[RawMessage]):
         return _SqsPartition(self.cfg, worker_index)
 
 
-class SqsAcker:
+class _LazyClient:
+    """Holds an SQS client, created on first use (never at construction), closed by `close`."""
+
+    _client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = sqs_client()
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+class SqsAcker(_LazyClient):
     """Deletes acknowledged messages in batches of 10; failures are logged, never raised.
 
     A message whose delete fails becomes visible again and is redelivered; the
@@ -226,12 +243,6 @@ class SqsAcker:
     def __init__(self, client=None, in_flight: InFlight = IN_FLIGHT):
         self._client = client
         self._in_flight = in_flight
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = sqs_client()
-        return self._client
 
     def ack(self, acks: Sequence[Ack]) -> int:
         """Delete the messages; returns how many deletes failed."""
@@ -256,11 +267,6 @@ class SqsAcker:
                     failures += len(failed)
         return failures
 
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
 
 MAX_MESSAGE_BYTES = 256 * 1024  # SQS limit for one message and for one SendMessageBatch call
 
@@ -274,7 +280,7 @@ class PublishResult:
     failed: tuple[tuple[str, str], ...] = ()
 
 
-class SqsPublisher:
+class SqsPublisher(_LazyClient):
     """Sends JSON events to one queue in batches of up to 10 messages / 256 KiB.
 
     Throttling and server-side failures are retried with backoff (bounded);
@@ -289,12 +295,6 @@ class SqsPublisher:
         self.attempts = attempts
         self.backoff = backoff
         self._client = client
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = sqs_client()
-        return self._client
 
     def publish(self, events: Sequence[tuple[str, str]], group: str = "sift") -> PublishResult:
         """Send `(event_id, body)` pairs; returns counts and the reasons for anything not sent."""
@@ -348,11 +348,6 @@ class SqsPublisher:
             entry["MessageGroupId"] = group
             entry["MessageDeduplicationId"] = hashlib.sha256(f"{event_id}\x1f{body}".encode()).hexdigest()[:64]
         return entry
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
 
 
 def _size_batches(items: Sequence[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
