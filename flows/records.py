@@ -191,3 +191,31 @@ def _measures_doc(m: Measures) -> dict[str, Any]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
+class WatchCommand:
+    """One change to an app's competitor watch list (from the other_features snap-in or a file).
+
+    `add` starts watching `org` (with its hashtags and aliases); `remove` stops it.
+    Commands are applied in arrival order per app; re-adding an org replaces its aliases.
+    """
+
+    action: str  # add | remove
+    app_id: str
+    org: str
+    hashtags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    issued_at: datetime | None = None
+    id: str = ""
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "action": self.action,
+            "app_id": self.app_id,
+            "org": self.org,
+            "hashtags": list(self.hashtags),
+            "aliases": list(self.aliases),
+            "issued_at": _iso(self.issued_at),
+        }

@@ -68,6 +68,20 @@ def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return path if path.is_absolute() else (Path.cwd() / path)
 
 
+def _secret(env: Mapping[str, str], name: str) -> str:
+    """A credential from `NAME` or from the file named by `NAME_FILE` (never logged)."""
+    value = env.get(name, "").strip()
+    file = env.get(f"{name}_FILE", "").strip()
+    if value and file:
+        raise ConfigError(f"set either {name} or {name}_FILE, not both")
+    if file:
+        try:
+            return Path(file).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise ConfigError(f"{name}_FILE={file!r} cannot be read ({e.strerror})") from e
+    return value
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
@@ -106,6 +120,38 @@ class SqsSettings:
 
 
 @dataclass(frozen=True)
+class FeedSettings:
+    """The snap-in JSON feed (`python -m connectors.feed`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8686
+    token: str = field(default="", repr=False)
+    max_body_bytes: int = 64 * 1024
+    rate_per_minute: int = 600
+
+
+@dataclass(frozen=True)
+class TicketSettings:
+    """Windowed ticket aggregation; apps may override the thresholds in their `"tickets"` metadata."""
+
+    window_minutes: int = 60
+    late_seconds: int = 600
+    min_reviews: int = 5
+    min_priority: float = 0.6
+    queue_url: str = ""
+    devrev_part: str = ""
+    devrev_owner: str = ""
+
+
+@dataclass(frozen=True)
+class WatchlistSettings:
+    """Where competitor watch-list commands come from: a queue in production, a JSONL file by default."""
+
+    path: Path = PROJECT_ROOT / "var" / "watchlist" / "commands.jsonl"
+    queue_url: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     """One frozen object with every knob of the flow; see the README's table."""
 
@@ -116,6 +162,9 @@ class Settings:
     sqlite_path: Path = PROJECT_ROOT / "var" / "sift.db"
     es: ElasticsearchSettings = ElasticsearchSettings()
     sqs: SqsSettings = SqsSettings()
+    feed: FeedSettings = FeedSettings()
+    tickets: TicketSettings = TicketSettings()
+    watchlist: WatchlistSettings = WatchlistSettings()
     batch_size: int = 256
     encode_batch: int = 16
     min_words: int = 3
@@ -147,9 +196,9 @@ class Settings:
         es = ElasticsearchSettings(
             url=_str(env, "SIFT_ES_URL", ""),
             cloud_id=_str(env, "ELASTIC_CLOUD_ID", ""),
-            api_key=_str(env, "ELASTIC_API_KEY", ""),
+            api_key=_secret(env, "ELASTIC_API_KEY"),
             username=_str(env, "SIFT_ES_USERNAME", ""),
-            password=_str(env, "SIFT_ES_PASSWORD", ""),
+            password=_secret(env, "SIFT_ES_PASSWORD"),
             index_prefix=_str(env, "SIFT_ES_INDEX_PREFIX", "sift").lower(),
             verify_certs=_bool(env, "SIFT_ES_VERIFY_CERTS", True),
             ca_certs=_str(env, "SIFT_ES_CA_CERTS", ""),
@@ -164,6 +213,26 @@ class Settings:
             stop_after_idle_seconds=_float(env, "SIFT_SQS_STOP_AFTER_IDLE", 0.0, 0.0, 86400.0),
             max_receives=_int(env, "SIFT_SQS_MAX_RECEIVES", 5, 0, 1000),
         )
+        feed = FeedSettings(
+            host=_str(env, "SIFT_FEED_HOST", "127.0.0.1"),
+            port=_int(env, "SIFT_FEED_PORT", 8686, 1, 65535),
+            token=_secret(env, "SIFT_FEED_TOKEN"),
+            max_body_bytes=_int(env, "SIFT_FEED_MAX_BODY_BYTES", 64 * 1024, 256, 16 * 1024 * 1024),
+            rate_per_minute=_int(env, "SIFT_FEED_RATE_PER_MINUTE", 600, 1, 1_000_000),
+        )
+        tickets = TicketSettings(
+            window_minutes=_int(env, "SIFT_TICKET_WINDOW_MINUTES", 60, 1, 7 * 24 * 60),
+            late_seconds=_int(env, "SIFT_TICKET_LATE_SECONDS", 600, 0, 7 * 24 * 3600),
+            min_reviews=_int(env, "SIFT_TICKET_MIN_REVIEWS", 5, 1, 1_000_000),
+            min_priority=_float(env, "SIFT_TICKET_MIN_PRIORITY", 0.6, 0.0, 1.0),
+            queue_url=_str(env, "SIFT_TICKETS_QUEUE_URL", ""),
+            devrev_part=_str(env, "SIFT_DEVREV_PART", ""),
+            devrev_owner=_str(env, "SIFT_DEVREV_OWNER", ""),
+        )
+        watchlist = WatchlistSettings(
+            path=_path(env, "SIFT_WATCHLIST_FILE", WatchlistSettings.path),
+            queue_url=_str(env, "SIFT_WATCHLIST_QUEUE_URL", ""),
+        )
         settings = cls(
             source=_choice(env, "SIFT_SOURCE", "file", ("file", "sqs")),
             input_path=_path(env, "SIFT_INPUT", cls.input_path),
@@ -172,6 +241,9 @@ class Settings:
             sqlite_path=_path(env, "SIFT_SQLITE_PATH", cls.sqlite_path),
             es=es,
             sqs=sqs,
+            feed=feed,
+            tickets=tickets,
+            watchlist=watchlist,
             batch_size=_int(env, "SIFT_BATCH_SIZE", 256, 1, 4096),
             encode_batch=_int(env, "SIFT_ENCODE_BATCH", 16, 1, 1024),
             min_words=_int(env, "SIFT_MIN_WORDS", 3, 0, 100),

@@ -1,0 +1,108 @@
+"""Competitor watch-list commands: parsing and validation, shared by the flow and the feed.
+
+A command arrives as JSON, in one of two shapes:
+
+    {"app_id": "paynest", "action": "add",
+     "orgs": [{"name": "Google Pay", "hashtags": ["#GooglePay"], "aliases": ["gpay"]}]}
+
+    {"app_id": "paynest", "command": "add #GooglePay #PhonePe"}
+
+The second is what the other_features snap-in sends: an action word then hashtags;
+each hashtag becomes one org whose name is the hashtag split at capitals
+("#GooglePay" -> "Google Pay"). `parse_commands` returns one `WatchCommand` per org
+or raises `ValueError` with a message fit for an HTTP 422 or a rejected record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from flows.records import WatchCommand
+
+ACTIONS = ("add", "remove")
+MAX_ORGS = 50
+MAX_NAME = 80
+MAX_ALIASES = 20
+_HASHTAG = re.compile(r"^#[^\W_][\w]{0,79}$")
+_SPLIT_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def org_from_hashtag(tag: str) -> str:
+    """`#GooglePay` -> `Google Pay`; `#paytm` -> `paytm`."""
+    return _SPLIT_CAMEL.sub(" ", tag.lstrip("#")).strip()
+
+
+def parse_commands(payload: str | bytes | dict[str, Any], received_at: datetime | None = None) -> list[WatchCommand]:
+    """Every `WatchCommand` in one payload, or `ValueError` naming what is wrong."""
+    if isinstance(payload, (str, bytes)):
+        try:
+            payload = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"command is not valid JSON ({e})") from e
+    if not isinstance(payload, dict):
+        raise ValueError("command must be a JSON object")
+    app_id = payload.get("app_id")
+    if not isinstance(app_id, str) or not app_id.strip():
+        raise ValueError("field 'app_id' must be a non-empty string")
+    at = received_at or datetime.now(timezone.utc)
+    if isinstance(payload.get("command"), str):
+        action, orgs = _parse_text(payload["command"])
+    else:
+        action = payload.get("action")
+        if action not in ACTIONS:
+            raise ValueError(f"field 'action' must be one of {', '.join(ACTIONS)}")
+        raw_orgs = payload.get("orgs")
+        if not isinstance(raw_orgs, list) or not raw_orgs:
+            raise ValueError("field 'orgs' must be a non-empty list")
+        orgs = [_parse_org(o, i) for i, o in enumerate(raw_orgs)]
+    if len(orgs) > MAX_ORGS:
+        raise ValueError(f"at most {MAX_ORGS} orgs per command")
+    commands = []
+    for name, hashtags, aliases in orgs:
+        key = json.dumps([app_id.strip(), action, name, hashtags, aliases, at.isoformat()])
+        commands.append(WatchCommand(
+            action=action, app_id=app_id.strip(), org=name, hashtags=tuple(hashtags), aliases=tuple(aliases),
+            issued_at=at, id="wl-" + hashlib.sha256(key.encode()).hexdigest()[:20],
+        ))
+    return commands
+
+
+def _parse_text(text: str) -> tuple[str, list[tuple[str, list[str], list[str]]]]:
+    words = text.split()
+    if not words or words[0].lower().lstrip("/") not in ACTIONS:
+        raise ValueError(f"command must start with one of {', '.join(ACTIONS)}, then hashtags")
+    tags = words[1:]
+    if not tags:
+        raise ValueError("command names no hashtags")
+    for tag in tags:
+        if not _HASHTAG.match(tag):
+            raise ValueError(f"{tag[:40]!r} is not a hashtag like #GooglePay")
+    return words[0].lower().lstrip("/"), [(org_from_hashtag(t), [t], []) for t in dict.fromkeys(tags)]
+
+
+def _parse_org(item: Any, index: int) -> tuple[str, list[str], list[str]]:
+    if not isinstance(item, dict):
+        raise ValueError(f"orgs[{index}] must be an object")
+    hashtags = _strings(item.get("hashtags", []), f"orgs[{index}].hashtags")
+    aliases = _strings(item.get("aliases", []), f"orgs[{index}].aliases")
+    for tag in hashtags:
+        if not _HASHTAG.match(tag):
+            raise ValueError(f"orgs[{index}].hashtags: {tag[:40]!r} is not a hashtag like #GooglePay")
+    name = item.get("name")
+    if name is None and hashtags:
+        name = org_from_hashtag(hashtags[0])
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise ValueError(f"orgs[{index}].name must be a non-empty string of at most {MAX_NAME} characters")
+    return name.strip(), hashtags, aliases
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"{where} must be a list of non-empty strings")
+    if len(value) > MAX_ALIASES or any(len(v) > MAX_NAME for v in value):
+        raise ValueError(f"{where}: at most {MAX_ALIASES} items of at most {MAX_NAME} characters")
+    return [v.strip() for v in value]
