@@ -1,0 +1,326 @@
+"""The snap-in feed, tested against the real server process (`python -m connectors.feed`) and a SQLite store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connectors.sqlite_store import SqliteStore
+from flows.operators.watchlist import parse_commands
+from tests.helpers import ROOT, free_port
+
+TOKEN = "feed-test-token-7c1d9e0a5b"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+T0 = datetime(2026, 10, 1, 8, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class Feed:
+    url: str
+    proc: subprocess.Popen
+    store: SqliteStore
+    watch_file: Path
+    out: Path
+    err: Path
+
+    def get(self, path: str, headers: dict[str, str] | None = AUTH, **params) -> httpx.Response:
+        return httpx.get(self.url + path, headers=headers, params=params, timeout=10)
+
+    def post(self, path: str, body: bytes | dict, headers: dict[str, str] | None = AUTH) -> httpx.Response:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return httpx.post(self.url + path, headers=headers, content=content, timeout=10)
+
+    def output(self) -> str:
+        return self.out.read_text() + self.err.read_text()
+
+
+def feed_env(tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIFT_")}
+    return {**env, "PYTHONPATH": str(ROOT), "SIFT_SQLITE_PATH": str(tmp / "sift.db"),
+            "SIFT_WATCHLIST_FILE": str(tmp / "watch" / "commands.jsonl"), **extra}
+
+
+def start_feed(tmp: Path, **extra: str) -> Feed:
+    """Start `python -m connectors.feed` on a free port and wait until /healthz answers."""
+    port = free_port()
+    out, err = tmp / "feed.out", tmp / "feed.err"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connectors.feed", "--port", str(port)], cwd=tmp,
+        env=feed_env(tmp, **{"SIFT_FEED_TOKEN": TOKEN, **extra}), stdout=out.open("w"), stderr=err.open("w"),
+    )
+    feed = Feed(f"http://127.0.0.1:{port}", proc, SqliteStore(tmp / "sift.db"), tmp / "watch" / "commands.jsonl",
+                out, err)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"feed exited with {proc.returncode}: {feed.output()}"
+        try:
+            if feed.get("/healthz", headers=None).status_code == 200:
+                return feed
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    stop_feed(feed)
+    raise AssertionError(f"feed did not become healthy: {feed.output()}")
+
+
+def stop_feed(feed: Feed) -> None:
+    feed.proc.terminate()
+    try:
+        feed.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        feed.proc.kill()
+        feed.proc.wait()
+    feed.store.close()
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory) -> Iterator[Feed]:
+    feed = start_feed(tmp_path_factory.mktemp("feed"), SIFT_LOG_LEVEL="debug")
+    yield feed
+    stop_feed(feed)
+
+
+def ticket(app_id: str, n: int, at: datetime, **fields) -> dict:
+    return {"id": f"{app_id}-t{n:04d}", "app_id": app_id, "updated_at": at.isoformat(), "version": 1,
+            "status": "open", "severity": "high", "primary_label": "payments", "title": f"ticket {n}", **fields}
+
+
+def page_all(feed: Feed, path: str, limit: int, since: str | None = None, **params) -> tuple[list[dict], str | None]:
+    items: list[dict] = []
+    for _ in range(100):
+        resp = feed.get(path, limit=limit, **({"since": since} if since else {}), **params)
+        assert resp.status_code == 200, resp.text
+        page = resp.json()
+        assert len(page["items"]) <= limit
+        items += page["items"]
+        since = page["next"]
+        if not page["has_more"]:
+            return items, since
+    raise AssertionError("pagination did not end")
+
+
+def test_healthz_needs_no_token(feed):
+    resp = feed.get("/healthz", headers=None)
+    assert (resp.status_code, resp.json()) == (200, {"status": "ok", "store": True})
+
+
+@pytest.mark.parametrize("headers", [None, {"Authorization": "Bearer wrong-token-0000000000"},
+                                     {"Authorization": f"Basic {TOKEN}"}, {"Authorization": f"Bearer {TOKEN}x"}])
+def test_every_route_but_health_needs_the_token(feed, headers):
+    for method, path in [("GET", "/v1/tickets"), ("GET", "/v1/tickets/x"), ("GET", "/v1/feature-requests"),
+                         ("GET", "/openapi.json"), ("POST", "/v1/watchlist")]:
+        resp = httpx.request(method, feed.url + path, headers=headers, content=b"{}", timeout=10)
+        assert resp.status_code == 401, (path, resp.text)
+        assert resp.headers["www-authenticate"] == "Bearer"
+        assert resp.json() == {"detail": "missing or wrong bearer token"}
+
+
+def test_cursor_pages_return_every_ticket_exactly_once_then_only_newer_versions(feed):
+    # 120 tickets on 40 timestamps: ties on updated_at are ordered by id
+    docs = [ticket("pager", n, T0 + timedelta(minutes=n // 3)) for n in range(120)]
+    feed.store.write_documents("tickets", docs[60:] + docs[:60])
+    items, cursor = page_all(feed, "/v1/tickets", limit=25, app_id="pager")
+    ids = [d["id"] for d in items]
+    assert ids == [d["id"] for d in docs]  # each once, oldest first
+    assert items[0]["title"] == "ticket 0" and items[0]["version"] == 1
+
+    empty = feed.get("/v1/tickets", since=cursor, app_id="pager").json()
+    assert empty == {"items": [], "next": cursor, "has_more": False}
+
+    # two tickets updated, one new: polling with the last cursor returns exactly those versions
+    later = T0 + timedelta(days=1)
+    feed.store.write_documents("tickets", [
+        ticket("pager", 7, later, version=2), ticket("pager", 500, later), ticket("pager", 3, later, version=2)])
+    newer, _ = page_all(feed, "/v1/tickets", limit=25, since=cursor, app_id="pager")
+    assert [(d["id"], d["version"]) for d in newer] == [("pager-t0003", 2), ("pager-t0007", 2), ("pager-t0500", 1)]
+
+
+def test_documents_updated_just_now_wait_until_they_settle(feed):
+    feed.store.write_documents("tickets", [ticket("settle", 1, T0), ticket("settle", 2, datetime.now(timezone.utc))])
+    first = feed.get("/v1/tickets", app_id="settle").json()
+    assert [d["id"] for d in first["items"]] == ["settle-t0001"]
+    time.sleep(2.5)
+    second = feed.get("/v1/tickets", app_id="settle", since=first["next"]).json()
+    assert [d["id"] for d in second["items"]] == ["settle-t0002"]
+
+
+def test_ticket_filters(feed):
+    feed.store.write_documents("tickets", [
+        ticket("filters", 1, T0, severity="blocker"), ticket("filters", 2, T0, status="closed"),
+        ticket("filters", 3, T0, primary_label="login"), ticket("filters", 4, T0)])
+
+    def ids(**params):
+        resp = feed.get("/v1/tickets", app_id="filters", **params)
+        assert resp.status_code == 200, resp.text
+        return [d["id"][-1] for d in resp.json()["items"]]
+
+    assert ids() == ["1", "2", "3", "4"]
+    assert ids(severity="blocker") == ["1"]
+    assert ids(status="closed") == ["2"]
+    assert ids(primary_label="login") == ["3"]
+    assert feed.get("/v1/tickets", severity="urgent").status_code == 422
+
+
+def test_one_ticket_or_404(feed):
+    doc = ticket("single", 1, T0, devrev={"type": "ticket", "title": "Payments fail", "tags": ["upi"]})
+    feed.store.write_documents("tickets", [doc])
+    resp = feed.get("/v1/tickets/single-t0001")
+    assert resp.status_code == 200
+    assert resp.json()["devrev"] == doc["devrev"]
+    missing = feed.get("/v1/tickets/nope")
+    assert (missing.status_code, missing.json()) == (404, {"detail": "no ticket 'nope'"})
+
+
+@pytest.mark.parametrize("params, status", [
+    ({"since": "not-a-cursor"}, 400), ({"since": "WyJ4Il0"}, 400), ({"limit": 0}, 422), ({"limit": 501}, 422),
+])
+def test_bad_paging_arguments(feed, params, status):
+    resp = feed.get("/v1/tickets", **params)
+    assert resp.status_code == status, resp.text
+    if status == 400:
+        assert resp.json()["detail"].startswith("invalid cursor")
+
+
+def test_feature_requests_by_org_and_cursor(feed):
+    docs = [{"id": f"fr-{n:03d}", "app_id": "frapp", "updated_at": (T0 + timedelta(seconds=n)).isoformat(),
+             "org": "Google Pay" if n % 2 else "PhonePe", "feature": "split bills"} for n in range(30)]
+    feed.store.write_documents("feature_requests", docs)
+    items, _ = page_all(feed, "/v1/feature-requests", limit=4, app_id="frapp", org="Google Pay")
+    assert [d["id"] for d in items] == [d["id"] for d in docs if d["org"] == "Google Pay"]
+    assert items[0]["feature"] == "split bills"
+
+
+def test_openapi_schema_is_served_with_the_token(feed):
+    resp = feed.get("/openapi.json")
+    assert resp.status_code == 200
+    schema = resp.json()
+    assert schema["info"]["title"] == "Sift snap-in feed"
+    assert {"/healthz", "/v1/tickets", "/v1/tickets/{ticket_id}", "/v1/feature-requests", "/v1/watchlist"} <= set(
+        schema["paths"])
+    assert {"TicketPage", "FeatureRequestPage", "Accepted"} <= set(schema["components"]["schemas"])
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert feed.get("/docs").status_code == 404
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_watchlist_command_is_appended_and_re_parses_to_the_same_commands(feed):
+    before = len(read_lines(feed.watch_file)) if feed.watch_file.exists() else 0
+    resp = feed.post("/v1/watchlist", {"app_id": "paynest", "command": "add #GooglePay #PhonePe"})
+    assert resp.status_code == 202, resp.text
+    body = resp.json()
+    assert body["accepted"] == 2
+    assert [(c["action"], c["org"], c["hashtags"]) for c in body["commands"]] == [
+        ("add", "Google Pay", ["#GooglePay"]), ("add", "Phone Pe", ["#PhonePe"])]
+
+    structured = {"app_id": "paynest", "action": "remove", "orgs": [{"name": "Paytm", "aliases": ["paytm app"]}]}
+    assert feed.post("/v1/watchlist", structured).status_code == 202
+
+    lines = read_lines(feed.watch_file)[before:]
+    assert len(lines) == 3
+    reparsed = [
+        c.to_doc() for line in lines
+        for c in parse_commands(json.dumps(line), received_at=datetime.fromisoformat(line["issued_at"]))
+    ]
+    assert reparsed[:2] == body["commands"]
+    assert [line["id"] for line in lines] == [c["id"] for c in reparsed]
+    assert (reparsed[2]["action"], reparsed[2]["org"], reparsed[2]["aliases"]) == ("remove", "Paytm", ["paytm app"])
+
+
+def test_concurrent_watchlist_posts_do_not_interleave(feed):
+    before = len(read_lines(feed.watch_file)) if feed.watch_file.exists() else 0
+    tags = " ".join(f"#Org{i}x{'y' * 60}" for i in range(10))  # long lines: interleaving would show
+    results: list[int] = []
+
+    def post(n: int) -> None:
+        results.append(feed.post("/v1/watchlist", {"app_id": f"app{n}", "command": f"add {tags}"}).status_code)
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [202] * 12
+    lines = read_lines(feed.watch_file)[before:]  # every line is whole JSON
+    assert len(lines) == 120
+    assert len({line["id"] for line in lines}) == 120
+
+
+@pytest.mark.parametrize("body, message", [
+    (b'{"app_id": "paynest", "command": "watch #GooglePay"}', "command must start with one of add, remove"),
+    (b'{"app_id": "paynest", "action": "add", "orgs": []}', "field 'orgs' must be a non-empty list"),
+    (b'{"command": "add #GooglePay"}', "field 'app_id' must be a non-empty string"),
+    (b"not json", "command is not valid JSON"),
+    (b"[" * 20000 + b"]" * 20000, ""),
+])
+def test_bad_watchlist_command_is_422_with_the_reason(feed, body, message):
+    resp = feed.post("/v1/watchlist", body)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"].startswith(message)
+
+
+def test_oversize_body_is_413_by_length_and_while_streaming(feed):
+    big = b'{"app_id": "paynest", "command": "add ' + b"#A" * 40_000 + b'"}'
+    resp = feed.post("/v1/watchlist", big)
+    assert resp.status_code == 413
+    assert resp.json() == {"detail": "request body is larger than 65,536 bytes"}
+
+    def chunks():  # no Content-Length: the server has to count
+        for _ in range(20):
+            yield b"x" * 8192
+
+    streamed = httpx.post(feed.url + "/v1/watchlist", headers=AUTH, content=chunks(), timeout=10)
+    assert streamed.status_code == 413
+
+
+def test_rate_limit_answers_429_with_retry_after(tmp_path):
+    feed = start_feed(tmp_path, SIFT_FEED_RATE_PER_MINUTE="4")
+    try:
+        statuses = [feed.get("/v1/tickets").status_code for _ in range(5)]
+        assert statuses[-1] == 429 and 200 in statuses  # the health check took one token
+        limited = feed.get("/v1/tickets")
+        assert limited.status_code == 429
+        assert 1 <= int(limited.headers["retry-after"]) <= 15
+        assert feed.get("/healthz", headers=None).status_code == 429
+    finally:
+        stop_feed(feed)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({}, "sift: error: the feed needs a token: set SIFT_FEED_TOKEN or SIFT_FEED_TOKEN_FILE"),
+    ({"SIFT_FEED_TOKEN": "short"}, "sift: error: the feed token is shorter than 16 characters"),
+    ({"SIFT_FEED_PORT": "http"}, "sift: error: SIFT_FEED_PORT='http' is not an integer"),
+])
+def test_refuses_to_start_without_a_usable_token(tmp_path, env, message):
+    done = subprocess.run([sys.executable, "-m", "connectors.feed", "--port", str(free_port())], cwd=tmp_path,
+                          env=feed_env(tmp_path, **env), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith(message), done.stderr
+
+
+def test_token_file_works_and_the_token_is_never_printed(feed, tmp_path):
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    other = start_feed(tmp_path, SIFT_FEED_TOKEN="", SIFT_FEED_TOKEN_FILE=str(tmp_path / "token"))
+    try:
+        assert other.get("/v1/tickets").status_code == 200
+    finally:
+        stop_feed(other)
+    # the module's server ran every test above at debug level, with right, wrong and near-miss tokens
+    output = feed.output() + other.output()
+    assert "GET /v1/tickets" in output  # the access log is there ...
+    assert TOKEN not in output and "Bearer" not in output  # ... but never the token or the header
+    assert feed.out.read_text().splitlines()[0].startswith(f"sift feed: {feed.url} (store: sqlite;")
