@@ -37,9 +37,10 @@ class Feed:
     def get(self, path: str, headers: dict[str, str] | None = AUTH, **params) -> httpx.Response:
         return httpx.get(self.url + path, headers=headers, params=params, timeout=10)
 
-    def post(self, path: str, body: bytes | dict, headers: dict[str, str] | None = AUTH) -> httpx.Response:
+    def post(self, path: str, body: bytes | dict, headers: dict[str, str] | None = AUTH,
+             timeout: float = 10) -> httpx.Response:
         content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return httpx.post(self.url + path, headers=headers, content=content, timeout=10)
+        return httpx.post(self.url + path, headers=headers, content=content, timeout=timeout)
 
     def output(self) -> str:
         return self.out.read_text() + self.err.read_text()
