@@ -202,6 +202,7 @@ class Limits:
     def __init__(self, app, max_body_bytes: int, rate_per_minute: int):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.too_large = f"request body is larger than {max_body_bytes:,} bytes"
         self.buckets = TokenBuckets(rate_per_minute)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -210,28 +211,22 @@ class Limits:
         client = scope.get("client")
         wait = self.buckets.take(client[0] if client else "-")
         if wait:
-            return await JSONResponse({"detail": "rate limit exceeded"}, 429,
-                                      {"Retry-After": str(math.ceil(wait))})(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length and (not length.isdigit() or int(length) > self.max_body_bytes):
-            return await self._too_large()(scope, receive, send)
+            reply = JSONResponse({"detail": "rate limit exceeded"}, 429, {"Retry-After": str(math.ceil(wait))})
+            return await reply(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length", b"")  # uvicorn has checked it is a number
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            return await JSONResponse({"detail": self.too_large}, 413)(scope, receive, send)
         seen = 0
 
-        async def counted_receive():
+        async def counted_receive():  # chunked bodies have no Content-Length
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_body_bytes:
-                raise self._too_large_error()
+                raise HTTPException(413, self.too_large)  # the route reading the body answers 413
             return message
 
         await self.app(scope, counted_receive, send)
-
-    def _too_large_error(self) -> HTTPException:
-        return HTTPException(413, f"request body is larger than {self.max_body_bytes:,} bytes")
-
-    def _too_large(self) -> JSONResponse:
-        return JSONResponse({"detail": self._too_large_error().detail}, 413)
 
 
 # --- the store, opened once per process -------------------------------------------------------------

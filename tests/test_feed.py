@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from connectors.feed import TokenBuckets
 from connectors.sqlite_store import SqliteStore
 from flows.operators.watchlist import parse_commands
 from tests.helpers import ROOT, free_port
@@ -298,6 +299,18 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path):
         assert feed.get("/healthz", headers=None).status_code == 429
     finally:
         stop_feed(feed)
+
+
+def test_token_bucket_refills_at_the_rate_and_saves_up_one_minute():
+    now = [0.0]
+    buckets = TokenBuckets(rate_per_minute=6, clock=lambda: now[0])  # one token per 10 s
+    assert [buckets.take("a") for _ in range(6)] == [0.0] * 6
+    assert buckets.take("a") == pytest.approx(10.0)
+    assert buckets.take("b") == 0.0  # per client
+    now[0] = 25.0
+    assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, pytest.approx(5.0)]
+    now[0] = 1000.0
+    assert sum(buckets.take("a") == 0.0 for _ in range(10)) == 6
 
 
 @pytest.mark.parametrize("env, message", [
