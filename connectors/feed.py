@@ -322,9 +322,12 @@ class FileCommandQueue:
         with open(self.path, "a+b") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
-                if f.seek(0, os.SEEK_END) and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n":
-                    data = b"\n" + data  # a writer died mid-line: do not glue our line to it
-                f.write(data)
+                size = f.seek(0, os.SEEK_END)
+                if size:
+                    f.seek(size - 1)
+                    if f.read(1) != b"\n":  # a writer died mid-line: do not glue our line to it
+                        data = b"\n" + data
+                f.write(data)  # "a" mode: always at the end
                 f.flush()
                 os.fsync(f.fileno())
             finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.feed import TokenBuckets
+from connectors.feed import FileCommandQueue, TokenBuckets
 from connectors.sqlite_store import SqliteStore
 from flows.operators.watchlist import parse_commands
 from tests.helpers import ROOT, free_port
@@ -259,6 +259,17 @@ def test_concurrent_watchlist_posts_do_not_interleave(feed):
     lines = read_lines(feed.watch_file)[before:]  # every line is whole JSON
     assert len(lines) == 120
     assert len({line["id"] for line in lines}) == 120
+
+
+def test_command_file_starts_a_new_line_after_a_torn_one(tmp_path):
+    path = tmp_path / "new" / "commands.jsonl"
+    queue = FileCommandQueue(path)
+    queue.put(parse_commands({"app_id": "a", "command": "add #One"}))
+    with path.open("a") as f:
+        f.write('{"app_id": "a", "comm')  # a writer killed mid-line
+    queue.put(parse_commands({"app_id": "a", "command": "add #Two"}))
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["orgs"][0]["name"] == "Two"
 
 
 @pytest.mark.parametrize("body, message", [
