@@ -53,8 +53,8 @@ def feed_env(tmp: Path, **extra: str) -> dict[str, str]:
             "SIFT_WATCHLIST_FILE": str(tmp / "watch" / "commands.jsonl"), **extra}
 
 
-def start_feed(tmp: Path, **extra: str) -> Feed:
-    """Start `python -m connectors.feed` on a free port and wait until /healthz answers."""
+def start_feed(tmp: Path, healthy: bool = True, **extra: str) -> Feed:
+    """Start `python -m connectors.feed` on a free port and wait until /healthz answers (200 if `healthy`)."""
     port = free_port()
     out, err = tmp / "feed.out", tmp / "feed.err"
     proc = subprocess.Popen(
@@ -67,7 +67,7 @@ def start_feed(tmp: Path, **extra: str) -> Feed:
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"feed exited with {proc.returncode}: {feed.output()}"
         try:
-            if feed.get("/healthz", headers=None).status_code == 200:
+            if feed.get("/healthz", headers=None).status_code == (200 if healthy else 503):
                 return feed
         except httpx.TransportError:
             pass
@@ -310,6 +310,19 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path):
         assert feed.get("/healthz", headers=None).status_code == 429
     finally:
         stop_feed(feed)
+
+
+def test_store_that_does_not_open_is_503_not_a_crash(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    feed = start_feed(tmp_path, healthy=False, SIFT_SQLITE_PATH=str(tmp_path / "file" / "sift.db"))
+    try:
+        assert feed.get("/healthz", headers=None).json() == {"status": "unavailable", "store": False}
+        resp = feed.get("/v1/tickets")
+        assert (resp.status_code, resp.json()) == (503, {"detail": "store unavailable, retry later"})
+        assert resp.headers["retry-after"] == "5"
+    finally:
+        stop_feed(feed)
+    assert "feed: store not ready, will retry on use: cannot open SQLite store" in feed.output()
 
 
 def test_token_bucket_refills_at_the_rate_and_saves_up_one_minute():
