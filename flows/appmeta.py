@@ -7,11 +7,15 @@ the file and the field, so a broken metadata file is one clear line.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flows.settings import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -139,3 +143,62 @@ def _required_str(data: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"field {key!r} must be a non-empty string")
     return value.strip()
+
+
+class AppCatalog:
+    """App metadata that follows its files while the flow runs.
+
+    `current()` returns the latest good metadata. At most every `check_seconds` it
+    looks at the files' modification times and sizes; when they changed it reloads.
+    A broken edit keeps the previous metadata and logs one error line naming the
+    file, so a typo never stops the flow. Apps added or removed need a restart
+    (parsing knows the app ids it accepts); labels, examples, competitors and
+    ticket thresholds of existing apps change live.
+    """
+
+    def __init__(self, path: Path, check_seconds: float = 10.0, apps: dict[str, AppMetadata] | None = None):
+        self.path = path
+        self.check_seconds = check_seconds
+        self._apps = apps if apps is not None else load_apps(path)
+        self._signature = self._files_signature()
+        self._checked = time.monotonic()
+        self.version = 0  # bumped on every successful reload
+
+    def _files_signature(self) -> tuple[tuple[str, int, int], ...]:
+        files = sorted(self.path.glob("*.json")) if self.path.is_dir() else [self.path]
+        out = []
+        for f in files:
+            try:
+                st = f.stat()
+            except OSError:
+                continue
+            out.append((str(f), st.st_mtime_ns, st.st_size))
+        return tuple(out)
+
+    def current(self) -> dict[str, AppMetadata]:
+        if self.check_seconds > 0 and time.monotonic() - self._checked >= self.check_seconds:
+            self.refresh()
+        return self._apps
+
+    def refresh(self) -> bool:
+        """Reload now if the files changed; True when new metadata is in use."""
+        self._checked = time.monotonic()
+        signature = self._files_signature()
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        try:
+            apps = load_apps(self.path)
+        except ConfigError as e:
+            log.error("app metadata not reloaded, keeping the previous version: %s", e)
+            return False
+        for app_id in sorted(set(self._apps) - set(apps)):
+            log.warning("app %r vanished from %s; keeping its previous metadata until restart", app_id, self.path)
+            apps[app_id] = self._apps[app_id]
+        for app_id in sorted(set(apps) - set(self._apps)):
+            log.warning("app %r added in %s; restart the flow to accept its reviews", app_id, self.path)
+        changed = sorted(a for a in apps if apps[a] != self._apps.get(a))
+        self._apps = apps
+        self.version += 1
+        log.info("app metadata reloaded from %s (changed: %s)", self.path, ", ".join(changed) or "none")
+        return True

@@ -96,6 +96,8 @@ class EnrichedReview:
     sentiment_score: float = 0.0
     competitors: tuple[str, ...] = ()
     priority: float = 0.0
+    cluster_priority: float = 0.0
+    cluster_growth: float = 1.0
 
     @property
     def id(self) -> str:
@@ -146,6 +148,8 @@ class EnrichedReview:
             "cluster_keywords": list(self.cluster_keywords),
             "cluster_name": self.cluster_name,
             "cluster_representative": self.cluster_representative,
+            "cluster_priority": self.cluster_priority,
+            "cluster_growth": self.cluster_growth,
             "embedding": list(self.embedding),
         }
 
@@ -166,13 +170,17 @@ class Rejected:
     ack: Ack | None = field(default=None, compare=False, repr=False)
 
     def to_doc(self) -> dict[str, Any]:
-        """The stored document (JSON-ready; no transport details)."""
+        """The stored document (JSON-ready; no transport details).
+
+        `raw` is the input as received, except that lone surrogates (undecodable bytes
+        that a source kept with `surrogateescape`) become U+FFFD: no store can encode them.
+        """
         return {
             "id": self.id,
             "app_id": self.app_id,
             "reason": self.reason,
             "detail": self.detail,
-            "raw": self.raw,
+            "raw": valid_text(self.raw),
             "origin": self.origin,
             "received_at": _iso(self.received_at),
             "at": _iso(self.at),
@@ -187,6 +195,15 @@ Outcome = Union[EnrichedReview, Rejected]
 def _measures_doc(m: Measures) -> dict[str, Any]:
     """JSON-native measures (lists, not tuples), so a stored document reads back equal."""
     return {**asdict(m), "spam_markers": list(m.spam_markers)}
+
+
+def valid_text(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD, so it encodes as UTF-8 (a surrogate pair is joined)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _iso(value: datetime | None) -> str | None:

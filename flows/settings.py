@@ -158,6 +158,7 @@ class Settings:
     source: str = "file"
     input_path: Path = PROJECT_ROOT / "var" / "demo" / "reviews.jsonl"
     apps_path: Path = PROJECT_ROOT / "demo" / "apps"
+    apps_reload_seconds: float = 10.0
     store: str = "sqlite"
     sqlite_path: Path = PROJECT_ROOT / "var" / "sift.db"
     es: ElasticsearchSettings = ElasticsearchSettings()
@@ -180,7 +181,7 @@ class Settings:
     types_model: Path = PROJECT_ROOT / "var" / "models" / "review_types.npz"
     label_threshold: float = 0.4
     clusters_per_label: int = 6
-    cluster_dims: int = 48
+    cluster_dims: int = 96
     seed: int = 42
     model_path: str = ""
     torch_threads: int = 0
@@ -237,6 +238,7 @@ class Settings:
             source=_choice(env, "SIFT_SOURCE", "file", ("file", "sqs")),
             input_path=_path(env, "SIFT_INPUT", cls.input_path),
             apps_path=_path(env, "SIFT_APPS", cls.apps_path),
+            apps_reload_seconds=_float(env, "SIFT_APPS_RELOAD_SECONDS", 10.0, 0.0, 86400.0),
             store=_choice(env, "SIFT_STORE", "sqlite", ("sqlite", "elasticsearch")),
             sqlite_path=_path(env, "SIFT_SQLITE_PATH", cls.sqlite_path),
             es=es,
@@ -259,7 +261,7 @@ class Settings:
             types_model=_path(env, "SIFT_TYPES_MODEL", cls.types_model),
             label_threshold=_float(env, "SIFT_LABEL_THRESHOLD", 0.4, -1.0, 1.0),
             clusters_per_label=_int(env, "SIFT_CLUSTERS_PER_LABEL", 6, 1, 100),
-            cluster_dims=_int(env, "SIFT_CLUSTER_DIMS", 48, 2, 384),
+            cluster_dims=_int(env, "SIFT_CLUSTER_DIMS", 96, 2, 384),
             seed=_int(env, "SIFT_SEED", 42, 0, 2**31 - 1),
             model_path=_str(env, "SIFT_MODEL_PATH", ""),
             torch_threads=_int(env, "SIFT_TORCH_THREADS", 0, 0, 256),

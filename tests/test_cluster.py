@@ -98,3 +98,37 @@ def test_cluster_ids_survive_a_restart_from_a_snapshot():
     _, resumed = run(items[40:], pickle.loads(pickle.dumps(state)))
     assert [o.cluster_id for o in resumed] == [o.cluster_id for o in uninterrupted]
     assert {o.cluster_id for o in resumed} == {o.cluster_id for o in first[20:]}
+
+
+def test_cluster_priority_rises_with_a_spike_and_decays_after_it():
+    """Growth compares the last hour's rate with the day's: a burst after a quiet day raises it."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal(384)
+
+    def at(i: int, when: datetime) -> EnrichedReview:
+        it = item(i, base + 0.05 * rng.standard_normal(384), "payment failed money debited")
+        return replace(it, review=replace(it.review, created_at=when), priority=0.8)
+
+    quiet = [at(i, T0 + timedelta(hours=2 * i)) for i in range(12)]  # one review every 2 hours for a day
+    burst = [at(100 + i, T0 + timedelta(hours=24, minutes=i)) for i in range(30)]  # 30 in half an hour
+    later = [at(200, T0 + timedelta(days=4))]
+    state, outs = run(quiet + burst + later)
+    calm, spike, after = outs[len(quiet) - 1], outs[len(quiet) + len(burst) - 1], outs[-1]
+    assert calm.cluster_growth == 1.0
+    assert spike.cluster_growth > 5
+    assert spike.cluster_priority > calm.cluster_priority + 0.2
+    assert after.cluster_priority < spike.cluster_priority
+    assert 0 <= calm.cluster_priority <= 1 and 0 <= spike.cluster_priority <= 1
+
+
+def test_representative_is_the_member_nearest_the_mean_not_the_first_review():
+    rng = np.random.default_rng(5)
+    centre = rng.standard_normal(384)
+    first = item(0, centre + 0.6 * rng.standard_normal(384), "payment failed money debited")  # an outlier seeds it
+    rest = [item(i, centre + 0.1 * rng.standard_normal(384), "payment failed money debited") for i in range(1, 30)]
+    _, outs = run([first, *rest])
+    assert outs[-1].cluster_id == outs[0].cluster_id
+    assert outs[-1].cluster_representative != "r0"

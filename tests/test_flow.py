@@ -105,4 +105,6 @@ def test_every_enriched_record_carries_all_enrichment_fields(apps, embedder):
         assert doc["sentiment"] in ("negative", "neutral", "positive") and -1 <= doc["sentiment_score"] <= 1
         assert 0 <= doc["priority"] <= 1 and 0 <= doc["informativeness"] <= 1
         assert isinstance(doc["competitors"], list) and len(doc["embedding"]) == 384
+        assert doc["cluster_name"] and doc["cluster_representative"]
+        assert 0 <= doc["cluster_priority"] <= 1 and doc["cluster_growth"] > 0
     assert any(o.competitors for o in out)

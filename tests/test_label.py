@@ -5,6 +5,7 @@ import pytest
 
 from flows.appmeta import AppMetadata, Label
 from flows.operators.label import OTHER, LabelIndex
+from tests.helpers import ROOT
 
 TOY_APP = AppMetadata(
     app_id="toy",
@@ -52,3 +53,50 @@ def test_demo_labels_with_the_real_model(apps, embedder):
     ]
     labels = [label for label, _ in index.assign(embedder.encode(texts))]
     assert labels == ["payments", "login_otp", "performance", OTHER]
+
+
+def _enrich_one(enricher, text: str):
+    from datetime import datetime, timezone
+
+    from flows.operators.translate import Translation
+    from flows.records import Measures, Review
+
+    now = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    review = Review(id="r1", app_id="paynest", text=text, source="test", created_at=now, received_at=now, origin="t")
+    translation = Translation(text_en=text, lang="en", status="not_needed")
+    return list(enricher([(review, Measures(len(text.split()), 0.0, lang="en"), translation)]))[0]
+
+
+def test_label_reload_while_running(tmp_path, embedder):
+    """Editing the app metadata file changes labels and competitors on the next batch, without a restart;
+    a broken edit keeps the last good metadata."""
+    import json
+    import os
+
+    from flows.appmeta import AppCatalog
+    from flows.operators.enrich import Enricher
+
+    meta = json.loads((ROOT / "demo" / "apps" / "paynest.json").read_text(encoding="utf-8"))
+    path = tmp_path / "paynest.json"
+    path.write_text(json.dumps(meta), encoding="utf-8")
+    catalog = AppCatalog(path, check_seconds=0.0)
+    enricher = Enricher(embedder, catalog, label_threshold=0.4)
+    text = "please let me split a dinner bill with friends and send them a reminder, Splitwise does this"
+    before = _enrich_one(enricher, text)
+    assert before.primary_label != "bill_splitting"
+    assert "Splitwise" not in before.competitors
+
+    meta["labels"].append({"name": "bill_splitting", "description": "Splitting a bill or expense among friends",
+                           "examples": ["split the dinner bill with friends", "remind friends to pay their share"]})
+    meta["competitors"].append({"name": "Splitwise", "aliases": ["splitwise"]})
+    path.write_text(json.dumps(meta), encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert catalog.refresh()
+    after = _enrich_one(enricher, text)
+    assert after.primary_label == "bill_splitting"
+    assert "Splitwise" in after.competitors
+
+    path.write_text("{ not json", encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 2 * 10**9))
+    assert not catalog.refresh()
+    assert _enrich_one(enricher, text).primary_label == "bill_splitting"

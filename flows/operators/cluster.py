@@ -4,6 +4,12 @@ Vectors are first reduced with a fixed, seeded Gaussian random projection
 (384 -> `dims`, then re-normalised), which keeps cosine geometry closely while
 making River's per-item cost several times smaller. The per-key state
 (`ClusterState`) is small and picklable, so Bytewax can snapshot it.
+
+Guarantees: a cluster id is the index of a KMeans centre, so it never changes
+meaning; centres move slowly (`halflife` 0.02), so a review about the same issue
+next week lands in the same id. Each cluster also keeps the exact mean of its
+members (for the representative review) and event-time activity counters (for
+its priority, see `cluster_priority`).
 """
 
 from __future__ import annotations
@@ -26,9 +32,15 @@ STOPWORDS = frozenset(
     her here him his how i if im in into is it its ive just me more most my no not now of on
     once one only or other our out over please so some still than that the their them then
     there these they this to too up us very was we were what when where which while who why
-    will with would you your yes ok also really much many thing things use using used""".split()
+    will with would you your yes ok also really much many thing things use using used
+    since yesterday today morning ago hours days now already always never again still every each
+    time times asap sir pls plz guys
+    hai raha rahi rahe nahi nhi kya aur bhi mera mere meri yeh kuch koi gaya gaye gayi hota hoti tha thi
+    que los las por para con una uno pero muy más del mis esta este
+    के है हैं नहीं में का की से को और पर भी ही तो हो रहा रही कर ये यह वो मैं मेरा मेरे मेरी ने एक""".split()
 )
-_TOKEN = re.compile(r"[a-z][a-z0-9'’]+")
+_TOKEN = re.compile(r"[^\W\d_][\w\u0900-\u097F'’]+")  # words in any script, Devanagari vowel signs included
+_HANDLES_AND_LINKS = re.compile(r"@\w+|https?://\S+|www\.\S+")
 MAX_TERMS_PER_CLUSTER = 400
 
 
@@ -37,11 +49,13 @@ class ClusterConfig:
     """Hyperparameters, stored verbatim; randomness comes only from `seed`."""
 
     n_clusters: int = 6
-    dims: int = 48
+    dims: int = 96
     seed: int = 42
-    halflife: float = 0.3
+    halflife: float = 0.02
     keywords: int = 5
     seed_similarity: float = 0.6
+    fast_hours: float = 1.0  # half-life of the "now" activity counter
+    slow_hours: float = 24.0  # half-life of the baseline activity counter
 
 
 @dataclass
@@ -55,12 +69,66 @@ class ClusterState:
     # cluster -> (review id, projected vector) of the review nearest the cluster's centre so far
     representatives: dict[int, tuple[str, tuple[float, ...]]] = field(default_factory=dict)
     seeded: int = 0  # centres placed on real reviews so far (the rest are still random)
+    # cluster -> (sum of member vectors, member count): the exact mean the representative is nearest to
+    sums: dict[int, tuple[np.ndarray, int]] = field(default_factory=dict)
+    activity: dict[int, Activity] = field(default_factory=dict)
 
     @classmethod
     def new(cls, cfg: ClusterConfig) -> ClusterState:
         # Centres start near the unit sphere, where the projected vectors live.
         sigma = 1.0 / math.sqrt(cfg.dims)
         return cls(model=river_cluster.KMeans(n_clusters=cfg.n_clusters, halflife=cfg.halflife, sigma=sigma, seed=cfg.seed))
+
+
+@dataclass
+class Activity:
+    """Event-time activity of one cluster: decayed review counts and the running mean review priority."""
+
+    fast: float = 0.0
+    slow: float = 0.0
+    at: float = 0.0  # event time (epoch seconds) the counters are decayed to
+    mean_priority: float = 0.0
+    reviews: int = 0
+
+    def add(self, at: float, priority: float, cfg: ClusterConfig) -> None:
+        """Count one review at event time `at`; late reviews count with their decayed weight."""
+        if self.reviews == 0:
+            self.at = at
+        if at >= self.at:
+            self.fast *= _decay(at - self.at, cfg.fast_hours)
+            self.slow *= _decay(at - self.at, cfg.slow_hours)
+            self.at = at
+            weight_fast = weight_slow = 1.0
+        else:
+            weight_fast, weight_slow = _decay(self.at - at, cfg.fast_hours), _decay(self.at - at, cfg.slow_hours)
+        self.fast += weight_fast
+        self.slow += weight_slow
+        self.reviews += 1
+        self.mean_priority += (priority - self.mean_priority) / min(self.reviews, 50)
+
+    def growth(self, cfg: ClusterConfig) -> float:
+        """Recent rate over baseline rate (1.0 = steady); 1.0 until a few reviews are in."""
+        if self.fast < 3:
+            return 1.0
+        return (self.fast / cfg.fast_hours) / (self.slow / cfg.slow_hours)
+
+
+def _decay(seconds: float, halflife_hours: float) -> float:
+    return 0.5 ** (seconds / (3600 * halflife_hours))
+
+
+def cluster_priority(activity: Activity, cfg: ClusterConfig) -> float:
+    """Priority of a cluster in [0, 1], as of its latest review:
+
+        0.5 * mean review priority                    (type, sentiment, rating, informativeness)
+      + 0.3 * volume   1 - exp(-slow / 20)            slow = reviews, 24 h event-time half-life
+      + 0.2 * growth   clip((growth - 1) / 4, 0, 1)   growth = 1 h rate / 24 h rate
+
+    Recency is in the counters: a cluster that stops receiving reviews decays.
+    """
+    volume = 1 - math.exp(-activity.slow / 20)
+    growth = min(max((activity.growth(cfg) - 1) / 4, 0.0), 1.0)
+    return round(0.5 * activity.mean_priority + 0.3 * volume + 0.2 * growth, 4)
 
 
 @lru_cache(maxsize=8)
@@ -79,7 +147,8 @@ def project(vector: tuple[float, ...], cfg: ClusterConfig) -> dict[int, float]:
 
 def tokens(text: str) -> list[str]:
     """Lower-case content words for cluster keywords."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and len(t) > 2]
+    text = _HANDLES_AND_LINKS.sub(" ", text.lower())
+    return [t for t in _TOKEN.findall(text) if t not in STOPWORDS and len(t) > 2]
 
 
 def keywords(state: ClusterState, cid: int, n: int) -> tuple[str, ...]:
@@ -104,21 +173,23 @@ def cluster_step(
     the cluster's current keywords, a readable name and its representative review id."""
     if state is None:
         state = ClusterState.new(cfg)
+    review = item.review
     x = project(item.embedding, cfg)
     cid = _seed(state, x, cfg) if state.seeded < cfg.n_clusters else None
     if cid is None:
         cid = state.model.learn_predict_one(x)
     state.sizes[cid] += 1
     _update_representative(state, cid, item.id, x)
+    activity = state.activity.setdefault(cid, Activity())
+    activity.add(item.review.created_at.timestamp(), item.priority, cfg)
     counts = state.terms.setdefault(cid, Counter())
-    words = tokens(item.text_en)
+    words = [w for w in tokens(item.text_en) if w != review.app_id]
     counts.update(words)
     state.all_terms.update(words)
     if len(counts) > 2 * MAX_TERMS_PER_CLUSTER:
         state.terms[cid] = Counter(dict(counts.most_common(MAX_TERMS_PER_CLUSTER)))
     if len(state.all_terms) > 4 * MAX_TERMS_PER_CLUSTER:
         state.all_terms = Counter(dict(state.all_terms.most_common(2 * MAX_TERMS_PER_CLUSTER)))
-    review = item.review
     group = "" if item.lang_group == "en" else f":{item.lang_group}"
     top_terms = keywords(state, cid, cfg.keywords)
     enriched = dataclasses.replace(
@@ -127,6 +198,8 @@ def cluster_step(
         cluster_keywords=top_terms,
         cluster_name=" / ".join(top_terms[:3]) or item.primary_label,
         cluster_representative=state.representatives[cid][0],
+        cluster_priority=cluster_priority(activity, cfg),
+        cluster_growth=round(activity.growth(cfg), 3),
     )
     return state, enriched
 
@@ -150,13 +223,20 @@ def _seed(state: ClusterState, x: dict[int, float], cfg: ClusterConfig) -> int |
 
 
 def _update_representative(state: ClusterState, cid: int, review_id: str, x: dict[int, float]) -> None:
-    """Keep the review closest to the (moving) centre as the cluster's representative."""
-    center = state.model.centers[cid]
+    """Keep the member nearest the exact mean of the cluster's members as its representative.
 
-    def distance(v) -> float:
-        return sum((center[i] - v[i]) ** 2 for i in range(len(v)))
-
-    vector = tuple(x[i] for i in range(len(x)))
+    The mean is exact (a running sum), unlike the slowly moving KMeans centre, so the
+    representative follows what the cluster has actually collected.
+    """
+    vector = np.fromiter((x[i] for i in range(len(x))), dtype=np.float32, count=len(x))
+    total, count = state.sums.get(cid, (np.zeros_like(vector), 0))
+    total = total + vector
+    state.sums[cid] = (total, count + 1)
+    mean = total / (count + 1)
     current = state.representatives.get(cid)
-    if current is None or distance(vector) <= distance(current[1]):
-        state.representatives[cid] = (review_id, tuple(round(v, 4) for v in vector))
+    if current is None or _sq_distance(vector, mean) <= _sq_distance(np.asarray(current[1], dtype=np.float32), mean):
+        state.representatives[cid] = (review_id, tuple(round(float(v), 4) for v in vector))
+
+
+def _sq_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(((a - b) ** 2).sum())

@@ -2,7 +2,8 @@
 
 One `encode` call per batch (never per item) on the English text when there is
 one (`Translation.text_en`), else the original. Label phrase vectors are built
-once per app per process and reused; informativeness comes from the same vectors.
+once per app and reused until the app metadata changes (`AppCatalog` reloads it
+while the flow runs); informativeness comes from the same vectors.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
-from flows.appmeta import AppMetadata
+from flows.appmeta import AppCatalog, AppMetadata
 from flows.operators.embed import Embedder
 from flows.operators.informative import InformativenessModel
 from flows.operators.label import LabelIndex
@@ -28,18 +29,29 @@ class Enricher:
     def __init__(
         self,
         embedder: Embedder,
-        apps: Mapping[str, AppMetadata],
+        apps: Mapping[str, AppMetadata] | AppCatalog,
         label_threshold: float,
         informativeness: InformativenessModel | None = None,
         types: TypeClassifier | None = None,
     ):
         self.embedder = embedder
-        self.apps = apps
+        self.catalog = apps if isinstance(apps, AppCatalog) else None
+        self.apps: Mapping[str, AppMetadata] = apps.current() if isinstance(apps, AppCatalog) else apps
         self.label_threshold = label_threshold
         self._informativeness = informativeness
         self._indexes: dict[str, LabelIndex] = {}
+        self._mentions: dict[str, MentionFinder] = {}
         self.types = types or TypeClassifier(embedder.encode)
-        self.mentions = {app_id: MentionFinder.build(app.competitors) for app_id, app in apps.items()}
+
+    def _follow_catalog(self) -> None:
+        """Pick up reloaded app metadata: label vectors and mention patterns are rebuilt on next use."""
+        if self.catalog is None:
+            return
+        apps = self.catalog.current()
+        if apps is not self.apps:
+            self.apps = apps
+            self._indexes.clear()
+            self._mentions.clear()
 
     @property
     def informativeness(self) -> InformativenessModel:
@@ -54,9 +66,16 @@ class Enricher:
             self._indexes[app_id] = index
         return index
 
+    def mentions_for(self, app_id: str) -> MentionFinder:
+        finder = self._mentions.get(app_id)
+        if finder is None:
+            finder = self._mentions[app_id] = MentionFinder.build(self.apps[app_id].competitors)
+        return finder
+
     def __call__(self, batch: list[tuple[Review, Measures, Translation]]) -> Iterable[EnrichedReview]:
         if not batch:
             return []
+        self._follow_catalog()
         texts = [translation.text_en for _, _, translation in batch]
         vectors = self.embedder.encode(texts)
         informative = self.informativeness.score(vectors, texts)
@@ -94,7 +113,7 @@ class Enricher:
         """Per-review scores that need no model: sentiment, competitor mentions, priority."""
         review: Review = fields["review"]
         mood, mood_score = sentiment(fields["text_en"], review.rating)
-        competitors = self.mentions[review.app_id].find(review.text)
+        competitors = self.mentions_for(review.app_id).find(review.text)
         priority = review_priority(fields["review_type"], mood_score, fields["informativeness"], review.rating)
         return EnrichedReview(**fields, sentiment=mood, sentiment_score=mood_score, competitors=competitors,
                               priority=priority)
