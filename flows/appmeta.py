@@ -111,9 +111,27 @@ def parse_app(data: dict[str, Any]) -> AppMetadata:
         labels=labels,
         vocabulary=tuple(str(v) for v in data.get("vocabulary") or []),
         competitors=competitors,
-        tickets=dict(data.get("tickets") or {}),
+        tickets=_tickets(data.get("tickets")),
         denoise=_denoise(data.get("denoise")),
     )
+
+
+def _tickets(value: Any) -> dict[str, Any]:
+    """Per-app ticket thresholds: `min_reviews` (integer >= 1) and `min_priority` (0..1)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"'tickets' must be an object, got {type(value).__name__}")
+    unknown = sorted(set(value) - {"min_reviews", "min_priority"})
+    if unknown:
+        raise ValueError(f"'tickets' has unknown settings {unknown}; allowed: min_reviews, min_priority "
+                         "(the window length is SIFT_TICKET_WINDOW_MINUTES, shared by all apps)")
+    reviews, priority = value.get("min_reviews", 1), value.get("min_priority", 0.0)
+    if not isinstance(reviews, int) or isinstance(reviews, bool) or reviews < 1:
+        raise ValueError(f"'tickets.min_reviews' must be an integer >= 1, got {reviews!r}")
+    if not isinstance(priority, (int, float)) or isinstance(priority, bool) or not 0 <= priority <= 1:
+        raise ValueError(f"'tickets.min_priority' must be a number in 0..1, got {priority!r}")
+    return dict(value)
 
 
 def _denoise(value: Any) -> dict[str, Any]:

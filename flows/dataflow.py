@@ -1,20 +1,23 @@
-"""The Sift dataflow, top to bottom: reviews in -> parse -> denoise -> dedup -> translate -> embed + label -> cluster -> store.
+"""The Sift dataflow, top to bottom: reviews in -> parse -> denoise -> dedup -> translate -> embed + label -> cluster -> store,
+and clustered reviews -> event-time windows per cluster -> ticket registry -> tickets out.
 
 Every input ends as exactly one outcome at the store sink: an `EnrichedReview`
-or a `Rejected` carrying its reason. `build_flow` takes the source and sink so
+or a `Rejected` carrying its reason. `build_flow` takes the sources and sinks so
 tests can run the production steps with `TestingSource` / `TestingSink`.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 import bytewax.operators as op
+import bytewax.operators.windowing as win
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
-from flows.appmeta import AppMetadata
+from flows.appmeta import AppCatalog, AppMetadata
 from flows.operators.cluster import ClusterConfig, cluster_step
 from flows.operators.dedup import DedupConfig, dedup_step
 from flows.operators.denoise import DenoiseRules, denoise
@@ -23,6 +26,10 @@ from flows.operators.enrich import Enricher
 from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
 from flows.operators.parse import parse_message
+from flows.operators.tickets import (
+    ALIGN_TO, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, merge_stats, registry_step,
+    review_time,
+)
 from flows.operators.translate import NoTranslator, TranslateBatch, Translator
 from flows.records import EnrichedReview, Outcome, RawMessage, Rejected, Review
 from flows.settings import Settings
@@ -46,6 +53,41 @@ def _app_label(item: EnrichedReview) -> str:
     return key if item.lang_group == "en" else f"{key}:{item.lang_group}"
 
 
+def _cluster(item: EnrichedReview) -> str:
+    return item.cluster_id or ""
+
+
+def _window_closed(window: tuple[int, WindowStats]) -> WindowClosed:
+    return WindowClosed(*window)
+
+
+def _late_review(late: tuple[int, EnrichedReview]) -> LateReview:
+    return LateReview(*late)
+
+
+def _versions(docs: list[dict]) -> list[dict]:
+    return docs
+
+
+def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog) -> TicketConfig:
+    """Window length and DevRev fields from settings; thresholds per app (its `"tickets"` metadata, else settings),
+    read from the catalog each time so edited metadata applies to the next window."""
+    current = apps.current if isinstance(apps, AppCatalog) else (lambda: apps)
+    t = settings.tickets
+
+    def thresholds(app_id: str) -> Thresholds:
+        meta = current().get(app_id)
+        own = meta.tickets if meta else {}
+        return Thresholds(int(own.get("min_reviews", t.min_reviews)), float(own.get("min_priority", t.min_priority)))
+
+    def app_name(app_id: str) -> str:
+        meta = current().get(app_id)
+        return meta.name if meta else app_id
+
+    return TicketConfig(window=timedelta(minutes=t.window_minutes), thresholds=thresholds, app_names=app_name,
+                        devrev_part=t.devrev_part, devrev_owner=t.devrev_owner)
+
+
 def denoise_rules(settings: Settings, apps: dict[str, AppMetadata]) -> dict[str, DenoiseRules]:
     """Global rules from settings, with each app's vocabulary and `"denoise"` overrides."""
     base = DenoiseRules(
@@ -64,8 +106,10 @@ def build_flow(
     sink: Sink[Outcome],
     embedder: Embedder | None = None,
     translator: Translator | None = None,
+    tickets_sink: Sink[dict] | None = None,
 ) -> Dataflow:
-    """Wire the production steps between `source` and `sink`; `translator` defaults to the `none` backend."""
+    """Wire the production steps between `source` and `sink`; `translator` defaults to the `none` backend.
+    Ticket versions go to `tickets_sink`; without one the ticket steps are left out."""
     embedder = embedder or Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch)
     rules = denoise_rules(settings, apps)
     dedup = DedupConfig(max_repeats=settings.dedup_max_repeats, capacity=settings.dedup_capacity)
@@ -95,7 +139,8 @@ def build_flow(
     # (Review, Measures, Translation); one backend call per language per batch, cached
 
     types = TypeClassifier(embedder.encode, settings.types_model)
-    enricher = Enricher(embedder, apps, settings.label_threshold, informativeness, types)
+    catalog = AppCatalog(settings.apps_path, settings.apps_reload_seconds, apps) if settings.apps_reload_seconds else apps
+    enricher = Enricher(embedder, catalog, settings.label_threshold, informativeness, types)
     enriched = op.flat_map_batch("embed_label", translated, enricher)
     # EnrichedReview with embedding, primary_label, informativeness, review_type, sentiment, competitors,
     # priority; one encode call per batch
@@ -104,6 +149,20 @@ def build_flow(
     clustered = op.stateful_map("cluster", keyed, partial(cluster_step, cfg=clusters))
     # (app_id:label[:lang], EnrichedReview with cluster_id and keywords)
 
-    outcomes = op.merge("outcomes", op.key_rm("unkey", clustered), valid.falses, kept.falses, unique.falses)
+    clustered_reviews = op.key_rm("unkey", clustered)
+    outcomes = op.merge("outcomes", clustered_reviews, valid.falses, kept.falses, unique.falses)
     op.output("store", outcomes, sink)
+
+    if tickets_sink is not None:
+        by_cluster = op.key_on("by_cluster", clustered_reviews, _cluster)
+        clock = win.EventClock(review_time, wait_for_system_duration=timedelta(seconds=settings.tickets.late_seconds))
+        windower = win.TumblingWindower(length=timedelta(minutes=settings.tickets.window_minutes), align_to=ALIGN_TO)
+        windows = win.fold_window("ticket_windows", by_cluster, clock, windower, WindowStats, fold_review, merge_stats)
+        # down: (cluster_id, (window_id, WindowStats)) when the window closes; late: (cluster_id, (window_id, review))
+        events = op.merge("window_events", op.map_value("closed", windows.down, _window_closed),
+                          op.map_value("late", windows.late, _late_review))
+        registry = op.stateful_map("ticket_registry", events, partial(registry_step, cfg=ticket_config(settings, catalog)))
+        tickets = op.flat_map("ticket_versions", op.key_rm("unkey_tickets", registry), _versions)
+        # ticket documents, one per new version
+        op.output("tickets_out", tickets, tickets_sink)
     return flow

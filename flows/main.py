@@ -13,6 +13,7 @@ import sys
 from bytewax.dataflow import Dataflow
 
 from connectors.files import InputFileError, ReviewFileSource, check_readable, count_records
+from connectors.document_sink import DocumentSink
 from connectors.sqs import SqsSource
 from connectors.store import StoreUnavailable, open_store
 from connectors.store_sink import StoreSink
@@ -49,7 +50,8 @@ def flow_from_env() -> Dataflow:
     sink = StoreSink(lambda: open_store(settings), expected=expected, progress_seconds=settings.progress_seconds)
     translator = open_translator(settings)
     log.info("sift: translation backend %s", translator.name)
-    return build_flow(settings, apps, source, sink, translator=translator)
+    tickets = DocumentSink("tickets", lambda: open_store(settings), settings.tickets.queue_url)
+    return build_flow(settings, apps, source, sink, translator=translator, tickets_sink=tickets)
 
 
 def _flow_or_exit() -> Dataflow:

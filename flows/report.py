@@ -33,6 +33,30 @@ def format_summary(counts: StoreCounts, read: int | None, where: str) -> str:
     return "\n".join(lines)
 
 
+def format_tickets(tickets: list[dict], limit: int = 15) -> str:
+    """Tickets raised, most severe and largest first: severity, reviews, versions, title."""
+    if not tickets:
+        return "tickets   none raised (no cluster passed the ticket thresholds in any window)"
+    rank = {"blocker": 0, "high": 1, "medium": 2, "low": 3}
+    ordered = sorted(tickets, key=lambda t: (rank.get(t.get("severity"), 4), -t.get("total_count", 0), t["id"]))
+    lines = [f"tickets   {len(tickets)} raised (severity · reviews · versions · title)"]
+    for t in ordered[:limit]:
+        lines.append(f"  {t.get('severity', '?'):8s} {t.get('total_count', 0):5,}  v{t.get('version', 1):<3} {t.get('title', t['id'])}")
+    if len(tickets) > limit:
+        lines.append(f"  … and {len(tickets) - limit} more (see the dashboard or GET /v1/tickets)")
+    return "\n".join(lines)
+
+
+def all_documents(store, kind: str) -> list[dict]:
+    """Every document of `kind`, following cursors to the end."""
+    out, cursor = [], None
+    while True:
+        page, cursor = store.list_documents(kind, cursor=cursor, limit=500)
+        out.extend(page)
+        if cursor is None or not page:
+            return out
+
+
 def main() -> int:
     try:
         settings = Settings.from_env()
@@ -44,12 +68,14 @@ def main() -> int:
         store.setup()
         store.refresh()
         counts = store.counts()
+        tickets = all_documents(store, "tickets")
         store.close()
     except (ConfigError, InputFileError, StoreError) as e:
         print(f"sift: error: {e}", file=sys.stderr)
         return 2
     where = f"sqlite {settings.sqlite_path}" if settings.store == "sqlite" else f"elasticsearch {settings.es.target}"
     print(format_summary(counts, read, where))
+    print(format_tickets(tickets))
     return 1 if read is not None and counts.total < read else 0
 
 

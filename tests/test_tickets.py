@@ -1,0 +1,158 @@
+"""Tickets: the registry's decisions (pure) and a replay through the real flow with event-time windows."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+from bytewax.testing import TestingSink, TestingSource, run_main
+
+from flows.dataflow import build_flow
+from flows.operators.tickets import (
+    ALIGN_TO, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step, ticket_id,
+)
+from flows.records import EnrichedReview, Measures, Review
+from flows.settings import Settings
+from tests.helpers import raw
+
+HOUR = timedelta(hours=1)
+T0 = datetime(2026, 10, 5, 0, 0, tzinfo=timezone.utc)
+WID0 = int((T0 - ALIGN_TO) / HOUR)
+CFG = TicketConfig(window=HOUR, thresholds=lambda app_id: Thresholds(min_reviews=5, min_priority=0.6),
+                   app_names=lambda app_id: "PayNest", devrev_part="PROD-1", devrev_owner="DEVU-7")
+
+
+def review(i: int, at: datetime, text: str = "payment failed but money debited", cluster: str = "paynest:payments:c1",
+           cluster_priority: float = 0.8, lang: str = "en", version: str = "4.12.0") -> EnrichedReview:
+    r = Review(id=f"r{i}", app_id="paynest", text=text, source="google_play", created_at=at, received_at=at,
+               origin="t", rating=1, app_version=version)
+    return EnrichedReview(review=r, measures=Measures(5, 0.0), lang=lang, text_en=text, translated=False,
+                          primary_label="payments", label_score=0.8, embedding=(0.0,), cluster_id=cluster,
+                          cluster_name="debited / failed / payment", cluster_keywords=("debited", "failed", "payment"),
+                          sentiment="negative", priority=0.9, cluster_priority=cluster_priority, cluster_growth=2.0)
+
+
+def window(wid: int, n: int, **kw) -> WindowClosed:
+    stats = WindowStats()
+    start = ALIGN_TO + wid * HOUR
+    for i in range(n):
+        stats = fold_review(stats, review(wid * 1000 + i, start + timedelta(minutes=i % 60),
+                                          text=f"payment {i} failed but money debited", **kw))
+    return WindowClosed(wid, stats)
+
+
+def replay(events, state=None):
+    published = []
+    for event in events:
+        state, docs = registry_step(state, event, CFG)
+        published += docs
+    return state, published
+
+
+def test_an_issue_over_five_windows_is_one_ticket_with_five_versions_and_growing_counts():
+    state, published = replay([window(WID0 + h, 6 + 2 * h) for h in range(5)])
+    assert [t["version"] for t in published] == [1, 2, 3, 4, 5]
+    assert {t["id"] for t in published} == {ticket_id("paynest:payments:c1")}
+    assert [t["count"] for t in published] == [6, 8, 10, 12, 14]
+    assert [t["total_count"] for t in published] == [6, 14, 24, 36, 50]
+    assert published[0]["trend"].startswith("new") and published[1]["trend"].startswith("×1.3 vs previous hour")
+    assert published[-1]["created_at"] == published[0]["created_at"]
+    assert pickle.loads(pickle.dumps(state)).ticket == state.ticket
+
+
+def test_low_volume_or_low_priority_windows_raise_nothing():
+    _, quiet = replay([window(WID0 + h, 2) for h in range(5)])
+    _, mild = replay([window(WID0 + h, 20, cluster_priority=0.3) for h in range(5)])
+    assert quiet == [] and mild == []
+
+
+def test_a_spike_is_raised_in_the_first_window_it_appears_and_severity_follows_it():
+    _, published = replay([window(WID0, 2), window(WID0 + 1, 40, cluster_priority=0.9), window(WID0 + 2, 1)])
+    first = published[0]
+    assert first["window_start"] == (ALIGN_TO + (WID0 + 1) * HOUR).isoformat()
+    assert first["severity"] == "blocker" and first["trend"].startswith("×20.0")
+    assert published[-1]["severity"] == "low" and published[-1]["version"] == 2  # cooled down: one update
+    assert len(published) == 2
+
+
+def test_late_reviews_are_counted_on_the_next_version():
+    events = [window(WID0, 6), LateReview(WID0, review(1, T0)), LateReview(WID0, review(2, T0)), window(WID0 + 1, 6)]
+    _, published = replay(events)
+    assert [t["late_count"] for t in published] == [0, 2]
+    assert published[-1]["total_count"] == 6 + 6 + 2
+
+
+def test_ticket_content_is_readable_and_shaped_for_devrev():
+    stats = window(WID0, 7).stats
+    stats = fold_review(stats, replace(review(99, T0, text="pagos fallan y me cobraron", lang="es"),
+                                       translation="untranslated", priority=2.0))
+    _, [ticket] = replay([WindowClosed(WID0, stats)])
+    assert ticket["title"] == "[PayNest] Payments: debited, failed, payment"
+    assert "**8 reviews**" in ticket["body"] and "4.12.0" in ticket["body"]
+    assert "_in es, not translated_" in ticket["body"]
+    assert 3 <= len(ticket["representatives"]) <= 5
+    assert ticket["devrev"] == {"type": "ticket", "title": ticket["title"], "body": ticket["body"],
+                                "severity": ticket["severity"], "tags": ticket["tags"],
+                                "applies_to_part": "PROD-1", "owned_by": ["DEVU-7"]}
+
+
+def test_review_text_cannot_inject_markup_into_the_body():
+    stats = fold_review(window(WID0, 6).stats, replace(review(7, T0, text="<script>alert(1)</script> payment failed"),
+                                                         priority=5.0))
+    _, [ticket] = replay([WindowClosed(WID0, stats)])
+    assert "<script>" not in ticket["body"] and "&lt;script&gt;" in ticket["body"]
+
+
+# --- the same through the real flow: TestingSource -> ... -> fold_window -> registry -> TestingSink ---
+
+ISSUE = ["UPI payment of ₹{n} failed but money was debited from my bank account",
+         "payment failed again, ₹{n} deducted and the receiver got nothing",
+         "money debited ₹{n} but transaction shows failed, please refund"]
+SPIKE = ["OTP not received on my phone for {n} minutes, cannot log in",
+         "login OTP never arrives, tried {n} times today",
+         "no OTP SMS so I am locked out of my account after {n} attempts"]
+QUIET = ["please add a dark mode option to the app, version {n}"]
+
+
+def _payloads() -> list[dict]:
+    out, i = [], 0
+    for hour in range(5):
+        start = T0 + hour * HOUR
+        plan = [(ISSUE, 6 + 2 * hour), (QUIET, 1)] + ([(SPIKE, 25)] if hour == 3 else [])
+        for templates, n in plan:
+            for k in range(n):
+                text = templates[k % len(templates)].format(n=100 + i)
+                at = start + timedelta(seconds=(k * 3600) // n)
+                out.append({"id": f"t{i:04d}", "app_id": "paynest", "text": text, "rating": 1,
+                            "created_at": at.isoformat(), "app_version": "4.12.0"})
+                i += 1
+    return sorted(out, key=lambda p: p["created_at"])
+
+
+def test_replay_through_the_flow(apps, embedder):
+    settings = Settings.from_env({"SIFT_CLUSTERS_PER_LABEL": "4", "SIFT_APPS_RELOAD_SECONDS": "0",
+                                  "SIFT_TICKET_LATE_SECONDS": "60"})
+    payloads = _payloads()
+    outcomes: list = []
+    tickets: list = []
+    source = TestingSource([raw(p, n=i) for i, p in enumerate(payloads)], batch_size=32)
+    run_main(build_flow(settings, apps, source, TestingSink(outcomes), embedder=embedder,
+                        tickets_sink=TestingSink(tickets)))
+    assert len(outcomes) == len(payloads)
+    by_id: dict[str, list[dict]] = {}
+    for t in tickets:
+        by_id.setdefault(t["id"], []).append(t)
+    enriched = {o.id: o for o in outcomes if isinstance(o, EnrichedReview)}
+    issue_cluster = enriched["t0000"].cluster_id
+    issue = by_id.pop(ticket_id(issue_cluster))
+    assert [t["version"] for t in issue] == [1, 2, 3, 4, 5]
+    counts = [t["count"] for t in issue]
+    assert counts == sorted(counts) and counts[-1] > counts[0]
+    spike_ids = [p["id"] for p in payloads if "OTP" in p["text"]]
+    spike_cluster = enriched[spike_ids[0]].cluster_id
+    spike = by_id.pop(ticket_id(spike_cluster))
+    assert spike[0]["window_start"] == (T0 + 3 * HOUR).isoformat()
+    assert spike[0]["primary_label"] == "login_otp"
+    quiet_ids = {enriched[p["id"]].cluster_id for p in payloads if "dark mode" in p["text"]}
+    assert not any(ticket_id(c) in by_id for c in quiet_ids)
