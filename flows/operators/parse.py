@@ -1,8 +1,18 @@
 """Parse and validate one raw message into a `Review`, or a `Rejected` with a reason.
 
 Pure: no I/O, never raises on bad input. The id is the message's own `id`
-when it has a usable one, otherwise a hash of the canonical JSON content, so a
-redelivered message always maps to the same record.
+when it has a usable one (printable, at most `MAX_ID_CHARS`), otherwise a hash
+of the canonical JSON content, so a redelivered message always maps to the same
+record.
+
+Hostile input ends as a `Rejected` with a reason: JSON that is not an object,
+uses NaN/Infinity, has integers over Python's 4,300-digit limit, or nests deeper
+than `MAX_DEPTH` is `malformed_json`; a `created_at` before 1970 or more than a
+day after the message was received is `invalid_field`. Kept strings are valid
+Unicode: text, author, version and source lose control characters, Unicode
+noncharacters and bidirectional overrides; lone surrogates (in text or `meta`)
+become U+FFFD. A rejected record keeps the first 10,000 characters of the raw
+message.
 """
 
 from __future__ import annotations
@@ -10,17 +20,29 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import re
+import reprlib
 from collections.abc import Collection
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flows.records import RawMessage, Rejected, Review
+from flows.records import RawMessage, Rejected, Review, valid_text
 
 MAX_PAYLOAD_CHARS = 200_000
 MAX_TEXT_CHARS = 8_000
 MAX_ID_CHARS = 200
-_APP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+MAX_RAW_CHARS = 10_000  # of the raw message kept on a rejected record
+MAX_DEPTH = 32  # JSON nesting levels (the message object is level 1)
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+FUTURE_SKEW = timedelta(days=1)  # how far after receipt a created_at may lie (clock skew)
+_APP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+_LANG_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
+# C0 controls but tab and newline, DEL and C1 controls, bidi embeddings/overrides/isolates, noncharacters.
+_NONCHARS = "\ufdd0-\ufdef" + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+_UNWANTED = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069{_NONCHARS}]")
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong, _REPR.maxlist, _REPR.maxdict = 3, 60, 60, 60, 4, 4
 _OPTIONAL_STRINGS = ("author", "app_version", "lang", "source")
 
 
@@ -29,6 +51,11 @@ class _Invalid(Exception):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+def is_app_id(value: Any) -> bool:
+    """An app identifier: a letter or digit, then up to 127 of letters, digits and `_.:-`."""
+    return isinstance(value, str) and _APP_ID.fullmatch(value) is not None
 
 
 def content_id(payload: str) -> str:
@@ -59,19 +86,46 @@ def _load_object(payload: str) -> dict[str, Any]:
     if not payload.strip():
         raise _Invalid("malformed_json", "message is empty")
     try:
-        obj = json.loads(payload)
-    except (json.JSONDecodeError, RecursionError) as e:
+        obj = json.loads(payload, parse_constant=_no_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as e:  # ValueError: JSONDecodeError, NaN, integers over 4,300 digits
         raise _Invalid("malformed_json", f"not valid JSON: {e}") from None
     if not isinstance(obj, dict):
         raise _Invalid("malformed_json", f"expected a JSON object, got {type(obj).__name__}")
+    if _deeper_than(obj, MAX_DEPTH):
+        raise _Invalid("malformed_json", f"JSON nested deeper than {MAX_DEPTH} levels")
     return obj
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _deeper_than(obj: Any, limit: int) -> bool:
+    """Whether arrays/objects nest more than `limit` levels (iterative: no recursion on hostile depth)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _to_review(obj: dict[str, Any], raw: RawMessage, known_apps: Collection[str]) -> Review:
     app_id = obj.get("app_id")
     if app_id is None or app_id == "":
         raise _Invalid("missing_field", "field 'app_id' is required")
-    if not isinstance(app_id, str) or not _APP_ID.match(app_id):
+    if not is_app_id(app_id):
         raise _Invalid("invalid_field", f"field 'app_id' must be an identifier string, got {_short(app_id)}")
     if app_id not in known_apps:
         raise _Invalid("unknown_app", f"no app metadata for app_id {app_id!r}")
@@ -88,6 +142,8 @@ def _to_review(obj: dict[str, Any], raw: RawMessage, known_apps: Collection[str]
         raise _Invalid("too_large", f"text is {len(text):,} characters; limit {MAX_TEXT_CHARS:,}")
 
     strings = {name: _optional_str(obj, name) for name in _OPTIONAL_STRINGS}
+    if strings["lang"] and not _LANG_TAG.fullmatch(strings["lang"]):
+        raise _Invalid("invalid_field", f"field 'lang' must be a language tag like 'en' or 'hi-Latn', got {_short(strings['lang'])}")
     meta = obj.get("meta")
     if meta is not None and not isinstance(meta, dict):
         raise _Invalid("invalid_field", f"field 'meta' must be an object, got {type(meta).__name__}")
@@ -103,7 +159,7 @@ def _to_review(obj: dict[str, Any], raw: RawMessage, known_apps: Collection[str]
         author=strings["author"],
         app_version=strings["app_version"],
         lang_hint=strings["lang"],
-        meta=meta or {},
+        meta=_valid_strings(meta or {}),
         raw=raw.payload,
         ack=raw.ack,
     )
@@ -117,9 +173,14 @@ def _review_id(obj: dict[str, Any], payload: str) -> str:
     if isinstance(given, bool) or not isinstance(given, (str, int)):
         raise _Invalid("invalid_field", f"field 'id' must be a string or integer, got {_short(given)}")
     given = str(given).strip()
-    if not given or len(given) > MAX_ID_CHARS or any(ord(c) < 32 for c in given):
+    if not _usable_id(given):
         raise _Invalid("invalid_field", f"field 'id' is not a usable id: {_short(given)}")
     return given
+
+
+def _usable_id(rid: str) -> bool:
+    """Non-empty, at most `MAX_ID_CHARS`, and printable (no controls, format characters or lone surrogates)."""
+    return 0 < len(rid) <= MAX_ID_CHARS and rid.isprintable()
 
 
 def _optional_str(obj: dict[str, Any], name: str) -> str | None:
@@ -150,18 +211,38 @@ def _created_at(value: Any, default: datetime) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise _Invalid("invalid_field", f"field 'created_at' is not ISO 8601: {_short(value)}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    try:
+        in_range = EARLIEST <= parsed.astimezone(timezone.utc) <= default + FUTURE_SKEW
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 has no UTC
+        in_range = False
+    if not in_range:
+        raise _Invalid(
+            "invalid_field", f"field 'created_at' {_short(value)} is before 1970 or more than a day after receipt"
+        )
+    return parsed
 
 
 def _clean_text(text: str) -> str:
-    """Drop control characters (keep newlines and tabs) and lone surrogates; trim."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return "".join(c for c in text if c >= " " or c in "\n\t").strip()
+    """Drop control characters (keep newlines and tabs), noncharacters and bidi overrides; lone surrogates
+    become U+FFFD; trim."""
+    return _UNWANTED.sub("", valid_text(text)).strip()
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _valid_strings(value: Any) -> Any:
+    """`meta` with every string (keys too) valid Unicode; depth is bounded by `MAX_DEPTH`."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, list):
+        return [_valid_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {valid_text(k): _valid_strings(v) for k, v in value.items()}
+    return value
+
+
+def _short(value: Any) -> str:
+    """A bounded repr for error details (nesting, lengths and item counts cut)."""
+    return _REPR.repr(value)
 
 
 def _poison(raw: RawMessage, max_receives: int) -> Rejected:
@@ -186,14 +267,14 @@ def _reject(raw: RawMessage, obj: Any, reason: str, detail: str) -> Rejected:
     given = obj.get("id") if isinstance(obj, dict) else None
     usable = isinstance(given, (str, int)) and not isinstance(given, bool)
     rid = str(given).strip() if usable else ""
-    if not rid or len(rid) > MAX_ID_CHARS or any(ord(c) < 32 for c in rid):
+    if not _usable_id(rid):
         rid = content_id(raw.payload)
     return Rejected(
         id=rid,
-        app_id=app_id if isinstance(app_id, str) and len(app_id) <= 128 else None,
+        app_id=app_id if is_app_id(app_id) else None,
         reason=reason,
         detail=detail,
-        raw=raw.payload[:10_000],
+        raw=raw.payload[:MAX_RAW_CHARS],
         origin=raw.origin,
         received_at=raw.received_at,
         at=datetime.now(timezone.utc),
