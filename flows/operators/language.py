@@ -51,6 +51,9 @@ HINGLISH_WORDS = frozenset(
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _STRIP = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+", re.UNICODE)
 _LATIN = "LATIN"
+# What CLD2 refuses as "invalid UTF-8": controls (but tab, newlines, form feed), lone surrogates, noncharacters.
+_NONCHARS = "\ufdd0-\ufdef" + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+_CLD2_INVALID = re.compile(f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARS}]")
 log = logging.getLogger(__name__)
 
 
@@ -114,14 +117,18 @@ def hinglish_share(tokens: list[str]) -> tuple[int, float]:
 
 
 def cld2(text: str) -> tuple[str, float, bool]:
-    """polyglot's best guess: (code, confidence 0..1, reliable); `und` when it has none."""
+    """polyglot's best guess: (code, confidence 0..1, reliable); `und` when it has none.
+
+    Characters CLD2 rejects as invalid UTF-8 (controls, surrogates, noncharacters) are blanked first.
+    """
+    import pycld2
     from polyglot.detect import Detector
     from polyglot.detect.base import UnknownLanguage
 
     logging.getLogger("polyglot.detect.base").setLevel(logging.ERROR)
     try:
-        detector = Detector(text, quiet=True)
-    except (UnknownLanguage, ValueError) as e:
+        detector = Detector(_CLD2_INVALID.sub(" ", text), quiet=True)
+    except (UnknownLanguage, ValueError, pycld2.error) as e:
         log.debug("polyglot could not detect %r: %s", text[:40], e)
         return UNDETERMINED, 0.0, False
     best = detector.languages[0]
