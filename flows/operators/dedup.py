@@ -101,7 +101,8 @@ def normalise(text: str) -> list[str]:
 
 
 def _h64(feature: str) -> int:
-    return int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "big")
+    # surrogatepass: a lone surrogate (never in parsed text, but any str can reach here) still hashes
+    return int.from_bytes(hashlib.blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
 
 def simhash(text: str) -> int:
