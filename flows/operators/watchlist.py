@@ -21,6 +21,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from flows.operators.parse import is_app_id
 from flows.records import WatchCommand
 
 ACTIONS = ("add", "remove")
@@ -41,13 +42,13 @@ def parse_commands(payload: str | bytes | dict[str, Any], received_at: datetime 
     if isinstance(payload, (str, bytes)):
         try:
             payload = json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise ValueError(f"command is not valid JSON ({e})") from e
+        except (ValueError, RecursionError) as e:  # RecursionError: nested thousands of levels deep
+            raise ValueError(f"command is not valid JSON ({e})") from None
     if not isinstance(payload, dict):
         raise ValueError("command must be a JSON object")
     app_id = payload.get("app_id")
-    if not isinstance(app_id, str) or not app_id.strip():
-        raise ValueError("field 'app_id' must be a non-empty string")
+    if not isinstance(app_id, str) or not is_app_id(app_id.strip()):
+        raise ValueError("field 'app_id' must be a non-empty string of letters, digits and _.:- (an app id)")
     at = received_at or datetime.now(timezone.utc)
     if isinstance(payload.get("command"), str):
         action, orgs = _parse_text(payload["command"])
@@ -95,14 +96,19 @@ def _parse_org(item: Any, index: int) -> tuple[str, list[str], list[str]]:
     name = item.get("name")
     if name is None and hashtags:
         name = org_from_hashtag(hashtags[0])
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        raise ValueError(f"orgs[{index}].name must be a non-empty string of at most {MAX_NAME} characters")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME or not _printable(name):
+        raise ValueError(f"orgs[{index}].name must be a printable string of at most {MAX_NAME} characters")
     return name.strip(), hashtags, aliases
 
 
 def _strings(value: Any, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"{where} must be a list of non-empty strings")
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() and _printable(v) for v in value):
+        raise ValueError(f"{where} must be a list of non-empty printable strings")
     if len(value) > MAX_ALIASES or any(len(v) > MAX_NAME for v in value):
         raise ValueError(f"{where}: at most {MAX_ALIASES} items of at most {MAX_NAME} characters")
     return [v.strip() for v in value]
+
+
+def _printable(text: str) -> bool:
+    """No control or format characters and no lone surrogates (which no store can encode); spaces allowed."""
+    return text.replace(" ", "").isprintable()
