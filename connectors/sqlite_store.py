@@ -29,7 +29,7 @@ from connectors.store import (
     normalize_document,
     split,
 )
-from flows.records import Outcome
+from flows.records import EnrichedReview, Outcome, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,11 @@ def _fts_rowid(record_id: str) -> int:
     return int(hashlib.blake2b(record_id.encode(), digest_size=8).hexdigest(), 16) >> 2
 
 
+def _json(doc: dict[str, Any]) -> str:
+    """A document as JSON text; NaN/Infinity refused (SQLite's json_extract fails on the whole table for one)."""
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+
+
 def _where(conditions: list[tuple[str, object]]) -> tuple[str, tuple]:
     parts = [sql for sql, value in conditions if value is not None]
     args = tuple(value for _, value in conditions if value is not None)
@@ -122,27 +127,10 @@ class SqliteStore:
 
     def write(self, outcomes: Sequence[Outcome]) -> None:
         enriched, rejected = split(outcomes)
-        review_rows = [
-            (
-                doc["id"],
-                doc["app_id"],
-                doc["created_at"],
-                doc["primary_label"],
-                doc["cluster_id"],
-                doc["lang"],
-                doc["source"],
-                doc["rating"],
-                json.dumps({k: v for k, v in doc.items() if k != "embedding"}, ensure_ascii=False),
-                np.asarray(e.embedding, dtype=np.float32).tobytes(),
-            )
-            for e in enriched
-            for doc in (e.to_doc(),)
-        ]
-        rejected_rows = [
-            (doc["id"], doc["app_id"], doc["reason"], doc["at"], json.dumps(doc, ensure_ascii=False))
-            for r in rejected
-            for doc in (r.to_doc(),)
-        ]
+        try:
+            review_rows, rejected_rows = self._rows(enriched, rejected)
+        except (ValueError, TypeError, RecursionError) as e:
+            raise StoreError(f"SQLite write of {len(outcomes)} records: a document is not storable JSON: {e}") from e
         with self._lock:
             try:
                 with self.conn:  # one transaction: all or nothing
@@ -160,8 +148,33 @@ class SqliteStore:
                         "INSERT INTO reviews_fts (rowid, id, text, text_en) VALUES (?,?,?,?)",
                         [(_fts_rowid(e.id), e.id, e.review.text, e.text_en) for e in enriched],
                     )
-            except sqlite3.Error as e:
+            except (sqlite3.Error, UnicodeEncodeError) as e:  # a lone surrogate cannot be bound as UTF-8
                 raise StoreError(f"SQLite write of {len(outcomes)} records to {str(self.path)!r} failed: {e}") from e
+
+    @staticmethod
+    def _rows(enriched: list[EnrichedReview], rejected: list[Rejected]) -> tuple[list[tuple], list[tuple]]:
+        review_rows = [
+            (
+                doc["id"],
+                doc["app_id"],
+                doc["created_at"],
+                doc["primary_label"],
+                doc["cluster_id"],
+                doc["lang"],
+                doc["source"],
+                doc["rating"],
+                _json({k: v for k, v in doc.items() if k != "embedding"}),
+                np.asarray(e.embedding, dtype=np.float32).tobytes(),
+            )
+            for e in enriched
+            for doc in (e.to_doc(),)
+        ]
+        rejected_rows = [
+            (doc["id"], doc["app_id"], doc["reason"], doc["at"], _json(doc))
+            for r in rejected
+            for doc in (r.to_doc(),)
+        ]
+        return review_rows, rejected_rows
 
     def refresh(self) -> None:
         """Nothing to do: SQLite reads see committed writes."""
