@@ -69,3 +69,35 @@ def test_state_is_bounded_and_survives_pickle():
     _, b = run(spam, state=copy)
     assert [type(o).__name__ for o in a] == [type(o).__name__ for o in b]
     assert isinstance(DedupState(), DedupState)
+
+
+def test_a_redelivered_review_gets_its_first_verdict_again():
+    # SQS redelivers what a crashed flow did not acknowledge; a resumed flow may already hold it in its snapshot.
+    text = "refund not received even after 7 days, please help"
+    first, copy = kept(text, 1, author="Priya"), kept(text, 2, author="priya")
+    state, outs = run([first, copy])
+    assert outs[1].reason == "duplicate"
+    state, again = run([first, copy, first], state=pickle.loads(pickle.dumps(state)))
+    assert not isinstance(again[0], Rejected) and again[0][1].repeat_count == 1
+    assert again[1].reason == "duplicate" and "2 times" in again[1].detail
+    assert state.seen[simhash(text)].count == 2  # redeliveries are not more copies
+
+
+def test_a_redelivered_spam_copy_that_was_let_through_stays_kept():
+    state, outs = run([kept(SPAM, i) for i in range(40)])
+    assert [isinstance(o, Rejected) for o in outs[:3]] == [False, False, True]
+    # copy 0 was let through 39 copies ago: no longer among the recent ids, still recognised
+    state, again = run([kept(SPAM, 0), kept(SPAM, 2)], state=state)
+    assert not isinstance(again[0], Rejected)
+    assert again[1].reason == "repeated_spam"
+
+
+def test_an_author_redelivered_after_its_id_left_the_recent_ids_is_not_a_duplicate():
+    text = "all my payments failing since yesterday, amount deducted each time"
+    cfg = DedupConfig(max_repeats=2, capacity=50, max_ids=4)
+    state, _ = run([kept(text, 1, author="asha")] + [kept(text, i, author=f"user{i}") for i in range(2, 12)], cfg)
+    entry = state.seen[simhash(text)]
+    assert "r1" not in entry.recent and len(entry.recent) == 4
+    _, again = run([kept(text, 1, author="asha"), kept(text, 99, author="asha")], cfg, state)
+    assert not isinstance(again[0], Rejected)
+    assert again[1].reason == "duplicate"

@@ -10,6 +10,13 @@ failed, money debited"), so repetition alone is not spam: it is counted
 - `duplicate`: the same author posting the same (near-)text again; the first
   copy is kept.
 
+A redelivered message (the same review id again: SQS redelivers whatever was not
+acknowledged before a crash, and a resumed flow may have it in its snapshot
+already) gets the verdict its first delivery got and does not count as a copy, so
+the later write of the same id never turns a stored review into a `duplicate`.
+Each signature remembers its recent review ids (at most `max_ids`), the review id
+of each remembered author and the ids of the spam copies it let through.
+
 Texts are normalised (lower case, numbers and codes folded, elongations cut)
 and reduced to a 64-bit SimHash of word shingles. Near copies are those within
 `max_distance` bits; with four 16-bit bands, any such pair shares a band, so a
@@ -48,12 +55,23 @@ class DedupConfig:
     max_distance: int = 3
     capacity: int = 5000
     max_authors: int = 8
+    max_ids: int = 32
 
 
 @dataclass
 class _Seen:
+    """One signature: copies counted, first authors (-> their review id), spam copies let through (ids), and
+    recent review ids (-> the copy number and rejection reason, "" when kept) to recognise redeliveries."""
+
     count: int = 0
-    authors: list[str] = field(default_factory=list)
+    authors: dict[str, str] = field(default_factory=dict)
+    let_through: list[str] = field(default_factory=list)
+    recent: OrderedDict[str, tuple[int, str]] = field(default_factory=OrderedDict)
+
+    def remember(self, review_id: str, count: int, reason: str, cfg: DedupConfig) -> None:
+        self.recent[review_id] = (count, reason)
+        while len(self.recent) > cfg.max_ids:
+            self.recent.popitem(last=False)
 
 
 @dataclass
@@ -117,7 +135,8 @@ def simhash(text: str) -> int:
 def dedup_step(
     state: DedupState | None, item: tuple[Review, Measures], cfg: DedupConfig
 ) -> tuple[DedupState, tuple[Review, Measures] | Rejected]:
-    """Count this review's (near-)copies; reject repeated spam and same-author duplicates."""
+    """Count this review's (near-)copies; reject repeated spam and same-author duplicates; a redelivered review
+    id gets its earlier verdict again."""
     state = state or DedupState()
     review, m = item
     sig = simhash(review.text)
@@ -127,16 +146,40 @@ def dedup_step(
     else:
         entry = state.seen[match]
         state.seen.move_to_end(match)
+    if review.id and review.id in entry.recent:  # redelivery: same verdict, not another copy
+        count, reason = entry.recent[review.id]
+        return state, _verdict(review, dataclasses.replace(m, repeat_count=count), reason, cfg)
     entry.count += 1
     m = dataclasses.replace(m, repeat_count=entry.count)
+    reason = _judge(entry, review, m, cfg)
+    if review.id:
+        entry.remember(review.id, entry.count, reason, cfg)
+    return state, _verdict(review, m, reason, cfg)
+
+
+def _judge(entry: _Seen, review: Review, m: Measures, cfg: DedupConfig) -> str:
+    """The rejection reason for this copy ("" to keep it); records its author and, if let through, its spam id."""
     author = (review.author or "").strip().lower()
-    if author and author in entry.authors:
-        return state, reject(review, m, "duplicate", f"{review.author!r} posted this text {entry.count} times")
-    if author and len(entry.authors) < cfg.max_authors:
-        entry.authors.append(author)
-    if m.spam_markers and entry.count > cfg.max_repeats:
-        return state, reject(
+    first_id = entry.authors.get(author) if author else None
+    if first_id is not None and first_id != review.id:
+        return "duplicate"
+    if author and first_id is None and len(entry.authors) < cfg.max_authors:
+        entry.authors[author] = review.id
+    if m.spam_markers and review.id not in entry.let_through:
+        if entry.count > cfg.max_repeats:
+            return "repeated_spam"
+        if len(entry.let_through) < cfg.max_ids:
+            entry.let_through.append(review.id)
+    return ""
+
+
+def _verdict(review: Review, m: Measures, reason: str, cfg: DedupConfig) -> tuple[Review, Measures] | Rejected:
+    if reason == "duplicate":
+        return reject(review, m, "duplicate", f"{review.author!r} posted this text {m.repeat_count} times")
+    if reason == "repeated_spam":
+        return reject(
             review, m, "repeated_spam",
-            f"copy {entry.count} of a text with spam markers ({', '.join(m.spam_markers)}); {cfg.max_repeats} let through",
+            f"copy {m.repeat_count} of a text with spam markers ({', '.join(m.spam_markers)}); "
+            f"{cfg.max_repeats} let through",
         )
-    return state, (review, m)
+    return review, m
