@@ -29,6 +29,23 @@ if ! pkg-config --exists icu-uc 2>/dev/null; then
   fi
 fi
 
+# --- dashboard browser test: Debian chromium + chromium-driver (only with the test extras) -------
+case ",$EXTRAS," in
+  *,test,*)
+    if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing chromium and chromium-driver (for the dashboard's browser test)…"
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+          || die "apt-get install chromium chromium-driver failed"
+      else
+        say "warning: chromium/chromedriver missing and not root: the dashboard browser test will be skipped" \
+            "(sudo apt-get install chromium chromium-driver)"
+      fi
+    fi
+    ;;
+esac
+# --- end dashboard browser test -------------------------------------------------------------------
+
 UV=""
 if command -v uv >/dev/null 2>&1; then
   UV="$(command -v uv)"
