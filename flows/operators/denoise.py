@@ -54,17 +54,19 @@ _VOWELS = set("aeiouy")
 _ELONGATED = re.compile(r"(.)\1{2,}")
 
 _CODE_TOKEN = r"\b(?=[A-Za-z]*\d)[A-Za-z0-9]{5,}\b|\b[A-Z]{5,}\b"  # PN7K2X, josev1j7, 2221545744, ALEXISFLMEY
+# Spam patterns see up to 8,000 characters of hostile text: no two unbounded quantifiers may compete for
+# the same run (`\s+x?\s*`, or `\d+` retried at every digit), or one review costs seconds of CPU.
 # An offer of one's own code (needs a reward or a code next to it) ...
 _REFERRAL_OFFER = re.compile(
     r"referral\s+code|refer(?:ral)?\s+(?:code|link)|invite\s+code|(?:use|enter|apply|with)\s+(?:my\s+)?(?:promo\s+)?code"
     r"|(?:usa|usen|use|utiliza|ingresa|ingresen|pon|pongan|apliquen|aplica|aplicar|ocupa|ocupas|mete|metan|dejo|comparto|usando|con)"
-    r"\s+(?:mi|este|el)?\s*c[oó]digo|(?:mi|este)\s+c[oó]digo\s*[:!]|c[oó]digo\s*:\s*\S{5,}|kode\s+(?:referral|referal|undangan|promo)",
+    r"\s+(?:(?:mi|este|el)\s*)?c[oó]digo|(?:mi|este)\s+c[oó]digo\s*[:!]|c[oó]digo\s*:\s*\S{5,}|kode\s+(?:referral|referal|undangan|promo)",
     re.IGNORECASE,
 )
 # ... or just the name of a code (needs the code itself next to it).
 _REFERRAL_NOUN = re.compile(r"c[oó]digo\s+(?:de\s+)?(?:referido|invitaci[oó]n|promocional|promoci[oó]n)|promo\s+code", re.IGNORECASE)
 _REWARD = re.compile(
-    r"[$₹€£]\s?\d|\d+\s?(?:pesos|rs|inr|rupees|rb|ribu|mxn)\b|\b(?:rs\.?|inr)\s?\d|\bgratis\b|\bfree\b|\bcashback\b"
+    r"[$₹€£]\s?\d|(?<!\d)\d+\s?(?:pesos|rs|inr|rupees|rb|ribu|mxn)\b|\b(?:rs\.?|inr)\s?\d|\bgratis\b|\bfree\b|\bcashback\b"
     r"|\bearn\b|\bgana\w*|\bregal\w*|\bbono\b|\bbonus\b|\bobt[eé]n\b|\binstantly\b",
     re.IGNORECASE,
 )
