@@ -17,8 +17,10 @@ Pure: no I/O; the English word list is loaded once per process.
 
 from __future__ import annotations
 
+import copyreg
 import logging
 import re
+import types
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -125,6 +127,9 @@ def cld2(text: str) -> tuple[str, float, bool]:
     from polyglot.detect import Detector
     from polyglot.detect.base import UnknownLanguage
 
+    # Importing polyglot registers a Python 2 pickler for bound methods that fails on every one of them (River's
+    # KMeans holds one), which made every Bytewax recovery snapshot of the cluster state crash; drop it.
+    copyreg.dispatch_table.pop(types.MethodType, None)
     logging.getLogger("polyglot.detect.base").setLevel(logging.ERROR)
     try:
         detector = Detector(_CLD2_INVALID.sub(" ", text), quiet=True)
