@@ -1,0 +1,655 @@
+"""Competitor feature requests: a per-app watch list of organisations, and the reviews that ask
+for a watched org's feature or compare the app against it.
+
+`WatchList` is the per-app state: a dict of frozen `WatchedOrg`s, small and picklable. Compiled
+patterns are never part of it; they are built on first use and cached by the tuple of orgs, so a
+Bytewax snapshot holds names and aliases only. `resolve` maps a snap-in command onto the app
+metadata's competitor ("#PhonePe" -> "PhonePe" with its aliases).
+
+`find_mentions` finds a watched org by name, alias or hashtag in any spacing ("Google Pay",
+"googlepay", "google-pay", "#GooglePay", "@GooglePayIndia"), by a derived alias (initial + last
+word: "gpay", "g pay") and by a one-edit misspelling of a name of five letters or more ("paytym",
+"phonpe") that is not a dictionary word. Matches are case-insensitive and end on word boundaries:
+"paytmall" is not Paytm.
+
+`detect` keeps a mention only when the review asks for the org's feature ("Google Pay has
+scratch cards, please add", "add UPI lite like Paytm", "Paytm me ye feature hai, yaha kab
+aayega?") or compares against it ("switching to PhonePe because …", "better than gpay",
+"unlike Paytm", "mejor que Klar"); "paid via gpay" or "PhonePe is down" is no detection.
+Cue phrases are English, with cheap Hinglish, Spanish and Indonesian ones. Pure, no I/O.
+
+    >>> from flows.records import WatchCommand
+    >>> watch = WatchList()
+    >>> watch.apply(WatchCommand("add", "paynest", "Google Pay", ("#GooglePay",), ("gpay",)))
+    'watching Google Pay (#GooglePay; gpay)'
+    >>> detect("gpay has scratch cards, please add", "", "feature_request", watch)
+    [Detection(org='Google Pay', kind='request', feature='scratch cards', matched='gpay')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from flows.appmeta import Competitor
+from flows.operators.review_type import CUES
+from flows.operators.watchlist import org_from_hashtag
+from flows.records import WatchCommand
+
+KINDS = ("request", "comparison")
+OVERALL = "overall experience"  # the feature of a comparison that names none ("better than gpay")
+
+
+def norm(text: str) -> str:
+    """Case-, space- and punctuation-free form: "#Google Pay", "google-pay" -> "googlepay"."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    """Distinct items, case-insensitively; spacing variants ("phone pe", "phonepe") are kept apart."""
+    seen: dict[str, str] = {}
+    for item in items:
+        key = " ".join(item.lower().split())
+        if key and key not in seen:
+            seen[key] = item.strip()
+    return tuple(seen.values())
+
+
+# ── the watch list (per-app state) ───────────────────────────────────────────────────────────────
+@dataclass(frozen=True)
+class WatchedOrg:
+    """A watched organisation as users write it: canonical name, hashtags, aliases."""
+
+    name: str
+    hashtags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return norm(self.name)
+
+    @property
+    def forms(self) -> frozenset[str]:
+        """Normalised name, hashtags and aliases: what identifies this org in a command."""
+        return frozenset(f for f in map(norm, (self.name, *self.hashtags, *self.aliases)) if f)
+
+
+def resolve(cmd: WatchCommand, competitors: tuple[Competitor, ...] = ()) -> WatchedOrg:
+    """The org a command names; the metadata's competitor (canonical name, merged aliases) when one matches.
+
+    A match is on any normalised form: "#PhonePe" (org "Phone Pe") resolves to "PhonePe".
+    """
+    wanted = {f for f in map(norm, (cmd.org, *cmd.hashtags, *cmd.aliases)) if f}
+    for c in competitors:
+        if wanted & {f for f in map(norm, (c.name, *c.hashtags, *c.aliases)) if f}:
+            return WatchedOrg(c.name, _dedupe((*cmd.hashtags, *c.hashtags)), _dedupe((*c.aliases, *cmd.aliases)))
+    return WatchedOrg(cmd.org.strip(), _dedupe(cmd.hashtags), _dedupe(cmd.aliases))
+
+
+@dataclass
+class WatchList:
+    """One app's watched orgs by normalised name. Picklable and small: strings only.
+
+    `apply` adds (replacing a watched org's hashtags and aliases) or removes one org and returns a
+    one-line description of the change; removing an org that is not watched changes nothing.
+    """
+
+    orgs: dict[str, WatchedOrg] = field(default_factory=dict)
+
+    def apply(self, cmd: WatchCommand, competitors: tuple[Competitor, ...] = ()) -> str:
+        org = resolve(cmd, competitors)
+        known = self._find(org)
+        if cmd.action == "add":
+            if known is not None:
+                del self.orgs[known]
+            self.orgs[org.key] = org
+            verb = "now watching" if known is not None else "watching"
+            tags = " ".join(org.hashtags)
+            aliases = ", ".join(org.aliases)
+            detail = "; ".join(p for p in (tags, aliases) if p)
+            return f"{verb} {org.name}" + (f" ({detail})" if detail else "")
+        if cmd.action == "remove":
+            if known is None:
+                return f"not watching {cmd.org!r}; nothing removed"
+            removed = self.orgs.pop(known)
+            return f"stopped watching {removed.name}"
+        raise ValueError(f"watch-list command {cmd.id!r}: action must be add or remove, got {cmd.action!r}")
+
+    def _find(self, org: WatchedOrg) -> str | None:
+        if org.key in self.orgs:
+            return org.key
+        return next((k for k, o in self.orgs.items() if o.forms & org.forms), None)
+
+    @property
+    def watched(self) -> tuple[WatchedOrg, ...]:
+        return tuple(self.orgs[k] for k in sorted(self.orgs))
+
+    def __len__(self) -> int:
+        return len(self.orgs)
+
+
+# ── mentions ─────────────────────────────────────────────────────────────────────────────────────
+@dataclass(frozen=True)
+class Mention:
+    org: str
+    start: int
+    end: int
+    matched: str
+
+
+_SEP = r"[\s\-_.]*"
+_BEFORE = r"(?<![\w'’])"
+# What follows a brand in an @handle or #hashtag: "@CapitecBankSA", "@paytmcare", "#PhonePeDown".
+_HANDLE_TAIL = (r"(?:(?-i:[A-Z0-9_])\w*|(?:sa|za|in|india|ind|care|cares|support|help|official|app|bank|mx|id"
+                r"|hq|down|team|news|pay)\w*)?")
+_GENERIC_LAST = {"bank", "banco", "app", "wallet", "upi", "money", "finance", "card", "cards"}
+
+
+def _words(phrase: str) -> list[str]:
+    """A name, alias or hashtag as words: "#GooglePay" -> [Google, Pay]; "google-pay" -> [google, pay]."""
+    phrase = phrase.strip().lstrip("#@")
+    if " " not in phrase and re.search(r"[a-z][A-Z]", phrase):
+        phrase = org_from_hashtag(phrase)
+    return [w for w in re.split(r"[\s\-_.]+", phrase) if w]
+
+
+def _derived(name: str) -> list[list[str]]:
+    """Initial + last word of a two-word name: "Google Pay" -> gpay / g pay; "A Pay" only joined."""
+    words = _words(name)
+    if len(words) != 2 or len(words[0]) < 3 or words[1].lower() in _GENERIC_LAST or not words[0][0].isalpha():
+        return []
+    initial = words[0][0].lower()
+    return [[initial + words[1].lower()]] if initial in "ai" else [[initial, words[1].lower()]]
+
+
+def _edits1(word: str) -> set[str]:
+    """Every string one Damerau-Levenshtein edit from `word` (lower-case letters)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in letters}
+            | {a + c + b for a, b in splits for c in letters})
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    """English and Spanish words (pyspellchecker): a misspelling that is a real word is not a mention."""
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:  # pragma: no cover - declared dependency
+        return frozenset()
+    words: set[str] = set()
+    for lang in ("en", "es"):
+        words |= set(SpellChecker(language=lang).word_frequency.dictionary)
+    return frozenset(words)
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    names: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    fuzzy: dict[str, str]  # misspelt token -> org name
+
+
+@lru_cache(maxsize=256)
+def _matcher(orgs: tuple[WatchedOrg, ...]) -> _Matcher:
+    phrases = {o.name: [_words(p) for p in (o.name, *o.hashtags, *o.aliases)] for o in orgs}
+    explicit = {"".join(w).lower(): o for o, ws in phrases.items() for w in ws}
+    names, patterns, fuzzy, clashes = [], [], {}, set()
+    for org in orgs:
+        forms = [w for w in phrases[org.name] if w]
+        forms += [d for d in _derived(org.name) if explicit.get("".join(d), org.name) == org.name]
+        spaced = sorted({_SEP.join(re.escape(w) for w in f) for f in forms}, key=len, reverse=True)
+        compact = sorted({"_?".join(re.escape(w) for w in f) for f in forms if len("".join(f)) >= 3}, key=len, reverse=True)
+        alternatives = [rf"{_BEFORE}#?(?:{'|'.join(spaced)})(?!\w)"]
+        if compact:
+            alternatives.append(rf"{_BEFORE}[@#](?:{'|'.join(compact)}){_HANDLE_TAIL}")
+        names.append(org.name)
+        patterns.append(re.compile("|".join(alternatives), re.IGNORECASE))
+        for f in forms:
+            word = "".join(f).lower()
+            if len(word) >= 5 and word.isalpha():
+                for variant in _edits1(word):
+                    if len(variant) >= 5 and variant not in explicit:
+                        if fuzzy.setdefault(variant, org.name) != org.name:
+                            clashes.add(variant)
+    words = _dictionary() if fuzzy else frozenset()
+    fuzzy = {v: o for v, o in fuzzy.items() if v not in clashes and v not in words}
+    return _Matcher(tuple(names), tuple(patterns), fuzzy)
+
+
+_TOKEN = re.compile(r"(?<![\w'’])[#@]?([^\W\d_]{2,})(?!\w)")
+
+
+def find_mentions(text: str, watch: WatchList) -> list[Mention]:
+    """Every mention of a watched org in `text`, in text order, overlaps resolved to the longest."""
+    if not watch.orgs or not text:
+        return []
+    m = _matcher(watch.watched)
+    found = [Mention(name, x.start(), x.end(), x.group()) for name, p in zip(m.names, m.patterns) for x in p.finditer(text)]
+    if m.fuzzy:
+        tokens = list(_TOKEN.finditer(text))
+        for x in tokens:
+            org = m.fuzzy.get(x.group(1).lower())
+            if org:
+                found.append(Mention(org, x.start(), x.end(), x.group()))
+        # a misspelt two-word name ("Amzaon Pay"), unless both words are real words ("google play")
+        words = _dictionary()
+        for a, b in zip(tokens, tokens[1:]):
+            if text[a.end():b.start()].isspace() and not b.group().startswith(("#", "@")):
+                org = m.fuzzy.get((a.group(1) + b.group(1)).lower())
+                if org and not (a.group(1).lower() in words and b.group(1).lower() in words):
+                    found.append(Mention(org, a.start(), b.end(), text[a.start():b.end()]))
+    found.sort(key=lambda k: (k.start, k.start - k.end))
+    kept: list[Mention] = []
+    for k in found:
+        if not any(k.start < o.end and o.start < k.end for o in kept):
+            kept.append(k)
+    return kept
+
+
+# ── cues ─────────────────────────────────────────────────────────────────────────────────────────
+# The text is lower-cased and the org's mentions become ⟪o⟫ (other watched orgs ⟪x⟫) before matching.
+_O = (r"(?:the\s+)?(?:⟪x⟫\s*(?:,|and|or|&|/|aur|ya|y|o)\s*)*⟪o⟫(?:'s)?"
+      r"(?:\s*(?:,|and|or|&|/|aur|ya|y|o)\s*⟪x⟫)*(?:\s+(?:app|apps|application|upi|wallet))?")
+_F = r"(?P<f>[^.!?;:,()⟪⟫]{2,120})"  # a feature phrase, cleaned by _clean
+_FL = r"(?P<f>[^.!?;:()⟪⟫]{2,100}?)"  # lazy: ends where the next part of the pattern starts
+_COMP = (r"better|best|faster|quicker|smoother|easier|simpler|cheaper|safer|superior|nicer|cleaner|more\s+(?!than)\w+"
+         r"|less\s+(?!than)\w+|mejor|lebih\s+\w+")
+_INTENS = r"(?:(?:much|far|way|a\s+lot|lot|so|very|really|even|definitely|by\s+far|still|\d+\s*x|mucho|por\s+mucho|jauh)\s+)*"
+_REASON = (r"(?:because(?:\s+of)?|coz|cuz|bcz|bcoz|bcos|bcuz|cause|since|as|due\s+to|for|kyunki|kyuki|kyonki|porque|ya\s+que"
+           r"|karena|soalnya)")
+_ASKS = re.compile(
+    r"\b(?:please|pls|plz|plzz|kindly|why\s+(?:is\s+)?(?:there\s+)?(?:no|not)|why\s+(?:don'?t|do\s+not|can'?t|cant|doesn'?t)"
+    r"|when\s+will|should\s+(?:also\s+)?(?:have|add|give|provide|introduce|bring|allow|get)|add\s+(?:it|this|that|them)"
+    r"|we\s+need|i\s+need|need\s+this|want\s+this|you\s+(?:guys\s+)?(?:should|need\s+to|must)|kab\s+(?:tak\s+)?(?:aayega|ayega|aaega|aega|milega|laoge|aaygea|ayga)"
+    r"|yaha(?:n)?\s+(?:kab|bhi|kyu|kyun)|add\s+(?:kar|karo|kijiye|kro|karen|kare|karna)|chahiye|dijiye|do\s+na"
+    r"|me\s+gustar[ií]a|deber[ií]an|agreguen|agregar|ojal[aá]|quisiera|podr[ií]an|sugiero|sugerencia|falta|faltan|estar[ií]a\s+bien"
+    r"|tolong|mohon|semoga|harusnya|sebaiknya|tambahkan|tambahin)\b",
+    re.IGNORECASE,
+)
+_FEATURE_CUE = CUES[1]  # review_type's feature-request cues ("would be great if", "i wish", "option to" …)
+
+
+def _asks(text: str) -> bool:
+    return bool(_ASKS.search(text) or _FEATURE_CUE.search(text))
+
+
+# What a review asks for: the object of "please add …", "why is there no …", "agregar …".
+_ASKED = [re.compile(rf"\b(?=(?:{p}))") for p in (  # lookahead: asks may overlap ("tuviera X y que exista Y")
+    r"(?:add|adding|bring(?:\s+back)?|introduce|provide|give(?:\s+us)?|include|enable|implement|launch|allow|support"
+    r"|make|create|start|need|want|wish\s+(?:you\s+had|there\s+was|there\s+were|it\s+had))\s+" + _F,
+    r"(?:why\s+(?:is\s+)?(?:there\s+)?no|there\s+is\s+no|there'?s\s+no|no\s+option\s+(?:to|for)|(?:don'?t|do\s+not|doesn'?t|does\s+not)\s+have"
+    r"|lacks?|missing|(?:would|will)\s+be\s+(?:nice|great|good|helpful|better)\s+(?:if|to)|option\s+(?:to|for))\s+" + _F,
+    r"(?:agregar|agreguen|pongan|poner|tener|tuviera|tuvieran|hubiera|exista|existiera|permitan|incluyan|implementen|sacaran"
+    r"|otorgara|dieran|agregaran|den)\s+" + _F,
+    r"(?:tambahkan|tambahin|tambah|adakan|kasih)\s+" + _F,
+)]
+
+
+@dataclass(frozen=True)
+class _Cue:
+    """A cue phrase around the org; `_judge` decides what a match means."""
+
+    name: str
+    kind: str  # request | comparison | either (request when the review asks for something)
+    pattern: re.Pattern[str]
+
+
+def _cue(name: str, kind: str, pattern: str) -> _Cue:
+    return _Cue(name, kind, re.compile(pattern))
+
+
+_HAS_VERBS = (r"(?:also\s+|already\s+|even\s+|now\s+|still\s+|just\s+)?(?:has|have|had|got|gives?|gave|offers?|offered|provides?"
+              r"|provided|shows?|supports?|comes\s+with|includes?|is\s+having|are\s+having|has\s+got|allows?|lets?|introduced"
+              r"|added|launched|brought|is\s+offering|is\s+giving|is\s+providing|(?:s[ií]\s+|ya\s+)?(?:tiene|tienen|te\s+da|ofrece"
+              r"|ofrecen|permite|permiten|cuenta\s+con)|(?:udah\s+|sudah\s+|juga\s+)?(?:ada|punya|kasih|ngasih|menyediakan))")
+_LIKE = (r"(?:just\s+|exactly\s+)?(?:like|same\s+as|similar\s+to|as\s+in|as\s+on|as\s+with|as\s+(?:we|you|i|u)\s+can\s+(?:\w+\s+){0,3}?"
+         r"(?:in|on|with|through|via)|as\s+it\s+is\s+in|as\s+(?:is\s+)?available\s+in|available\s+in|the\s+way|as\s+(?:\w+\s+)?does"
+         r"|como|igual\s+que|tal\s+como|as[ií]\s+como|seperti|kayak|kaya|kek|sama\s+(?:kayak|seperti))")
+_CUES = (
+    _cue("has", "either", rf"{_O}\s+{_HAS_VERBS}\s+{_F}"),
+    _cue("add_like", "request",
+         rf"(?:add|adding|bring|introduce|provide|give(?:\s+us)?|include|enable|implement|launch|start|allow|support|make|create"
+         rf"|need|want|have|get|agregar|agreguen|pongan|permitan|tuviera|tuvieran|exista|otorgara|tambahkan|tambahin)\s+{_FL}\s+"
+         rf"{_LIKE}\s+(?:(?:in|on|with|the|lo\s+hace|lo\s+tiene|en|con|la\s+de|el\s+de|con\s+la\s+que\s+cuenta|di)\s+)?{_O}"),
+    _cue("like", "either",
+         rf"(?P<pre>[\w']+)?\s*{_LIKE}\s+(?:(?:in|on|with|the|lo\s+hace|lo\s+tiene|en|con|la\s+de|el\s+de|con\s+la\s+que\s+cuenta|di)\s+)?{_O}"),
+    _cue("hinglish_hai", "either",
+         rf"{_O}\s+(?:me|mein|mai|main|mei|mien|pe|par|pr)\s+(?:bhi\s+|to\s+|toh\s+)?(?P<f>[^.!?;:,()⟪⟫]{{2,60}}?)\s+"
+         r"(?:hai|he|h|hain|hota\s+hai|milta|milti|milega|mil\s+raha|aata|aati|available|deta|deti|dete)\b"),
+    _cue("jaisa", "either", rf"{_O}\s+(?:ke\s+|ki\s+)?(?:jaisa|jaisi|jaise|jesa|jesi|jese|jaise\s+hi|ki\s+tarah|type)(?:\s+{_F})?"),
+    _cue("switch", "comparison",
+         rf"(?:switch(?:ed|ing)?|mov(?:e|ed|ing)|shift(?:ed|ing)?|migrat(?:e|ed|ing)|port(?:ed|ing)?|chang(?:e|ed|ing)|return(?:ed|ing)?"
+         rf"|jump(?:ed|ing)?|go(?:ing)?\s+(?:back\s+)?(?:for|with)|went\s+(?:back\s+)?(?:for|with)|better\s+(?:to\s+)?(?:go\s+(?:for|with)|use|using|install|try)"
+         rf"|rather\s+(?:use|go\s+with|install)|instead\s+(?:go\s+for|use|install|try|download)|prefer|recommend(?:ing)?\s+(?:you\s+)?(?:to\s+use\s+)?"
+         rf"|cambi[eé]|cambiar(?:me)?|me\s+cambi[eé]|pas[eé]|pasarme|me\s+pas[eé]|me\s+voy|me\s+fui|irme|migr[eé]|regres[eé]"
+         rf"|mejor\s+(?:utilic[eé]|uso|usa|usen)|recomiendo\s+mejor|te\s+recomiendo\s+mejor|prefiero|pindah|ganti|beralih|balik|mending|mendingan)"
+         rf"(?:\s+(?:it|back|over|myself|my\s+account|bank|banks|app|apps|completely|permanently|now|all|everything))*"
+         rf"\s+(?:(?:to|for|with|towards|from|a|por|con|ke|pake|pakai)\s+)?(?:better\s+(?:upi\s+)?apps?\s+like\s+)?{_O}"),
+    _cue("better_o", "comparison", rf"(?:^|,)\s*(?:much\s+)?(?:better|best)\s+(?:is\s+|(?:to\s+)?use\s+)?{_O}"),
+    _cue("switch_instead", "comparison", rf"(?:use|using|install|try|download|go\s+for|go\s+with)\s+{_O}\s+instead"),
+    _cue("is_better", "comparison",
+         rf"{_O}(?:\s*,)?(?:\s+(?:it|they|which|that)(?:'s|'re)?)?\s+(?:(?:is|are|was|were|has\s+been|seems?|feels?|works?|worked|runs?"
+         rf"|looks?|performs?|es|era|jauh)\s+)?{_INTENS}"
+         rf"(?P<adj>{_COMP})\b(?:\s+(?:\w+\s+)?(?:for|in|at|in\s+terms\s+of|when\s+it\s+comes\s+to|with|on|para|en)\s+{_F})?"),
+    _cue("used_comp", "comparison",
+         rf"(?:used|using|tried|had|was\s+using)\s+{_O}[^.!?⟪⟫]{{0,40}}?,\s*(?:[\w']+\s+){{1,3}}?(?:is|are|feels|works|runs)\s+{_INTENS}"
+         rf"(?P<adj>{_COMP})\b"),
+    _cue("hinglish_better", "comparison",
+         rf"{_O}\s+(?:(?:bahut|bhut|bohot|jyada|zyada|kaafi|kafi)\s+)?(?:acha|accha|achha|achaa|achchha|badhiya|badiya|best|mast|sahi)"
+         r"\s+(?:hai|he|h|chal\s+raha|chalta)\b"),
+    _cue("than", "comparison",
+         rf"(?P<pre>(?:[\w'-]+\s+){{0,6}}?)(?:than|then|que|dari|daripada|drpd)\s+(?:(?:that\s+of|the\s+one\s+in|in|on|with|la\s+(?:app\s+|aplicaci[oó]n\s+)?de"
+         rf"|el\s+de|la\s+de|los\s+de|las\s+de|en|con)\s+)?{_O}"),
+    _cue("se_better", "comparison",
+         rf"(?:{_O}\s+(?:se|sey|say|sai)\s+(?:(?:bhi|to|toh|kahi|kahin|bahut|bhut|jyada|zyada)\s+)*(?:acha|accha|achha|achaa|achchha|better|best|badhiya|badiya|behtar|fast|tez|sasta)"
+         rf"|(?:tumse|tumhse|isse|isase|is\s+app\s+se|aapse|apse)\s+(?:\w+\s+){{0,2}}?(?:acha|accha|achha|achaa|better|badhiya|badiya|behtar)\s+(?:to\s+|toh\s+)?(?:hai\s+)?{_O})"),
+    _cue("unlike", "comparison",
+         rf"(?P<pre>(?:[\w'-]+\s+){{0,5}}?)(?:unlike|compared\s+(?:to|with)|comparing\s+(?:to|with)|in\s+comparison\s+(?:to|with)|vs\.?|versus"
+         rf"|as\s+good\s+as|instead\s+of|a\s+diferencia\s+de|comparad[oa]\s+con|en\s+comparaci[oó]n\s+con|dibanding(?:kan)?|ketimbang)"
+         rf"\s+{_O}"),
+)
+_COMPARATIVE_WORD = re.compile(
+    r"\b(?:better|worse|best|worst|more|less|rather|mejor|peor|m[aá]s|menos|lebih"
+    r"|(?!other|ever|never|whether|either|neither|after|under|over|order|number|later|user|paper|water|server|transfer|offer"
+    r"|power|customer|member|together|register|rather)\w{3,}er)\b")
+# A statement that "X has F" is a comparison only in a text that compares or contrasts.
+_CONTRAST = re.compile(
+    r"\b(?:than|better|unlike|compared|instead|whereas|switch\w*|moving|shift\w*|why\s+(?:don'?t|doesn'?t|can'?t|isn'?t|not|no)"
+    r"|(?:you|u|they)\s+(?:guys\s+)?(?:don'?t|do\s+not|dont|doesn'?t)|not\s+here|here|this\s+app|yaha|yahan|idhar|tumhare|aapke"
+    r"|even\s+⟪o⟫|⟪o⟫\s+(?:also|too|bhi)|mejor|en\s+cambio|aqu[ií]|ac[aá]|lebih|mending|disini|di\s+sini)\b")
+# Nouns that head an enumeration ("apps like gpay, phonepe"): the comparison is elsewhere in the sentence.
+_ENUM_HEADS = frozenset("apps app banks bank bancos banco cuentas wallets wallet fintechs platforms others otras otros ones services "
+                        "aplicaciones e-wallets ewallets".split())
+
+# Words trimmed from both ends of a feature phrase, and where a phrase is cut.
+_TRIM = frozenset("""
+a an the this that these those some any more much many very so too really also even only just such same its it it's
+their there your our my his her they them we us you u i me is are was were be been being has have had having to for of in on at with
+by from and or also like as feature features option options facility facilities no not new better best good great nice
+real proper awesome amazing excellent cool useful helpful simple easy fast quick smooth far way lot lots most least poor
+bad worst same all every other another here now then ever already still please pls plz kindly add adding bring include
+enable introduce thing things something stuff well stupid
+ki ka ke ye yeh woh wo ek koi bhi hi hai he h hain to toh ab sab do de dena karo kijiye chahiye aayega ayega yaha yahan
+wala wali wale bahut bhut m me mein na naa nahi
+el la los las lo un una unos unas de del que en con y o para por su sus mas más muy se es hay mejor peor aún aun mil veces
+opción opcion función funcion me te le nos gusta gustaría gustaria quiero quisiera sería seria tener tiene tienen tuviera exista existiera permitan poner
+yang di dan atau ada juga sudah udah udh dah sdh bisa ini itu lg lagi aja
+""".split())
+_CUT = frozenset("""please pls plz kindly but because coz cuz bcz bcoz since so which who whereas while than then when if why
+unlike like as instead compared yaha yahan kab kyunki kyuki porque pero que y aunque como karena tapi even also where what how""".split())
+_TRAIL_ONLY = frozenset("app apps application here there ones one side ever".split())
+_LEAD_ONLY = frozenset("get got gives give gave show shows offers offer provides provide supports support lets let allows allow "
+                       "handles handle".split())
+_NEGATIVE = frozenset("""problem problems issue issues bug bugs error errors glitch down fail failed failing failure fraud scam
+been same nothing never stopped blocked crash crashes crashed hang hangs nahi nhi nai na not no""".split())
+_NOT_A_FEATURE = re.compile(r"^(?:been|become|made|done|gone|shown|given|taken|seen|no|not|nothing|never|to|\w+ed)$")
+_ADJ_FEATURE = {
+    "faster": "speed", "fast": "speed", "quicker": "speed", "quick": "speed", "rapid": "speed", "rápida": "speed",
+    "rápido": "speed", "smoother": "smoothness", "smooth": "smoothness", "easier": "ease of use", "easy": "ease of use",
+    "fácil": "ease of use", "intuitiva": "ease of use", "intuitivo": "ease of use", "simpler": "simplicity",
+    "simple": "simplicity", "sencilla": "simplicity", "cheaper": "lower charges", "cheap": "lower charges",
+    "barata": "lower charges", "safer": "security", "safe": "security", "secure": "security", "segura": "security",
+    "reliable": "reliability", "stable": "reliability", "transparent": "transparency", "friendly": "ease of use",
+    "user-friendly": "ease of use", "convenient": "convenience", "cepat": "speed", "mudah": "ease of use",
+    "murah": "lower charges", "congested": "congestion",
+}
+_FILLER = frozenset("more much very far way lot so really less not too quite bit little even definitely mucho muy más mas lebih "
+                    "mejor peor aún aun helpful useful good great nice".split())
+
+
+def _words_of(phrase: str) -> list[str]:
+    phrase = re.sub(r"\b(?:features?|options?|things|facilit(?:y|ies)|services?)\s+(?:like|such\s+as|including)\s+", " ", phrase)
+    words = [w.strip("'\"-*") for w in re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", phrase.lower().replace("’", "'"))]
+    return [w for w in words if w]
+
+
+def _clean(phrase: str | None, backward: bool = False, any_clause: bool = False) -> str | None:
+    """A readable feature phrase of at most 8 words, or None when nothing is left.
+
+    Forward (the text after a cue) keeps the first clause; backward (the text before "like X")
+    the last one; `any_clause` moves on to the next clause when one is all stopwords. Ends are
+    trimmed of stopwords; an adjective alone becomes its noun ("faster" -> "speed").
+    """
+    if not phrase:
+        return None
+    segments: list[list[str]] = [[]]
+    for w in _words_of(phrase):
+        if w in _CUT:
+            segments.append([])
+        else:
+            segments[-1].append(w)
+    if backward:
+        segments.reverse()
+    mapped = None
+    for segment in segments:
+        if backward:
+            segment = segment[-8:]
+        if all(w in _ADJ_FEATURE or w in _FILLER or w in _TRIM or w in _TRAIL_ONLY for w in segment):
+            mapped = mapped or next((_ADJ_FEATURE[w] for w in segment if w in _ADJ_FEATURE), None)
+            if any_clause or (not segment and mapped is None):
+                continue
+            return mapped
+        while segment and (segment[0] in _TRIM or segment[0] in _LEAD_ONLY):
+            segment.pop(0)
+        segment = segment[:8]
+        while segment and (segment[-1] in _TRIM or segment[-1] in _TRAIL_ONLY):
+            segment.pop()
+        return " ".join(segment)
+    return mapped
+
+
+def _asked_for(text: str, last: bool = False) -> str | None:
+    """The object of an ask in `text` ("please add split bill" -> "split bill"): the first, or the `last`."""
+    found = []
+    for pattern in _ASKED:
+        for m in pattern.finditer(text):
+            phrase = _clean(m.group("f"), any_clause=True)
+            if phrase and not (set(phrase.split()) & _NEGATIVE):
+                found.append((m.start(), phrase))
+    if not found:
+        return None
+    return (max if last else min)(found)[1]
+
+
+def _after(sentence: str, end: int) -> str | None:
+    """The reason or clause right after the org: "… PhonePe because it shows refund status" -> "refund status"."""
+    rest = sentence[end:]
+    m = re.match(rf"\s*(?:in\s+terms\s+of|when\s+it\s+comes\s+to|for\s+(?!years|months|days|long|me\b)|at|en\s+cuanto\s+a|para)\s+{_F}", rest)
+    if m:
+        return _clean(m.group("f"))
+    m = re.match(rf"\s*,?\s*(?:[\w']+\s+){{0,3}}?{_REASON}\s+{_F}", rest)
+    if m:
+        reason = re.sub(r"^(?:it|they|it's|its|there|he|she|this|that|the\s+app|esta|ahi|ahí)\s+(?:is\s+|are\s+|has\s+|have\s+)?", "",
+                        m.group("f").strip())
+        return _clean(reason)
+    m = re.match(r"[^,]*,\s*(?P<f>[^.!?;:,()⟪⟫]{2,120})", rest)
+    if m:  # "better than gpay, cashback is real here": the clause's subject, only when it is a statement
+        parts = re.split(r"\s(?:is|are|was|were|feels|works|es|son)\s", m.group("f"), maxsplit=1)
+        if len(parts) == 2 or re.search(r"\bhere\s*$", m.group("f")):
+            return _clean(parts[0])
+    return None
+
+
+def _before(sentence: str, start: int) -> str | None:
+    """The complaint before a switch: "cash back is not available, better to go with gpay" -> "cash back"."""
+    text = re.sub(r"(?:\b(?:so|and|hence|therefore|thus|that'?s\s+why|isliye|i'?m|i\s+am|i'?ll|i\s+will|gonna|going\s+to|will|now"
+                  r"|better|i|to|just|have|had|finally|then)\s*)+$", "", sentence[:start].strip(" ,"))
+    parts = re.split(r"\s(?:is|are|was|were|isn'?t|aren'?t|not|nahi|nhi|keeps?|kept|never|no\s+longer)\s", text, maxsplit=1)
+    return _clean(parts[0].split(",")[-1]) if len(parts) == 2 else None
+
+
+def _compared(pre: str) -> str | None:
+    """The feature in the words before "than X": "gives better cashback" -> "cashback"; "is more secure" -> "security";
+    "handles debit orders better" -> "debit orders"."""
+    words = [(w, i) for i, w in enumerate(_words_of(pre))]
+    at = max((i for w, i in words if _COMPARATIVE_WORD.fullmatch(w)), default=None)
+    if at is None:
+        return None
+    after = " ".join(w for w, i in words[at + 1:])
+    if after.strip():
+        return _clean(after) or _clean(words[at][0])
+    head = re.split(r",|\b(?:that|which|who|is|are|was|were|it's|its|and)\b", pre)[-1]  # the clause that does it better
+    return _clean(" ".join(_words_of(head)[:-1][-6:])) or _clean(words[at][0])
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A review's request for, or comparison with, a watched org, with the feature in question."""
+
+    org: str
+    kind: str  # request | comparison
+    feature: str
+    matched: str
+
+    @property
+    def key(self) -> str:
+        return feature_key(self.feature)
+
+
+_PRE_LIKE_VERB = frozenset("i we they you u really dont don't do also still people users who all everyone ppl would will "
+                           "seems seem looks look sounds sound feels feel".split())
+
+
+def _judge(cue: _Cue, m: re.Match[str], context: str, text: str) -> tuple[str, str | None] | None:
+    """(kind, feature) for one cue match, or None when the match is not a request or comparison after all.
+
+    `m` matched one sentence (`m.string`); `context` is that sentence, with the previous one when the
+    cue opens it; `text` is the whole masked review.
+    """
+    sentence, slot, pre = m.string, m.groupdict().get("f"), m.groupdict().get("pre") or ""
+    if cue.name in ("has", "hinglish_hai"):
+        first = _words_of(slot or "")[:1]
+        if not first or _NOT_A_FEATURE.match(first[0]):
+            return None  # "gpay has been down", "capitec has improved"
+        phrase = _clean(slot)
+        if phrase and set(phrase.split()) & _NEGATIVE:
+            return None  # "paytm has the same problem", "paytm me refund nahi aata"
+        if not phrase or phrase in ("it", "this", "that"):
+            phrase = _asked_for(context) or _asked_for(text)
+        if _asks(text):
+            return "request", phrase
+        return ("comparison", phrase) if phrase and _CONTRAST.search(text) else None
+    if cue.name in ("add_like", "jaisa"):
+        asked = _asked_for(sentence[m.start(): m.end("f")], last=True) if slot else None
+        phrase = asked or _clean(slot) or _asked_for(context) or _asked_for(text)
+        return ("request" if cue.kind == "request" or _asks(text) else "comparison"), phrase
+    if cue.name == "like":
+        if pre in _PRE_LIKE_VERB:
+            return None  # "i like gpay"
+        if pre in _ENUM_HEADS:  # "easier than banks like BBVA", "other apps like gpay": the feature is elsewhere
+            return "comparison", _after(sentence, m.end()) or _compared(sentence[: m.start()])
+        before = sentence[: m.start()] + " " + pre
+        if _asks(context):
+            return "request", _asked_for(before, last=True) or _asked_for(context) or _clean(before, backward=True)
+        if not before.strip():
+            return None  # "Like absa and standard bank?": "for example", not a comparison
+        return "comparison", _clean(before, backward=True)
+    if cue.name == "than":
+        if re.search(r"\bother\s*$", pre):
+            return None  # "other than gpay" means "except"
+        if not re.search(r"\bthan\s", m.group()) and not _COMPARATIVE_WORD.search(pre):
+            return None  # "then gpay", "que Klar" compare only after a comparative ("better then gpay")
+        return "comparison", _after(sentence, m.end()) or _compared(sentence[: m.end("pre")])
+    if cue.name == "unlike":
+        return "comparison", _after(sentence, m.end()) or _clean(pre, backward=True)
+    if cue.name in ("is_better", "used_comp"):
+        return "comparison", _clean(slot) or _clean(m.group("adj")) or _after(sentence, m.end())
+    if cue.name in ("hinglish_better", "se_better", "better_o"):
+        return "comparison", _after(sentence, m.end())
+    return "comparison", _after(sentence, m.end()) or _before(sentence, m.start())  # switching
+
+
+def _detect_one(masked: str, review_type: str) -> tuple[str, str | None] | None:
+    """(kind, feature) for the org whose mentions in `masked` are ⟪o⟫, or None when it is a mere mention."""
+    sentences = [s for s in re.split(r"(?<!\d)[.!?…]+(?!\d)|[!?]+|[\n\r;|]+", masked) if s.strip()]
+    found: list[tuple[str, str | None]] = []
+    for i, sentence in enumerate(sentences):
+        if "⟪o⟫" not in sentence:
+            continue
+        for cue in _CUES:
+            for m in cue.pattern.finditer(sentence):
+                # "add this feature … ….as we can set in gpay": a sentence that opens with the cue continues the last one
+                context = sentence if sentence[: m.start()].strip() or i == 0 else sentences[i - 1] + " " + sentence
+                verdict = _judge(cue, m, context, masked)
+                if verdict:
+                    found.append(verdict)
+                    break
+    if not found and review_type == "feature_request":
+        # The flow's classifier says "asks for a feature": a request when the asking sentence places the
+        # feature at the org ("the bill reminder in gpay") rather than sending money to it.
+        for sentence in sentences:
+            at = sentence.find("⟪o⟫")
+            if at > 0 and _asks(sentence) and re.search(r"\b(?:in|on|at|of)\s+(?:the\s+)?⟪o⟫", sentence):
+                phrase = _asked_for(sentence[:at])
+                if phrase:
+                    found.append(("request", phrase))
+    # A request beats a comparison; a named feature beats none; then the first in the text.
+    return min(found, key=lambda f: (f[0] != "request", f[1] in (None, OVERALL)), default=None)
+
+
+def detect(text: str, text_en: str, review_type: str, watch: WatchList) -> list[Detection]:
+    """One `Detection` per watched org that the review asks to copy or compares against, in text order.
+
+    `text_en` (a translation; "" or equal to `text` when there is none) is read as well, so an
+    English cue in a translation counts. `review_type` is one signal: a `feature_request` whose
+    sentence with the mention asks for something is a request even without a comparison cue.
+    """
+    out: dict[str, Detection] = {}
+    for body in dict.fromkeys(t for t in (text, text_en) if t and t.strip()):
+        mentions = find_mentions(body, watch)
+        for org in dict.fromkeys(k.org for k in mentions):
+            masked = _mask(body, mentions, org)
+            found = _detect_one(masked, review_type)
+            if found is None:
+                continue
+            kind, feature = found
+            matched = next(k.matched for k in mentions if k.org == org)
+            d = Detection(org=org, kind=kind, feature=feature or OVERALL, matched=matched)
+            old = out.get(org)
+            if old is None or (old.kind != "request" and d.kind == "request") or (old.feature == OVERALL and d.feature != OVERALL):
+                out[org] = d
+    return list(out.values())
+
+
+def _mask(text: str, mentions: list[Mention], org: str) -> str:
+    parts, last = [], 0
+    for k in mentions:
+        parts.append(text[last:k.start])
+        parts.append(" ⟪o⟫ " if k.org == org else " ⟪x⟫ ")
+        last = k.end
+    parts.append(text[last:])
+    return re.sub(r"[ \t]+", " ", "".join(parts).lower().replace("’", "'"))
+
+
+# ── feature keys ─────────────────────────────────────────────────────────────────────────────────
+_KEY_STOP = _TRIM | {"app", "apps", "application", "please"}
+_KEY_JOIN = {"cash back": "cashback", "e wallet": "ewallet", "e-wallet": "ewallet", "user interface": "ui",
+             "scan and pay": "scan pay", "ad free": "ad-free", "ads free": "ad-free", "no ads": "ad-free"}
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+        if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+            word = word[:-1]
+    return word
+
+
+def feature_key(phrase: str) -> str:
+    """A grouping key: content words, plurals and -ing stemmed, sorted ("scratch cards" -> "card scratch")."""
+    text = phrase.lower()
+    for a, b in _KEY_JOIN.items():
+        text = text.replace(a, b)
+    words = {_stem(w) for w in re.findall(r"[^\W_]+(?:-[^\W_]+)*", text) if w not in _KEY_STOP}
+    return " ".join(sorted(words)) or "overall"
