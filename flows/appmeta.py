@@ -117,18 +117,20 @@ def parse_app(data: dict[str, Any]) -> AppMetadata:
 
 
 def _tickets(value: Any) -> dict[str, Any]:
-    """Per-app ticket thresholds: `min_reviews` (integer >= 1) and `min_priority` (0..1)."""
+    """Per-app ticket thresholds: `min_reviews` and `min_feature_requests` (integers >= 1), `min_priority` (0..1)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"'tickets' must be an object, got {type(value).__name__}")
-    unknown = sorted(set(value) - {"min_reviews", "min_priority"})
+    unknown = sorted(set(value) - {"min_reviews", "min_priority", "min_feature_requests"})
     if unknown:
-        raise ValueError(f"'tickets' has unknown settings {unknown}; allowed: min_reviews, min_priority "
-                         "(the window length is SIFT_TICKET_WINDOW_MINUTES, shared by all apps)")
-    reviews, priority = value.get("min_reviews", 1), value.get("min_priority", 0.0)
-    if not isinstance(reviews, int) or isinstance(reviews, bool) or reviews < 1:
-        raise ValueError(f"'tickets.min_reviews' must be an integer >= 1, got {reviews!r}")
+        raise ValueError(f"'tickets' has unknown settings {unknown}; allowed: min_reviews, min_priority, "
+                         "min_feature_requests (window lengths are settings shared by all apps)")
+    for name in ("min_reviews", "min_feature_requests"):
+        count = value.get(name, 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ValueError(f"'tickets.{name}' must be an integer >= 1, got {count!r}")
+    priority = value.get("min_priority", 0.0)
     if not isinstance(priority, (int, float)) or isinstance(priority, bool) or not 0 <= priority <= 1:
         raise ValueError(f"'tickets.min_priority' must be a number in 0..1, got {priority!r}")
     return dict(value)

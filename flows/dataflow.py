@@ -1,5 +1,6 @@
-"""The Sift dataflow, top to bottom: reviews in -> parse -> denoise -> dedup -> translate -> embed + label -> cluster -> store,
-and clustered reviews -> event-time windows per cluster -> ticket registry -> tickets out.
+"""The Sift dataflow, top to bottom: reviews in -> parse -> denoise -> dedup -> translate -> embed + label -> cluster -> store;
+clustered reviews -> event-time windows per cluster -> ticket registry -> tickets; and watch-list commands in ->
+watch list per app, joined with the clustered reviews -> feature requests (and weekly windows -> competitor tickets).
 
 Every input ends as exactly one outcome at the store sink: an `EnrichedReview`
 or a `Rejected` carrying its reason. `build_flow` takes the sources and sinks so
@@ -23,6 +24,7 @@ from flows.operators.dedup import DedupConfig, dedup_step
 from flows.operators.denoise import DenoiseRules, denoise
 from flows.operators.embed import Embedder
 from flows.operators.enrich import Enricher
+from flows.operators.feature_requests import FEATURE_LABEL, Document, WatchConfig, commands_from, watch_step
 from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
 from flows.operators.parse import parse_message
@@ -31,7 +33,7 @@ from flows.operators.tickets import (
     review_time,
 )
 from flows.operators.translate import NoTranslator, TranslateBatch, Translator
-from flows.records import EnrichedReview, Outcome, RawMessage, Rejected, Review
+from flows.records import EnrichedReview, Outcome, RawMessage, Rejected, Review, WatchCommand
 from flows.settings import Settings
 
 
@@ -65,27 +67,77 @@ def _late_review(late: tuple[int, EnrichedReview]) -> LateReview:
     return LateReview(*late)
 
 
-def _versions(docs: list[dict]) -> list[dict]:
-    return docs
+def _ticket_documents(docs: list[dict]) -> list[Document]:
+    return [Document("tickets", doc) for doc in docs]
 
 
-def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog) -> TicketConfig:
+def _flatten(items: list) -> list:
+    return items
+
+
+def _is_command(item: WatchCommand | Document) -> bool:
+    return isinstance(item, WatchCommand)
+
+
+def _is_document(item: object) -> bool:
+    return isinstance(item, Document)
+
+
+def _command_app(cmd: WatchCommand) -> str:
+    return cmd.app_id
+
+
+def _review_app(item: EnrichedReview) -> str:
+    return item.review.app_id
+
+
+def _current(apps: dict[str, AppMetadata] | AppCatalog):
+    return apps.current if isinstance(apps, AppCatalog) else (lambda: apps)
+
+
+def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog, window: timedelta) -> TicketConfig:
     """Window length and DevRev fields from settings; thresholds per app (its `"tickets"` metadata, else settings),
-    read from the catalog each time so edited metadata applies to the next window."""
-    current = apps.current if isinstance(apps, AppCatalog) else (lambda: apps)
+    read from the catalog each time so edited metadata applies to the next window. Competitor-feature groups
+    need `min_feature_requests` requests and no priority."""
+    current = _current(apps)
     t = settings.tickets
 
-    def thresholds(app_id: str) -> Thresholds:
+    def thresholds(app_id: str, label: str) -> Thresholds:
         meta = current().get(app_id)
         own = meta.tickets if meta else {}
+        if label == FEATURE_LABEL:
+            return Thresholds(int(own.get("min_feature_requests", t.min_feature_requests)), 0.0)
         return Thresholds(int(own.get("min_reviews", t.min_reviews)), float(own.get("min_priority", t.min_priority)))
 
     def app_name(app_id: str) -> str:
         meta = current().get(app_id)
         return meta.name if meta else app_id
 
-    return TicketConfig(window=timedelta(minutes=t.window_minutes), thresholds=thresholds, app_names=app_name,
+    return TicketConfig(window=window, thresholds=thresholds, app_names=app_name,
                         devrev_part=t.devrev_part, devrev_owner=t.devrev_owner)
+
+
+def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
+    current = _current(apps)
+
+    def competitors(app_id: str):
+        meta = current().get(app_id)
+        return meta.competitors if meta else ()
+
+    return WatchConfig(competitors=competitors)
+
+
+def ticket_steps(name: str, items, settings: Settings, apps, window: timedelta):
+    """Tumbling event-time windows per `cluster_id` -> the ticket registry -> ticket documents."""
+    by_cluster = op.key_on(f"{name}_by_cluster", items, _cluster)
+    clock = win.EventClock(review_time, wait_for_system_duration=timedelta(seconds=settings.tickets.late_seconds))
+    windower = win.TumblingWindower(length=window, align_to=ALIGN_TO)
+    windows = win.fold_window(f"{name}_windows", by_cluster, clock, windower, WindowStats, fold_review, merge_stats)
+    # down: (cluster_id, (window_id, WindowStats)) when the window closes; late: (cluster_id, (window_id, review))
+    events = op.merge(f"{name}_window_events", op.map_value(f"{name}_closed", windows.down, _window_closed),
+                      op.map_value(f"{name}_late", windows.late, _late_review))
+    registry = op.stateful_map(f"{name}_registry", events, partial(registry_step, cfg=ticket_config(settings, apps, window)))
+    return op.flat_map(f"{name}_versions", op.key_rm(f"{name}_unkey", registry), _ticket_documents)
 
 
 def denoise_rules(settings: Settings, apps: dict[str, AppMetadata]) -> dict[str, DenoiseRules]:
@@ -106,10 +158,12 @@ def build_flow(
     sink: Sink[Outcome],
     embedder: Embedder | None = None,
     translator: Translator | None = None,
-    tickets_sink: Sink[dict] | None = None,
+    documents_sink: Sink[Document] | None = None,
+    watch_source: Source[RawMessage] | None = None,
 ) -> Dataflow:
     """Wire the production steps between `source` and `sink`; `translator` defaults to the `none` backend.
-    Ticket versions go to `tickets_sink`; without one the ticket steps are left out."""
+    Tickets, feature requests and watch-list changes go to `documents_sink`; without one those steps are
+    left out. Watch-list commands come from `watch_source` (none: nothing is watched)."""
     embedder = embedder or Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch)
     rules = denoise_rules(settings, apps)
     dedup = DedupConfig(max_repeats=settings.dedup_max_repeats, capacity=settings.dedup_capacity)
@@ -153,16 +207,24 @@ def build_flow(
     outcomes = op.merge("outcomes", clustered_reviews, valid.falses, kept.falses, unique.falses)
     op.output("store", outcomes, sink)
 
-    if tickets_sink is not None:
-        by_cluster = op.key_on("by_cluster", clustered_reviews, _cluster)
-        clock = win.EventClock(review_time, wait_for_system_duration=timedelta(seconds=settings.tickets.late_seconds))
-        windower = win.TumblingWindower(length=timedelta(minutes=settings.tickets.window_minutes), align_to=ALIGN_TO)
-        windows = win.fold_window("ticket_windows", by_cluster, clock, windower, WindowStats, fold_review, merge_stats)
-        # down: (cluster_id, (window_id, WindowStats)) when the window closes; late: (cluster_id, (window_id, review))
-        events = op.merge("window_events", op.map_value("closed", windows.down, _window_closed),
-                          op.map_value("late", windows.late, _late_review))
-        registry = op.stateful_map("ticket_registry", events, partial(registry_step, cfg=ticket_config(settings, catalog)))
-        tickets = op.flat_map("ticket_versions", op.key_rm("unkey_tickets", registry), _versions)
-        # ticket documents, one per new version
-        op.output("tickets_out", tickets, tickets_sink)
+    if documents_sink is None:
+        return flow
+    tickets = ticket_steps("tickets", clustered_reviews, settings, catalog, timedelta(minutes=settings.tickets.window_minutes))
+    documents = [tickets]
+
+    if watch_source is not None:
+        commands = op.flat_map("parse_commands", op.input("watchlist_in", flow, watch_source), commands_from)
+        valid_commands = op.branch("is_command", commands, _is_command)
+        # trues: WatchCommand; falses: Document carrying only the ack of an invalid queue message
+        watch_events = op.merge("watch_events", op.key_on("command_app", valid_commands.trues, _command_app),
+                                op.key_on("review_app", clustered_reviews, _review_app))
+        joined = op.stateful_map("watchlist", watch_events, partial(watch_step, cfg=watch_config(catalog)))
+        watch_out = op.branch("is_document", op.flat_map("watch_out", op.key_rm("unkey_watch", joined), _flatten),
+                              _is_document)
+        # trues: Document (watchlist change, feature request); falses: EnrichedReview in its competitor-feature group
+        feature_tickets = ticket_steps("features", watch_out.falses, settings, catalog,
+                                       timedelta(hours=settings.tickets.feature_window_hours))
+        documents += [valid_commands.falses, watch_out.trues, feature_tickets]
+
+    op.output("documents_out", op.merge("documents", *documents), documents_sink)
     return flow

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 
 from bytewax.dataflow import Dataflow
 
-from connectors.files import InputFileError, ReviewFileSource, check_readable, count_records
+from connectors.files import InputFileError, JsonlTailSource, ReviewFileSource, check_readable, count_records
 from connectors.document_sink import DocumentSink
 from connectors.sqs import SqsSource
 from connectors.store import StoreUnavailable, open_store
@@ -50,8 +51,17 @@ def flow_from_env() -> Dataflow:
     sink = StoreSink(lambda: open_store(settings), expected=expected, progress_seconds=settings.progress_seconds)
     translator = open_translator(settings)
     log.info("sift: translation backend %s", translator.name)
-    tickets = DocumentSink("tickets", lambda: open_store(settings), settings.tickets.queue_url)
-    return build_flow(settings, apps, source, sink, translator=translator, tickets_sink=tickets)
+    documents = DocumentSink(lambda: open_store(settings), {"tickets": settings.tickets.queue_url})
+    return build_flow(settings, apps, source, sink, translator=translator, documents_sink=documents,
+                      watch_source=watch_source(settings))
+
+
+def watch_source(settings: Settings):
+    """Watch-list commands: the queue when configured, else the commands file (followed while reviews
+    come from a queue, read once when they come from a file)."""
+    if settings.watchlist.queue_url:
+        return SqsSource(replace(settings.sqs, queue_urls=(settings.watchlist.queue_url,), max_receives=0))
+    return JsonlTailSource(settings.watchlist.path, follow=settings.source == "sqs")
 
 
 def _flow_or_exit() -> Dataflow:

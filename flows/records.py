@@ -225,6 +225,7 @@ class WatchCommand:
     aliases: tuple[str, ...] = ()
     issued_at: datetime | None = None
     id: str = ""
+    ack: Ack | None = field(default=None, compare=False, repr=False)  # set on a queue message's last command
 
     def to_doc(self) -> dict[str, Any]:
         return {

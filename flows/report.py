@@ -38,10 +38,11 @@ def format_tickets(tickets: list[dict], limit: int = 15) -> str:
     if not tickets:
         return "tickets   none raised (no cluster passed the ticket thresholds in any window)"
     rank = {"blocker": 0, "high": 1, "medium": 2, "low": 3}
-    ordered = sorted(tickets, key=lambda t: (rank.get(t.get("severity"), 4), -t.get("total_count", 0), t["id"]))
-    lines = [f"tickets   {len(tickets)} raised (severity · reviews · versions · title)"]
+    ordered = sorted(tickets, key=lambda t: (rank.get(t.get("peak_severity"), 4), -t.get("total_count", 0), t["id"]))
+    lines = [f"tickets   {len(tickets)} raised (peak severity → now · reviews · versions · title)"]
     for t in ordered[:limit]:
-        lines.append(f"  {t.get('severity', '?'):8s} {t.get('total_count', 0):5,}  v{t.get('version', 1):<3} {t.get('title', t['id'])}")
+        severity = f"{t.get('peak_severity', '?')} → {t.get('severity', '?')}"
+        lines.append(f"  {severity:17s} {t.get('total_count', 0):5,}  v{t.get('version', 1):<3} {t.get('title', t['id'])}")
     if len(tickets) > limit:
         lines.append(f"  … and {len(tickets) - limit} more (see the dashboard or GET /v1/tickets)")
     return "\n".join(lines)

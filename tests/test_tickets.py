@@ -19,7 +19,7 @@ from tests.helpers import raw
 HOUR = timedelta(hours=1)
 T0 = datetime(2026, 10, 5, 0, 0, tzinfo=timezone.utc)
 WID0 = int((T0 - ALIGN_TO) / HOUR)
-CFG = TicketConfig(window=HOUR, thresholds=lambda app_id: Thresholds(min_reviews=5, min_priority=0.6),
+CFG = TicketConfig(window=HOUR, thresholds=lambda app_id, label: Thresholds(min_reviews=5, min_priority=0.6),
                    app_names=lambda app_id: "PayNest", devrev_part="PROD-1", devrev_owner="DEVU-7")
 
 
@@ -124,8 +124,9 @@ def _payloads() -> list[dict]:
             for k in range(n):
                 text = templates[k % len(templates)].format(n=100 + i)
                 at = start + timedelta(seconds=(k * 3600) // n)
+                local = at.astimezone(timezone(timedelta(hours=5, minutes=30)))  # offsets other than UTC must work
                 out.append({"id": f"t{i:04d}", "app_id": "paynest", "text": text, "rating": 1,
-                            "created_at": at.isoformat(), "app_version": "4.12.0"})
+                            "created_at": local.isoformat(), "app_version": "4.12.0"})
                 i += 1
     return sorted(out, key=lambda p: p["created_at"])
 
@@ -135,10 +136,12 @@ def test_replay_through_the_flow(apps, embedder):
                                   "SIFT_TICKET_LATE_SECONDS": "60"})
     payloads = _payloads()
     outcomes: list = []
-    tickets: list = []
+    documents: list = []
     source = TestingSource([raw(p, n=i) for i, p in enumerate(payloads)], batch_size=32)
     run_main(build_flow(settings, apps, source, TestingSink(outcomes), embedder=embedder,
-                        tickets_sink=TestingSink(tickets)))
+                        documents_sink=TestingSink(documents)))
+    tickets = [d.doc for d in documents if d.kind == "tickets"]
+    assert len(tickets) == len(documents)
     assert len(outcomes) == len(payloads)
     by_id: dict[str, list[dict]] = {}
     for t in tickets:

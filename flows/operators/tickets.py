@@ -73,9 +73,10 @@ class WindowStats:
 
 
 def review_time(item: EnrichedReview) -> datetime:
-    """The event time windows use: when the review was written (UTC)."""
+    """The event time windows use: when the review was written, in `timezone.utc` (Bytewax requires that
+    exact tzinfo, not just a zero offset)."""
     at = item.review.created_at
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
 
 
 def fold_review(stats: WindowStats, item: EnrichedReview) -> WindowStats:
@@ -149,7 +150,7 @@ class TicketConfig:
     """Everything the registry needs besides its state."""
 
     window: timedelta
-    thresholds: Callable[[str], Thresholds]  # app_id -> thresholds (follows reloaded app metadata)
+    thresholds: Callable[[str, str], Thresholds]  # (app_id, primary label) -> thresholds; follows reloaded metadata
     app_names: Callable[[str], str] = lambda app_id: app_id
     devrev_part: str = ""
     devrev_owner: str = ""
@@ -223,7 +224,7 @@ def registry_step(
     stats, wid = event.stats, event.window_id
     previous = state.last_window[1] if state.last_window and state.last_window[0] == wid - 1 else None
     state.last_window = (wid, stats.count)
-    limits = cfg.thresholds(stats.app_id)
+    limits = cfg.thresholds(stats.app_id, stats.primary_label)
     passes = stats.count >= limits.min_reviews and stats.peak_priority >= limits.min_priority
     level = severity(stats, limits, passes)
     if state.ticket is None and not passes:
@@ -241,6 +242,8 @@ def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previ
     end = start + cfg.window
     trend_text, ratio = trend(stats.count, previous, cfg.window)
     now = cfg.now().isoformat()
+    peak = old is None or stats.count > old["peak_count"]
+    peak_severity = max(level, old["peak_severity"] if old else level, key=SEVERITIES.index)
     versions = [v for v, _ in stats.versions.most_common(5)]
     app_name = cfg.app_names(stats.app_id)
     label = stats.primary_label.replace("_", " ")
@@ -274,6 +277,9 @@ def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previ
         "first_seen": old["first_seen"] if old else stats.first_seen.isoformat(),  # type: ignore[union-attr]
         "last_seen": stats.last_seen.isoformat(),  # type: ignore[union-attr]
         "windows": (old["windows"] if old else 0) + 1,
+        "peak_count": stats.count if peak else old["peak_count"],  # type: ignore[index]
+        "peak_window_start": start.isoformat() if peak else old["peak_window_start"],  # type: ignore[index]
+        "peak_severity": peak_severity,
         "late_count": late,
         "representatives": [
             {"review_id": s.review_id, "text": s.text, "text_en": s.text_en, "lang": s.lang, "rating": s.rating}
@@ -295,7 +301,9 @@ def ticket_body(ticket: dict[str, Any], stats: WindowStats, cfg: TicketConfig) -
         f"between {ticket['window_start'][:16]} and {ticket['window_end'][:16]} UTC "
         f"({ticket['trend']}); {ticket['total_count']} since {ticket['first_seen'][:10]}.",
         "",
-        f"- Severity: **{ticket['severity']}** · priority {ticket['priority']:.2f} · growth ×{ticket['growth']:.1f}",
+        f"- Severity: **{ticket['severity']}** (peak {ticket['peak_severity']}) · priority {ticket['priority']:.2f} · "
+        f"growth ×{ticket['growth']:.1f}",
+        f"- Peak: {ticket['peak_count']} reviews in the window from {ticket['peak_window_start'][:16]} UTC",
         f"- Negative: {ticket['negative_share']:.0%} · average rating {rating}",
         f"- App versions: {', '.join(ticket['app_versions']) or 'not reported'}",
         f"- Label: `{ticket['primary_label']}` · cluster `{ticket['cluster_id']}` · keywords: "

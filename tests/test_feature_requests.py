@@ -1,0 +1,88 @@
+"""Competitor feature requests through the real flow: watch-list commands as a second input, joined with reviews.
+
+The flow is run in phases over one Bytewax recovery store, as a restarted production flow would be: each
+phase's sources hold everything so far and resume where the previous phase stopped, so the watch list
+that a later phase sees is the one restored from the recovery snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from bytewax.recovery import RecoveryConfig, init_db_dir
+from bytewax.testing import TestingSink, TestingSource, run_main
+
+from flows.dataflow import build_flow
+from flows.operators.feature_requests import commands_from
+from flows.records import RawMessage
+from flows.settings import Settings
+from tests.helpers import raw
+
+SETTINGS = Settings.from_env({"SIFT_CLUSTERS_PER_LABEL": "4", "SIFT_APPS_RELOAD_SECONDS": "0",
+                              "SIFT_TICKET_MIN_FEATURE_REQUESTS": "3"})
+T0 = datetime(2026, 10, 6, 9, 0, tzinfo=timezone.utc)
+ADD = {"app_id": "paynest", "command": "add #GooglePay"}
+REMOVE = {"app_id": "paynest", "command": "remove #GooglePay"}
+REQUESTS = [
+    "gpay has scratch cards, please add scratch cards here too",
+    "Google Pay gives scratch cards. Please add scratch cards to PayNest",
+    "#GooglePay has scratch cards, why can't you add a scratch card",
+    "I paid my electricity bill with PayNest today and it went through fine",  # no competitor: nothing
+]
+LATER = ["gpay has a dark mode, please add dark mode to this app as well"]
+
+
+def _review(i: int, text: str) -> dict:
+    return {"id": f"fr{i}", "app_id": "paynest", "text": text, "rating": 3,
+            "created_at": (T0 + timedelta(minutes=i)).isoformat()}
+
+
+def _phase(apps, embedder, recovery, commands: list[dict], reviews: list[str]):
+    documents: list = []
+    source = TestingSource([raw(_review(i, t), n=i) for i, t in enumerate(reviews)], batch_size=8)
+    watch = TestingSource([raw(c, n=i) for i, c in enumerate(commands)])
+    flow = build_flow(SETTINGS, apps, source, TestingSink([]), embedder=embedder,
+                      documents_sink=TestingSink(documents), watch_source=watch)
+    run_main(flow, epoch_interval=timedelta(seconds=0), recovery_config=RecoveryConfig(str(recovery)))
+    return documents
+
+
+def _of(documents, kind: str) -> list[dict]:
+    return [d.doc for d in documents if d.kind == kind]
+
+
+def test_watch_add_detect_restart_remove(tmp_path, apps, embedder):
+    init_db_dir(tmp_path, 1)
+
+    # 1. the snap-in adds #GooglePay; the watch list document says so
+    first = _phase(apps, embedder, tmp_path, [ADD], [])
+    [watching] = _of(first, "watchlist")
+    assert watching["org"] == "Google Pay" and watching["status"] == "watching"
+    assert "#GooglePay" in watching["hashtags"] and "gpay" in watching["aliases"]  # merged from the app metadata
+
+    # 2. after a restart, reviews naming gpay / Google Pay / #GooglePay with requests become feature requests
+    second = _phase(apps, embedder, tmp_path, [ADD], REQUESTS)
+    requests = _of(second, "feature_requests")
+    assert sorted(r["review_id"] for r in requests) == ["fr0", "fr1", "fr2"]
+    assert {r["org"] for r in requests} == {"Google Pay"}
+    assert all("scratch card" in r["feature"] for r in requests)
+    assert {r["matched"].lower() for r in requests} >= {"gpay", "google pay"}
+    # three requests for one feature in one window pass SIFT_TICKET_MIN_FEATURE_REQUESTS=3: a ticket
+    [ticket] = _of(second, "tickets")
+    assert ticket["primary_label"] == "competitor_feature" and ticket["count"] == 3
+    assert ticket["title"].startswith("[PayNest] Competitor feature: Google Pay has scratch card")
+
+    # 3. removing it stops new records
+    third = _phase(apps, embedder, tmp_path, [ADD, REMOVE], REQUESTS + LATER)
+    assert [d["status"] for d in _of(third, "watchlist")] == ["removed"]
+    assert _of(third, "feature_requests") == []
+
+
+def test_a_feed_line_reparses_to_the_same_command_id():
+    line = json.dumps({"app_id": "paynest", "action": "add", "orgs": [{"name": "Google Pay", "hashtags": ["#GooglePay"]}],
+                       "issued_at": "2026-10-06T09:00:00+00:00"})
+    message = RawMessage(payload=line, origin="commands.jsonl@0", received_at=T0)
+    again = RawMessage(payload=line, origin="commands.jsonl@0", received_at=T0 + timedelta(days=1))
+    assert [c.id for c in commands_from(message)] == [c.id for c in commands_from(again)]
+    assert commands_from(RawMessage(payload="{not json", origin="x", received_at=T0)) == []
