@@ -48,7 +48,12 @@ def test_the_helper_reads_the_file_sources_resume_position(tmp_path, monkeypatch
     assert len(out) == 5 and recovery.resume_position(db, path) == 5
 
     monkeypatch.setenv("SIFT_INPUT", str(path))
+    watch = tmp_path / "watch.jsonl"
+    monkeypatch.setenv("SIFT_WATCHLIST_FILE", str(watch))
     assert recovery.prepare(db, count=1, workers=1) == recovery.CONSUMED
+    watch.write_text('{"op": "add"}\n')
+    assert recovery.prepare(db, count=1, workers=1) == 0  # new watch-list commands are worth a run
+    watch.unlink()
     with path.open("a") as f:
         f.write('{"id": "r5", "app_id": "paynest", "text": "refund stuck"}\n')
     assert recovery.prepare(db, count=1, workers=1) == 0  # an appended record is read by the next run
