@@ -1,0 +1,135 @@
+"""Stores the dashboard tests read: a demo store filled by the real flow, and copies of it with
+ticket and feature-request documents written by the tests themselves.
+
+Built once per pytest session under the session's base temp dir (both the AppTest tests and the
+browser test call these; the second call finds the finished store).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.sqlite_store import SqliteStore
+from demo.generate import generate, write
+from tests.helpers import run_flow
+
+DEMO_N = 400  # records of the demo stream: the real flow runs on them (about a minute here)
+DEMO_DAYS = 14  # the generator's 28-day schedule squeezed into 14 days: the incidents stay visible
+DEMO_SEED = 7
+HOSTILE = "<script>alert('x')</script> **bold** [link](http://evil.example) $x^2$ :red[red] # heading"
+
+
+@dataclass(frozen=True)
+class DemoStore:
+    """A SQLite store and the environment that points the dashboard at it."""
+
+    db: Path
+    input: Path
+    watchlist: Path
+    lines: int
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"SIFT_STORE": "sqlite", "SIFT_SQLITE_PATH": str(self.db), "SIFT_INPUT": str(self.input),
+                "SIFT_WATCHLIST_FILE": str(self.watchlist), "SIFT_SOURCE": "file"}
+
+    def open(self) -> SqliteStore:
+        return SqliteStore(self.db)
+
+
+def demo_store(base: Path) -> DemoStore:
+    """The demo stream run through the real flow (`python -m bytewax.run flows.main`) into SQLite."""
+    root = base / "dashboard-demo"
+    done = root / "done"
+    store = DemoStore(db=root / "sift.db", input=root / "reviews.jsonl", watchlist=root / "watchlist.jsonl",
+                      lines=DEMO_N)
+    if done.exists():
+        return store
+    if root.exists():
+        shutil.rmtree(root)  # a half-built store from an interrupted run
+    write(store.input, generate(n=DEMO_N, seed=DEMO_SEED, days=DEMO_DAYS))
+    result = run_flow({**store.env, "SIFT_PROGRESS_SECONDS": "0", "SIFT_LOG_LEVEL": "warning"}, timeout=900)
+    assert result.returncode == 0, f"the flow failed on the demo stream:\n{result.stderr[-3000:]}"
+    done.write_text("ok")
+    return store
+
+
+def empty_store(base: Path) -> DemoStore:
+    """A store with its tables and nothing in them."""
+    root = base / "dashboard-empty"
+    store = DemoStore(db=root / "sift.db", input=root / "none.jsonl", watchlist=root / "watchlist.jsonl", lines=0)
+    if not store.db.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        s = store.open()
+        s.setup()
+        s.close()
+    return store
+
+
+def store_with_documents(base: Path) -> DemoStore:
+    """A copy of the demo store plus tickets (for its three biggest clusters) and feature requests."""
+    demo = demo_store(base)
+    root = base / "dashboard-docs"
+    store = DemoStore(db=root / "sift.db", input=demo.input, watchlist=root / "watchlist.jsonl", lines=demo.lines)
+    if (root / "done").exists():
+        return store
+    root.mkdir(parents=True, exist_ok=True)
+    src = demo.open()
+    src.conn.execute("VACUUM INTO ?", (str(store.db),))  # a consistent copy, WAL included
+    src.close()
+    s = store.open()
+    s.write_documents("tickets", ticket_docs(s))
+    s.write_documents("feature_requests", feature_request_docs())
+    s.close()
+    store.watchlist.write_text(json.dumps({"app_id": "paynest", "action": "add", "orgs": [
+        {"name": "Freecharge", "hashtags": ["#Freecharge"], "aliases": ["free charge"]}]}) + "\n")
+    (root / "done").write_text("ok")
+    return store
+
+
+SEVERITIES = ("blocker", "high", "medium")
+
+
+def ticket_docs(store: SqliteStore) -> list[dict]:
+    """Tickets shaped like issue 6's, one per biggest cluster, with real representative reviews."""
+    docs = []
+    for i, c in enumerate(store.top_clusters(app_id="paynest", limit=3)):
+        rep = store.get(c["representative"]) or {}
+        title = f"{c['primary_label']}: {c['name']}"
+        body = f"**{c['count']} reviews** about _{c['name']}_ (×{4 - i}.0 vs previous window).\n\n- versions: 4.12.0"
+        docs.append({
+            "id": f"tkt-{i + 1:03d}", "app_id": "paynest", "updated_at": f"2026-10-2{i}T10:00:00+00:00",
+            "created_at": "2026-10-17T09:00:00+00:00", "status": "open", "version": 5 - i,
+            "primary_label": c["primary_label"], "cluster_id": c["cluster_id"], "title": title, "body": body,
+            "severity": SEVERITIES[i], "tags": [c["primary_label"], "paynest"],
+            "window_start": "2026-10-18T09:00:00+00:00", "window_end": "2026-10-18T10:00:00+00:00",
+            "count": 20 - 5 * i, "total_count": c["count"], "trend": f"×{4 - i}.0", "trend_ratio": float(4 - i),
+            "priority": round(0.9 - 0.1 * i, 2), "app_versions": ["4.12.0", "4.11.0"][: 2 - i % 2],
+            "first_seen": "2026-10-17T09:12:00+00:00", "last_seen": c["last_seen"],
+            "representatives": [
+                {"review_id": rep.get("id"), "text": rep.get("text"), "text_en": rep.get("text_en"), "lang": rep.get("lang")},
+                {"review_id": "hostile", "text": HOSTILE, "text_en": HOSTILE, "lang": "en"},
+            ],
+            "devrev": {"type": "ticket", "title": title, "body": body, "severity": SEVERITIES[i],
+                       "tags": [{"name": c["primary_label"]}], "applies_to_part": "PROD-1", "owned_by": ["DEVU-1"]},
+        })
+    return docs
+
+
+FEATURES = [("Google Pay", "split bills with friends")] * 3 + [("Google Pay", "UPI Lite")] * 2 + [
+    ("PhonePe", "Split bills with friends!"), ("PhonePe", "insurance"), ("Paytm", "FASTag recharge reminders")]
+
+
+def feature_request_docs() -> list[dict]:
+    """Feature requests shaped like issue 7's; the last one carries hostile text."""
+    docs = []
+    for i, (org, feature) in enumerate(FEATURES):
+        text = HOSTILE if i == len(FEATURES) - 1 else f"{org} has {feature}, please add it to PayNest"
+        docs.append({"id": f"fr-{i:03d}", "app_id": "paynest", "updated_at": f"2026-10-{10 + i}T08:00:00+00:00",
+                     "org": org, "feature": feature, "review_id": f"pn-{i:06d}", "text": text, "text_en": text,
+                     "lang": "en", "source": "twitter", "created_at": f"2026-10-{10 + i}T07:30:00+00:00",
+                     "status": "new"})
+    return docs

@@ -1,0 +1,258 @@
+"""The dashboard's pages in Streamlit's AppTest, on a store filled by the real flow from the demo stream.
+
+Every page must render without an exception and show the store's own numbers, labels and cluster
+names; ticket and feature-request pages are checked empty (said plainly) and with documents written
+here (the flow does not make them yet).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard_app import queries as q
+from tests.browser.dashboard_store import FEATURES, HOSTILE, demo_store, empty_store, store_with_documents
+from tests.helpers import ROOT
+
+APP = str(ROOT / "dashboard_app" / "app.py")
+PAGES = ["views/overview.py", "views/issues.py", "views/search.py", "views/tickets.py", "views/competitors.py",
+         "views/health.py"]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    return demo_store(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def with_docs(tmp_path_factory):
+    return store_with_documents(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def empty(tmp_path_factory):
+    return empty_store(tmp_path_factory.getbasetemp())
+
+
+def open_page(monkeypatch, store, page: str | None = None) -> AppTest:
+    """The app on `store`, switched to `page` and rendered; fails on any exception."""
+    for name, value in store.env.items():
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str):
+    found = [m for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    return found[0]
+
+
+def frame(at: AppTest, with_column: str) -> pd.DataFrame:
+    for df in at.dataframe:
+        if with_column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with column {with_column!r}")
+
+
+def markdown_bodies(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown] + [c.value for c in at.caption]
+
+
+# ── every page ───────────────────────────────────────────────────────────────────────────────────
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_demo_store_without_html(monkeypatch, demo, page):
+    at = open_page(monkeypatch, demo, page)
+    assert at.title and at.title[0].value
+    assert not any(m.proto.allow_html for m in at.markdown), "review text must never go through unsafe_allow_html"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_says_plainly_when_the_store_is_empty(monkeypatch, empty, page):
+    at = open_page(monkeypatch, empty, page)
+    if page.endswith("search.py") or page.endswith("overview.py") or page.endswith("issues.py"):
+        assert any("holds no reviews yet" in i.value for i in at.info)
+    elif page.endswith("tickets.py"):
+        assert any(i.value.startswith("No tickets yet") for i in at.info)
+    elif page.endswith("competitors.py"):
+        assert any(i.value.startswith("No competitor feature requests yet") for i in at.info)
+        assert set(frame(at, "org")["org"]) >= {"Google Pay", "PhonePe", "Paytm"}  # from the app metadata
+    else:
+        assert metric(at, "Stored").value == "0"
+        assert any("is empty" in i.value for i in at.info)
+
+
+# ── overview ─────────────────────────────────────────────────────────────────────────────────────
+
+def test_overview_numbers_are_the_store_counts_of_the_last_seven_days(monkeypatch, demo):
+    store = demo.open()
+    rows = store.counts_over_time("primary_label", "day")
+    last = max(pd.Timestamp(b) for b, _, _ in rows)
+    in_window = [(b, v, n) for b, v, n in rows if pd.Timestamp(b) > last - timedelta(days=7)]
+    per_label = {v: sum(n for _, lv, n in in_window if lv == v) for v in store.counts().by_label}
+    at = open_page(monkeypatch, demo)
+    assert at.title[0].value == "Overview"
+    assert metric(at, "Reviews").value == f"{sum(per_label.values()):,}"
+    table = frame(at, "label").set_index("label")
+    assert set(table.index) == set(store.counts().by_label)  # every label of the store, none made up
+    assert table["current"].to_dict() == per_label
+    assert len(at.get("vega_lite_chart")) == 3  # labels, types, sentiment
+
+
+def test_overview_all_time_flags_the_injected_payment_incident_as_a_spike(monkeypatch, demo):
+    at = open_page(monkeypatch, demo)
+    at.sidebar.selectbox(key="window").select("All time").run()
+    assert not at.exception
+    spikes = metric(at, "Spikes in window")
+    assert int(spikes.value) >= 1 and "payments" in spikes.proto.delta
+    assert metric(at, "Reviews").value == f"{demo.open().counts().enriched:,}"
+
+
+# ── issues ───────────────────────────────────────────────────────────────────────────────────────
+
+def test_issues_ranks_the_stores_clusters_with_names_and_representative_reviews(monkeypatch, demo):
+    store = demo.open()
+    clusters = {c["cluster_id"]: c for c in store.top_clusters(app_id="paynest", limit=1000)}
+    at = open_page(monkeypatch, demo, "views/issues.py")
+    table = frame(at, "name")
+    assert len(table) == len(clusters)
+    assert set(table["name"]) == {c["name"] for c in clusters.values()}
+    assert table["rank"].tolist() == list(range(1, len(table) + 1))
+    assert table["score"].is_monotonic_decreasing  # ranked by priority × volume
+    assert table["priority"].dropna().between(0, 1).all() and table["priority"].notna().sum() >= 10
+    bodies = markdown_bodies(at)
+    # the first card is the top-ranked cluster, quoting its representative review escaped
+    top = next(c for c in clusters.values() if c["name"] == table["name"].iloc[0])
+    rep = store.get(top["representative"])
+    assert f"**#1 · {q.escape_md(top['primary_label'])} · {q.escape_md(top['name'])}**" in bodies
+    assert q.quote_md(rep["text_en"] or rep["text"]) in bodies
+    assert any(b.startswith("App versions: ") for b in bodies)
+
+
+def test_issues_filter_by_label_and_link_to_the_ticket(monkeypatch, with_docs):
+    store = with_docs.open()
+    ticket = store.get_document("tickets", "tkt-001")
+    at = open_page(monkeypatch, with_docs, "views/issues.py")
+    at.multiselect(key="issue_labels").select(ticket["primary_label"]).run()
+    table = frame(at, "name")
+    assert set(table["label"]) == {ticket["primary_label"]}
+    row = table[table["ticket_id"] == "tkt-001"]
+    assert len(row) == 1 and row["priority"].iloc[0] == ticket["priority"]  # the ticket's priority wins
+    links = [p for p in at.get("page_link") if "tkt-001" in p.value]
+    assert links, "the issue card links to its ticket"
+
+
+# ── search ───────────────────────────────────────────────────────────────────────────────────────
+
+def test_keyword_search_finds_the_word_and_filters_apply(monkeypatch, demo):
+    at = open_page(monkeypatch, demo, "views/search.py")
+    assert at.info and "Type what users might say" in at.info[0].value
+    at.radio(key="search_mode").set_value("Keyword")
+    at.text_input(key="search_text").input("debited").run()
+    hits = frame(at, "text")
+    assert len(hits) > 0
+    assert all("debited" in f"{t} {e}".lower() for t, e in zip(hits["text"], hits["text_en"], strict=True))
+    at.multiselect(key="search_ratings").select(1).run()
+    at.multiselect(key="search_labels").select("payments").run()
+    hits = frame(at, "text")
+    assert len(hits) > 0 and set(hits["rating"]) == {1} and set(hits["primary_label"]) == {"payments"}
+
+
+def test_semantic_search_finds_the_meaning_in_other_words(monkeypatch, demo):
+    at = open_page(monkeypatch, demo, "views/search.py")
+    at.text_input(key="search_text").input("the money left my bank but the shop never got it").run()
+    assert not at.exception, [e.value for e in at.exception]
+    hits = frame(at, "text")
+    assert len(hits) > 10
+    assert (hits["primary_label"].head(10) == "payments").sum() >= 6
+    # top quotes are the hits' texts, escaped
+    assert q.quote_md(hits["text_en"].iloc[0] or hits["text"].iloc[0]) in markdown_bodies(at)
+
+
+# ── tickets ──────────────────────────────────────────────────────────────────────────────────────
+
+def test_tickets_lists_severity_versions_counts_and_the_exact_snapin_json(monkeypatch, with_docs):
+    store = with_docs.open()
+    at = open_page(monkeypatch, with_docs, "views/tickets.py")
+    assert metric(at, "Tickets").value == "3"
+    table = frame(at, "severity")
+    assert table["severity"].tolist() == ["blocker", "high", "medium"]
+    assert table["count"].tolist() == [20, 15, 10]
+    assert table["versions"].iloc[0] == "4.12.0, 4.11.0"
+    codes = [c.value for c in at.code]
+    assert json.dumps(store.get_document("tickets", "tkt-001"), indent=2, ensure_ascii=False) in codes
+    # representatives are escaped, the hostile one included
+    assert q.quote_md(HOSTILE) in markdown_bodies(at)
+    assert not any(m.proto.allow_html for m in at.markdown)
+
+
+def test_tickets_page_opens_the_ticket_named_in_the_link(monkeypatch, with_docs):
+    for name, value in with_docs.env.items():
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.switch_page("views/tickets.py")
+    at.query_params["ticket"] = "tkt-003"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="ticket_pick").value == "tkt-003"
+    assert any(c.value.startswith("`tkt-003`") for c in at.caption)
+
+
+def test_refresh_reads_new_documents_without_reloading(monkeypatch, with_docs, tmp_path):
+    copy = tmp_path / "sift.db"
+    src = with_docs.open()
+    src.conn.execute("VACUUM INTO ?", (str(copy),))
+    src.close()
+    store = type(with_docs)(db=copy, input=with_docs.input, watchlist=with_docs.watchlist, lines=with_docs.lines)
+    at = open_page(monkeypatch, store, "views/tickets.py")
+    assert metric(at, "Tickets").value == "3"
+    s = store.open()
+    extra = {**s.get_document("tickets", "tkt-003"), "id": "tkt-004", "updated_at": "2026-10-29T00:00:00+00:00"}
+    s.write_documents("tickets", [extra])
+    at.run()
+    assert metric(at, "Tickets").value == "3"  # cached
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert metric(at, "Tickets").value == "4"
+
+
+# ── competitors ──────────────────────────────────────────────────────────────────────────────────
+
+def test_competitors_counts_requests_per_org_and_top_features(monkeypatch, with_docs):
+    at = open_page(monkeypatch, with_docs, "views/competitors.py")
+    assert metric(at, "Feature requests").value == str(len(FEATURES))
+    orgs = frame(at, "from").set_index("org")
+    assert orgs.loc["Google Pay", "requests"] == 5 and orgs.loc["PhonePe", "requests"] == 2
+    assert orgs.loc["Freecharge", "from"] == "watch list" and orgs.loc["CRED", "from"] == "app metadata"
+    top = frame(at, "example")
+    first = top.iloc[0]
+    assert (first["org"], first["feature"], first["requests"]) == ("Google Pay", "split bills with friends", 3)
+    latest = frame(at, "text_en")
+    assert HOSTILE in latest["text"].tolist()  # shown as plain text in a table cell
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+# ── pipeline health ──────────────────────────────────────────────────────────────────────────────
+
+def test_health_shows_ingested_stored_rejected_and_untranslated_from_the_store(monkeypatch, demo):
+    counts = demo.open().counts()
+    at = open_page(monkeypatch, demo, "views/health.py")
+    assert metric(at, "Ingested").value == f"{demo.lines:,}"
+    assert metric(at, "Stored").value == f"{counts.total:,}" and counts.total == demo.lines
+    assert metric(at, "Enriched").value == f"{counts.enriched:,}"
+    assert metric(at, "Rejected").value == f"{counts.rejected:,}"
+    assert metric(at, "Kept untranslated").value == f"{sum(counts.untranslated_by_lang.values()):,}"
+    assert metric(at, "Records / s").value != "–" and metric(at, "Lag p50").value != "–"
+    recent = frame(at, "reason")
+    assert set(recent["reason"]) <= set(counts.by_reason) and len(recent) == min(100, counts.rejected)
+    assert len(at.get("vega_lite_chart")) == 3  # reasons, languages, throughput
