@@ -143,7 +143,9 @@ def _to_review(obj: dict[str, Any], raw: RawMessage, known_apps: Collection[str]
 
     strings = {name: _optional_str(obj, name) for name in _OPTIONAL_STRINGS}
     if strings["lang"] and not _LANG_TAG.fullmatch(strings["lang"]):
-        raise _Invalid("invalid_field", f"field 'lang' must be a language tag like 'en' or 'hi-Latn', got {_short(strings['lang'])}")
+        raise _Invalid(
+            "invalid_field", f"field 'lang' must be a language tag like 'en' or 'hi-Latn', got {_short(strings['lang'])}"
+        )
     meta = obj.get("meta")
     if meta is not None and not isinstance(meta, dict):
         raise _Invalid("invalid_field", f"field 'meta' must be an object, got {type(meta).__name__}")
