@@ -209,9 +209,10 @@ def _matcher(orgs: tuple[WatchedOrg, ...]) -> _Matcher:
             alternatives.append(rf"{_BEFORE}[@#](?:{'|'.join(compact)}){_HANDLE_TAIL}")
         names.append(org.name)
         patterns.append(re.compile("|".join(alternatives), re.IGNORECASE))
-        for f in forms:
-            word = "".join(f).lower()
-            if len(word) >= 5 and word.isalpha():
+        compacts = {"".join(f).lower() for f in forms}
+        for word in compacts:
+            # a form that is itself one edit from another ("cread" from "cred") is a misspelling: not edited again
+            if len(word) >= 5 and word.isalpha() and not (_edits1(word) & (compacts - {word})):
                 for variant in _edits1(word):
                     if len(variant) >= 5 and variant not in explicit:
                         if fuzzy.setdefault(variant, org.name) != org.name:
@@ -253,7 +254,7 @@ def find_mentions(text: str, watch: WatchList) -> list[Mention]:
 
 # ── cues ─────────────────────────────────────────────────────────────────────────────────────────
 # The text is lower-cased and the org's mentions become ⟪o⟫ (other watched orgs ⟪x⟫) before matching.
-_O = (r"(?:the\s+)?(?:⟪x⟫\s*(?:,|and|or|&|/|aur|ya|y|o)\s*)*⟪o⟫(?:'s)?"
+_O = (r"(?:the\s+)?(?:⟪x⟫\s*(?:,|and|or|&|/|aur|ya|y|o)\s*)*[\"“”«»]?\s*⟪o⟫(?:'s)?"
       r"(?:\s*(?:,|and|or|&|/|aur|ya|y|o)\s*⟪x⟫)*(?:\s+(?:app|apps|application|upi|wallet))?")
 _F = r"(?P<f>[^.!?;:,()⟪⟫]{2,120})"  # a feature phrase, cleaned by _clean
 _FL = r"(?P<f>[^.!?;:()⟪⟫]{2,100}?)"  # lazy: ends where the next part of the pattern starts
@@ -331,7 +332,8 @@ _CUES = (
          rf"(?:\s+(?:it|back|over|myself|my\s+account|bank|banks|app|apps|completely|permanently|now|all|everything))*"
          rf"\s+(?:(?:to|for|with|towards|from|a|por|con|ke|pake|pakai)\s+)?(?:better\s+(?:upi\s+)?apps?\s+like\s+)?{_O}"),
     _cue("better_o", "comparison", rf"(?:^|,)\s*(?:much\s+)?(?:better|best)\s+(?:is\s+|(?:to\s+)?use\s+)?{_O}"),
-    _cue("switch_instead", "comparison", rf"(?:use|using|install|try|download|go\s+for|go\s+with)\s+{_O}\s+instead"),
+    _cue("switch_instead", "comparison",
+         rf"(?:use|using|install|try|download|go\s+for|go\s+with)\s+{_O}\s+instead|\bgo\s+(?:and\s+)?try\s+(?:out\s+)?{_O}"),
     _cue("is_better", "comparison",
          rf"{_O}(?:\s*,)?(?:\s+(?:it|they|which|that)(?:'s|'re)?)?\s+(?:(?:is|are|was|were|has\s+been|seems?|feels?|works?|worked|runs?"
          rf"|looks?|performs?|es|era|jauh)\s+)?{_INTENS}"
@@ -352,11 +354,16 @@ _CUES = (
          rf"(?P<pre>(?:[\w'-]+\s+){{0,5}}?)(?:unlike|compared\s+(?:to|with)|comparing\s+(?:to|with)|in\s+comparison\s+(?:to|with)|vs\.?|versus"
          rf"|as\s+good\s+as|instead\s+of|a\s+diferencia\s+de|comparad[oa]\s+con|en\s+comparaci[oó]n\s+con|dibanding(?:kan)?|ketimbang)"
          rf"\s+{_O}"),
+    _cue("no_match_for", "comparison",
+         rf"(?:(?:don'?t|doesn'?t|do\s+not|does\s+not|can'?t|cannot)\s+(?:even\s+)?(?:come\s+close|compare)\s+(?:to|with)|no\s+match\s+for"
+         rf"|nothing\s+(?:compared|close)\s+to|no\s+se\s+compara[n]?\s+con|ni\s+(?:a\s+los\s+talones\s+)?le\s+llega\s+a)\s+{_O}"
+         rf"|{_O}[^.!?⟪⟫]{{0,40}}?\b(?:(?:don'?t|doesn'?t|do\s+not|does\s+not|can'?t|cannot)\s+(?:even\s+)?(?:come\s+close|compare)"
+         rf"|no\s+se\s+compara[n]?)\b"),
 )
 _COMPARATIVE_WORD = re.compile(
-    r"\b(?:better|worse|best|worst|more|less|rather|mejor|peor|m[aá]s|menos|lebih"
-    r"|(?!other|ever|never|whether|either|neither|after|under|over|order|number|later|user|paper|water|server|transfer|offer"
-    r"|power|customer|member|together|register|rather)\w{3,}er)\b")
+    r"\b(?:better|worse|best|worst|more|less|rather|faster|quicker|slower|smoother|easier|simpler|cheaper|costlier|safer"
+    r"|nicer|cleaner|lighter|heavier|higher|lower|bigger|smaller|greater|stronger|clearer|friendlier|superior|inferior"
+    r"|mejor|peor|m[aá]s|menos|lebih)\b")
 # A statement that "X has F" is a comparison only in a text that compares or contrasts.
 _CONTRAST = re.compile(
     r"\b(?:than|better|unlike|compared|instead|whereas|switch\w*|moving|shift\w*|why\s+(?:don'?t|doesn'?t|can'?t|isn'?t|not|no)"
@@ -377,7 +384,7 @@ enable introduce thing things something stuff well stupid
 ki ka ke ye yeh woh wo ek koi bhi hi hai he h hain to toh ab sab do de dena karo kijiye chahiye aayega ayega yaha yahan
 wala wali wale bahut bhut m me mein na naa nahi
 el la los las lo un una unos unas de del que en con y o para por su sus mas más muy se es hay mejor peor aún aun mil veces
-opción opcion función funcion me te le nos gusta gustaría gustaria quiero quisiera sería seria tener tiene tienen tuviera exista existiera permitan poner
+opción opcion función funcion alguna alguno algún algun algunas algunos otra otro otras otros cada toda todo me te le nos gusta gustaría gustaria quiero quisiera sería seria tener tiene tienen tuviera exista existiera permitan poner
 yang di dan atau ada juga sudah udah udh dah sdh bisa ini itu lg lagi aja
 """.split())
 _CUT = frozenset("""please pls plz kindly but because coz cuz bcz bcoz since so which who whereas while than then when if why
@@ -404,7 +411,8 @@ _FILLER = frozenset("more much very far way lot so really less not too quite bit
 
 def _words_of(phrase: str) -> list[str]:
     phrase = re.sub(r"\b(?:features?|options?|things|facilit(?:y|ies)|services?)\s+(?:like|such\s+as|including)\s+", " ", phrase)
-    words = [w.strip("'\"-*") for w in re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", phrase.lower().replace("’", "'"))]
+    phrase = re.sub(r"⟪[ox]⟫", " , ", phrase.lower().replace("’", "'"))
+    words = [w.strip("'\"-*") for w in re.findall(r"[^\W_]+(?:['\-][^\W_]+)*", phrase)]
     return [w for w in words if w]
 
 
@@ -467,10 +475,13 @@ def _after(sentence: str, end: int) -> str | None:
         reason = re.sub(r"^(?:it|they|it's|its|there|he|she|this|that|the\s+app|esta|ahi|ahí)\s+(?:is\s+|are\s+|has\s+|have\s+)?", "",
                         m.group("f").strip())
         return _clean(reason)
+    m = re.match(r"\s*(?:its|it's|their|the|su|sus)\s+(?P<f>(?:[\w'-]+\s+){1,3}?)(?:is|are|was|were|es|son)\s", rest)
+    if m:  # "gpay its interface is simple"
+        return _clean(m.group("f"))
     m = re.match(r"[^,]*,\s*(?P<f>[^.!?;:,()⟪⟫]{2,120})", rest)
     if m:  # "better than gpay, cashback is real here": the clause's subject, only when it is a statement
         parts = re.split(r"\s(?:is|are|was|were|feels|works|es|son)\s", m.group("f"), maxsplit=1)
-        if len(parts) == 2 or re.search(r"\bhere\s*$", m.group("f")):
+        if len(parts) == 2 or re.search(r"\bhere\s*$|\b(?:more|better|m[aá]s|mejor)\b", m.group("f")):
             return _clean(parts[0])
     return None
 
@@ -490,10 +501,14 @@ def _compared(pre: str) -> str | None:
     at = max((i for w, i in words if _COMPARATIVE_WORD.fullmatch(w)), default=None)
     if at is None:
         return None
-    after = " ".join(w for w, i in words[at + 1:])
-    if after.strip():
-        return _clean(after) or _clean(words[at][0])
-    head = re.split(r",|\b(?:that|which|who|is|are|was|were|it's|its|and)\b", pre)[-1]  # the clause that does it better
+    after = [w for w, i in words[at + 1:]]
+    cut = next((k for k, w in enumerate(after) if w in ("a", "to", "than", "que", "with", "con", "de", "like", "como")), None)
+    if cut is None and after and after[-1] in _ENUM_HEADS:
+        return None  # "go for better upi apps like gpay": better apps, no feature named
+    after = after[:cut]  # "más intuitiva a bancos como BBVA" -> "intuitiva"
+    if after:
+        return _clean(" ".join(after)) or _clean(words[at][0])
+    head = re.split(r",|\b(?:that|which|who|is|are|was|were|it's|its|and|es|son|que|y)\b", pre)[-1]  # the clause that does it better
     return _clean(" ".join(_words_of(head)[:-1][-6:])) or _clean(words[at][0])
 
 
@@ -542,7 +557,7 @@ def _judge(cue: _Cue, m: re.Match[str], context: str, text: str) -> tuple[str, s
         if pre in _PRE_LIKE_VERB:
             return None  # "i like gpay"
         if pre in _ENUM_HEADS:  # "easier than banks like BBVA", "other apps like gpay": the feature is elsewhere
-            return "comparison", _after(sentence, m.end()) or _compared(sentence[: m.start()])
+            return "comparison", _after(sentence, m.end()) or _compared(sentence[: m.start()] + " " + pre)
         before = sentence[: m.start()] + " " + pre
         if _asks(context):
             return "request", _asked_for(before, last=True) or _asked_for(context) or _clean(before, backward=True)
@@ -559,6 +574,10 @@ def _judge(cue: _Cue, m: re.Match[str], context: str, text: str) -> tuple[str, s
         return "comparison", _after(sentence, m.end()) or _clean(pre, backward=True)
     if cue.name in ("is_better", "used_comp"):
         return "comparison", _clean(slot) or _clean(m.group("adj")) or _after(sentence, m.end())
+    if cue.name == "no_match_for":  # "their charges don't come close to capitec" -> "charges"
+        inner = re.split(r"\b(?:don'?t|doesn'?t|do\s+not|does\s+not|can'?t|cannot|no\s+se)\b", m.group())[0]
+        subject = (inner if inner.strip() else sentence[: m.start()]).split(",")[-1]
+        return "comparison", (_clean(subject, backward=True) if "⟪" not in subject else None) or _after(sentence, m.end())
     if cue.name in ("hinglish_better", "se_better", "better_o"):
         return "comparison", _after(sentence, m.end())
     return "comparison", _after(sentence, m.end()) or _before(sentence, m.start())  # switching
