@@ -1,0 +1,76 @@
+"""Tickets and feature requests on the real servers: reviews and a watch-list command from ElasticMQ,
+documents into Elasticsearch, ticket versions published to an ElasticMQ queue."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from tests.helpers import run_flow
+from tests.integration.conftest import flow_env, send_all
+from tests.test_feature_requests import REQUESTS, _review
+from tests.test_tickets import _payloads
+
+pytestmark = pytest.mark.integration
+
+
+def _drain(sqs, url: str) -> list[dict]:
+    out = []
+    while True:
+        resp = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        messages = resp.get("Messages", [])
+        if not messages:
+            return out
+        out += [json.loads(m["Body"]) for m in messages]
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                        for i, m in enumerate(messages)])
+
+
+def _all(store, kind: str) -> list[dict]:
+    docs, cursor = [], None
+    while True:
+        page, cursor = store.list_documents(kind, cursor=cursor, limit=100)
+        docs += page
+        if not page:
+            return docs
+
+
+def test_tickets_and_feature_requests_through_elasticmq_and_elasticsearch(sqs, queue_url, es_store, es_url,
+                                                                         sqs_endpoint):
+    watch_url = sqs.create_queue(QueueName=f"sift-watch-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    tickets_url = sqs.create_queue(QueueName=f"sift-tickets-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    try:
+        send_all(sqs, watch_url, [json.dumps({"app_id": "paynest", "command": "add #GooglePay"})])
+        reviews = _payloads() + [_review(900 + i, text) for i, text in enumerate(REQUESTS)]
+        send_all(sqs, queue_url, [json.dumps(r) for r in reviews])
+        env = flow_env(queue_url, es_url, sqs_endpoint, es_store.cfg.index_prefix,
+                       SIFT_WATCHLIST_QUEUE_URL=watch_url, SIFT_TICKETS_QUEUE_URL=tickets_url,
+                       SIFT_TICKET_LATE_SECONDS="60", SIFT_TICKET_MIN_FEATURE_REQUESTS="3",
+                       SIFT_CLUSTERS_PER_LABEL="4")
+        result = run_flow(env, timeout=900)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+        es_store.refresh()
+        assert es_store.counts().total == len(reviews)
+        stored = _all(es_store, "tickets")
+        published = [m for m in _drain(sqs, tickets_url) if m["kind"] == "tickets"]
+        # every stored ticket's latest version was published, each version once
+        versions = [(m["id"], m["version"]) for m in published]
+        assert len(versions) == len(set(versions))
+        assert {(t["id"], t["version"]) for t in stored} <= set(versions)
+        labels = {t["primary_label"] for t in stored}
+        assert {"payments", "login_otp", "competitor_feature"} <= labels
+        assert all(m["devrev"]["type"] == "ticket" and m["devrev"]["title"] == m["title"] for m in published)
+
+        requests = _all(es_store, "feature_requests")
+        assert {r["review_id"] for r in requests} == {"fr900", "fr901", "fr902"}
+        [watch] = _all(es_store, "watchlist")
+        assert watch["org"] == "Google Pay" and watch["status"] == "watching"
+        attrs = sqs.get_queue_attributes(QueueUrl=watch_url, AttributeNames=["ApproximateNumberOfMessages",
+                                                                             "ApproximateNumberOfMessagesNotVisible"])
+        assert sum(int(v) for v in attrs["Attributes"].values()) == 0  # the command was acknowledged
+    finally:
+        sqs.delete_queue(QueueUrl=watch_url)
+        sqs.delete_queue(QueueUrl=tickets_url)
