@@ -569,6 +569,15 @@ def write(path: str | Path, lines: list[str]) -> Path:
     return path
 
 
+def watch_command(app: str | Path | dict[str, Any] = DEFAULT_APP, start: str | date = "2026-10-01") -> dict[str, Any]:
+    """What the other_features snap-in sends first: watch the app's competitors by their hashtags,
+    issued just before the stream starts."""
+    meta = load_app(app)
+    tags = [c["hashtags"][0] for c in meta.get("competitors", []) if c.get("hashtags")]
+    issued = datetime.combine(date.fromisoformat(str(start)), datetime.min.time(), IST) - timedelta(hours=1)
+    return {"app_id": meta["app_id"], "command": "add " + " ".join(tags), "issued_at": issued.isoformat()}
+
+
 def main(argv: list[str] | None = None) -> None:
     """CLI entry point: generate, write, and print one summary line to stderr."""
     p = argparse.ArgumentParser(prog="python -m demo.generate", description=__doc__.splitlines()[0])
@@ -578,12 +587,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--start", default="2026-10-01", help="first day (IST), YYYY-MM-DD")
     p.add_argument("--days", type=int, default=28)
     p.add_argument("--app", default=str(DEFAULT_APP), help="app metadata JSON")
+    p.add_argument("--watchlist", default="", help="also write the snap-in's first watch-list command (JSONL) here")
     a = p.parse_args(argv)
     pairs = build(a.n, a.seed, a.start, a.days, a.app)
     path = write(a.out, [line for _, line in pairs])
     kinds = Counter(kind for kind, _ in pairs)
     summary = " ".join(f"{k}={v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
     print(f"demo.generate: {len(pairs)} lines -> {path} (seed={a.seed}) {summary}", file=sys.stderr)
+    if a.watchlist:
+        command = watch_command(a.app, a.start)
+        write(a.watchlist, [json.dumps(command, ensure_ascii=False)])
+        print(f"demo.generate: watch-list command {command['command']!r} -> {a.watchlist}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -173,3 +173,12 @@ def test_cli_writes_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert out.read_text(encoding="utf-8").splitlines() == generate(n=300, seed=3, days=14)
     err = capsys.readouterr().err
     assert "300 lines" in err and "feedback=" in err and "malformed=" in err
+
+
+def test_demo_watch_command_is_a_valid_snap_in_command() -> None:
+    from demo.generate import watch_command
+    from flows.operators.watchlist import parse_commands
+
+    commands = parse_commands(watch_command())
+    assert [c.hashtags[0] for c in commands] == ["#GooglePay", "#PhonePe", "#Paytm", "#AmazonPay", "#BHIM", "#CRED"]
+    assert all(c.action == "add" and c.app_id == "paynest" for c in commands)
