@@ -26,7 +26,7 @@ import numpy as np
 from connectors.elasticsearch_store import ElasticsearchStore
 from connectors.sqs import SqsAcker, SqsPublisher, _SqsPartition, sqs_client
 from flows.records import EnrichedReview, Measures, Review
-from flows.settings import ElasticsearchSettings, SqsSettings
+from flows.settings import ElasticsearchSettings, SqsSettings, redact_url
 
 
 def bench_sqs(n: int) -> dict[str, float]:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"messages": args.messages, "docs": args.docs}
     print(f"sqs: {args.messages:,} messages via {os.environ['AWS_ENDPOINT_URL_SQS']} …", file=sys.stderr)
     result |= bench_sqs(args.messages)
-    print(f"elasticsearch: {args.docs:,} documents via {args.es_url} …", file=sys.stderr)
+    print(f"elasticsearch: {args.docs:,} documents via {redact_url(args.es_url)} …", file=sys.stderr)
     result |= bench_es(args.docs, args.batch, args.es_url)
     print(json.dumps(result))
     return 0

@@ -419,8 +419,10 @@ class ElasticsearchStore:
 
 
 def _reason_text(error: Any) -> str:
+    """An item error's type and reason, without the "Preview of field's value" ES appends (review text)."""
     if isinstance(error, dict):
-        return f"{error.get('type')}: {str(error.get('reason'))[:160]}"
+        reason = str(error.get("reason")).split(". Preview of field's value", 1)[0]
+        return f"{error.get('type')}: {reason[:160]}"
     return _reason(error) if isinstance(error, Exception) else str(error)[:160]
 
 

@@ -86,11 +86,21 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
+def redact_url(url: str) -> str:
+    """`url` without any `user:password@` part, for logs and error messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url.rsplit("@", 1)[-1]
+    host = rest.split("/", 1)
+    host[0] = host[0].rsplit("@", 1)[-1]
+    return f"{scheme}://{'/'.join(host)}"
+
+
 @dataclass(frozen=True)
 class ElasticsearchSettings:
     """How to reach Elasticsearch: a URL, or Elastic Cloud id + API key."""
 
-    url: str = ""
+    url: str = field(default="", repr=False)  # may carry user:password; `target` is the printable form
     cloud_id: str = ""
     api_key: str = field(default="", repr=False)
     username: str = ""
@@ -104,7 +114,7 @@ class ElasticsearchSettings:
     @property
     def target(self) -> str:
         """Where the client connects, without credentials, for log lines."""
-        return f"cloud:{self.cloud_id.split(':')[0]}" if self.cloud_id else self.url
+        return f"cloud:{self.cloud_id.split(':')[0]}" if self.cloud_id else redact_url(self.url)
 
 
 @dataclass(frozen=True)
@@ -288,7 +298,7 @@ class Settings:
         if self.es.cloud_id and not self.es.api_key:
             raise ConfigError("ELASTIC_CLOUD_ID is set but ELASTIC_API_KEY is empty")
         if self.es.url and not self.es.url.startswith(("http://", "https://")):
-            raise ConfigError(f"SIFT_ES_URL={self.es.url!r} must start with http:// or https://")
+            raise ConfigError(f"SIFT_ES_URL={redact_url(self.es.url)!r} must start with http:// or https://")
 
 
 def _load_dotenv() -> None:

@@ -56,26 +56,17 @@ def test_cloud_target_names_the_deployment_not_the_key() -> None:
     assert all(SECRETS["ELASTIC_API_KEY"] not in text for text in _printed(settings))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "flows/settings.py (not ours): ElasticsearchSettings.target returns SIFT_ES_URL verbatim, so a URL with "
-    "user:password is logged at INFO by flows/main.py and elasticsearch_store.setup, and quoted in StoreUnavailable"))
 def test_es_target_strips_user_and_password_from_the_url() -> None:
     target = ElasticsearchSettings(url=URL_WITH_CREDENTIALS).target
     assert "u-5ecret-in-url" not in target and "elastic:" not in target
     assert target == "https://es.example:9200"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "flows/settings.py (not ours): ElasticsearchSettings.url is in the dataclass repr, so a password inside "
-    "SIFT_ES_URL shows in repr(Settings)"))
 def test_settings_repr_hides_a_password_inside_the_es_url() -> None:
     settings = Settings.from_env({"SIFT_ES_URL": URL_WITH_CREDENTIALS, "SIFT_STORE": "elasticsearch"})
     assert all("u-5ecret-in-url" not in text for text in _printed(settings))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "flows/settings.py (not ours): Settings.validate quotes SIFT_ES_URL in its ConfigError, which the entry "
-    "point prints to stderr, password included"))
 def test_config_error_for_a_bad_es_url_does_not_quote_its_password() -> None:
     with pytest.raises(ConfigError) as e:
         Settings.from_env({"SIFT_ES_URL": "es://elastic:u-5ecret-in-url@es.example:9200"})

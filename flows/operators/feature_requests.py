@@ -58,8 +58,8 @@ def commands_from(message: RawMessage) -> list[WatchCommand | Document]:
         issued = _issued_at(message.payload)
         commands: list[WatchCommand | Document] = list(
             parse_commands(message.payload, received_at=issued or message.received_at))
-    except ValueError as e:
-        log.warning("watch-list command from %s ignored: %s", message.origin, e)
+    except (ValueError, RecursionError) as e:
+        log.warning("watch-list command from %s ignored: %s", message.origin, str(e)[:200])
         return [Document("", {}, ack=message.ack)] if message.ack is not None else []
     if message.ack is not None:
         commands[-1] = dataclasses.replace(commands[-1], ack=message.ack)
@@ -71,7 +71,7 @@ def _issued_at(payload: str) -> datetime | None:
     try:
         value = json.loads(payload).get("issued_at")
         at = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         return None
     return at if at is None or at.tzinfo else at.replace(tzinfo=timezone.utc)
 

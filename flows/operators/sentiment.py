@@ -1,6 +1,8 @@
 """Sentiment per review: from the star rating when there is one, from the text (VADER) when not.
 
 `score` is in [-1, 1]; the label is `negative` below -0.05, `positive` above 0.05, else `neutral`.
+VADER reads the first `VADER_MAX_CHARS` characters: its cost grows quadratically with emoji, and
+a review's tone is set well before that.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 _RATING_SCORE = {1: -1.0, 2: -0.5, 3: 0.0, 4: 0.5, 5: 1.0}
+VADER_MAX_CHARS = 1000
 
 
 @lru_cache(maxsize=1)
@@ -26,5 +29,5 @@ def sentiment(text: str, rating: int | None) -> tuple[str, float]:
     if rating in _RATING_SCORE:
         score = _RATING_SCORE[rating]
     else:
-        score = float(_analyzer().polarity_scores(text)["compound"])
+        score = float(_analyzer().polarity_scores(text[:VADER_MAX_CHARS])["compound"])
     return label_of(score), round(score, 4)
