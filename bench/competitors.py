@@ -47,21 +47,22 @@ def cue_type(text: str) -> str:
 
 
 def rows(data: Path):
-    """(stream, app, row number, text) for every row of every CSV in `data`."""
+    """(stream, app, row number, text) for every row of every CSV in `data` (text from `text` or `review`)."""
     csv.field_size_limit(1 << 24)
     for path in sorted(data.glob("*.csv")):
         with path.open(encoding="utf-8", newline="") as f:
             for i, row in enumerate(csv.DictReader(f)):
                 app = row.get("app") or row.get("bank_query") or path.stem
-                yield path.stem, app, i, row.get("text") or ""
+                yield path.stem, app, i, row.get("text") or row.get("review") or ""
 
 
 def watch_for(app: str, base: WatchList, cache: dict[str, WatchList]) -> WatchList:
-    """`base` without the orgs that are `app` itself ("FNBSA" is FNB, "klar" is Klar)."""
+    """`base` without the orgs that are `app` itself ("FNBSA" is FNB, "klar" is Klar, "com.evernote" is Evernote)."""
     if app not in cache:
         a = norm(app)
         cache[app] = WatchList({k: o for k, o in base.orgs.items()
-                                if not any(len(f) >= 3 and (a.startswith(f) or f.startswith(a)) for f in o.forms)})
+                                if not any(a.startswith(f) or f.startswith(a) or (len(f) >= 4 and f in a)
+                                           for f in o.forms if len(f) >= 3)})
     return cache[app]
 
 

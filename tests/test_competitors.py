@@ -110,7 +110,8 @@ def test_phonepay_is_phonepe_through_the_metadata_alias():
 
 
 @pytest.mark.parametrize("text", ["paytmall sale", "I love google play", "Paytmcash", "mobile pay", "HDFC's bank",
-                                  "phone payment failed", "the cuenta is blocked", "a pay cut"])
+                                  "phone payment failed", "the cuenta is blocked", "a pay cut",
+                                  "@CredibleCrypto", "#Credit score", "creado por"])
 def test_no_mention_inside_other_words_or_for_real_words(text):
     watch = watching(ALL + " #Cuenca #StandardBank")
     assert find_mentions(text, watch) == []

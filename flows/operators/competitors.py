@@ -175,16 +175,25 @@ def _edits1(word: str) -> set[str]:
 
 
 @lru_cache(maxsize=1)
-def _dictionary() -> frozenset[str]:
-    """English and Spanish words (pyspellchecker): a misspelling that is a real word is not a mention."""
+def _dictionary() -> dict[str, int]:
+    """English and Spanish word counts (pyspellchecker): a misspelling that is a real word is not a mention."""
     try:
         from spellchecker import SpellChecker
     except ImportError:  # pragma: no cover - declared dependency
-        return frozenset()
-    words: set[str] = set()
+        return {}
+    counts: dict[str, int] = {}
     for lang in ("en", "es"):
-        words |= set(SpellChecker(language=lang).word_frequency.dictionary)
-    return frozenset(words)
+        for word, n in SpellChecker(language=lang).word_frequency.dictionary.items():
+            counts[word] = max(n, counts.get(word, 0))
+    return counts
+
+
+COMMON = 2500  # a name this frequent as a word ("Pocket", "Messenger", "Opera") is only a name when capitalised
+
+
+def _case_sensitive(word: str) -> str:
+    """"Pocket" or "POCKET", not "pocket"."""
+    return f"(?-i:{re.escape(word[:1].upper() + word[1:])}|{re.escape(word.upper())})"
 
 
 @dataclass(frozen=True)
@@ -199,17 +208,20 @@ def _matcher(orgs: tuple[WatchedOrg, ...]) -> _Matcher:
     phrases = {o.name: [_words(p) for p in (o.name, *o.hashtags, *o.aliases)] for o in orgs}
     explicit = {"".join(w).lower(): o for o, ws in phrases.items() for w in ws}
     names, patterns, fuzzy, clashes = [], [], {}, set()
+    words = _dictionary()
     for org in orgs:
         forms = [w for w in phrases[org.name] if w]
         forms += [d for d in _derived(org.name) if explicit.get("".join(d), org.name) == org.name]
-        spaced = sorted({_SEP.join(re.escape(w) for w in f) for f in forms}, key=len, reverse=True)
+        common = {f[0].lower() for f in forms if len(f) == 1 and words.get(f[0].lower(), 0) >= COMMON}
+        spaced = sorted({_case_sensitive(f[0]) if len(f) == 1 and f[0].lower() in common else _SEP.join(re.escape(w) for w in f)
+                         for f in forms}, key=len, reverse=True)
         compact = sorted({"_?".join(re.escape(w) for w in f) for f in forms if len("".join(f)) >= 3}, key=len, reverse=True)
         alternatives = [rf"{_BEFORE}#?(?:{'|'.join(spaced)})(?!\w)"]
         if compact:
-            alternatives.append(rf"{_BEFORE}[@#](?:{'|'.join(compact)}){_HANDLE_TAIL}")
+            alternatives.append(rf"{_BEFORE}[@#](?:{'|'.join(compact)}){_HANDLE_TAIL}(?!\w)")
         names.append(org.name)
         patterns.append(re.compile("|".join(alternatives), re.IGNORECASE))
-        compacts = {"".join(f).lower() for f in forms}
+        compacts = {"".join(f).lower() for f in forms} - common
         for word in compacts:
             # a form that is itself one edit from another ("cread" from "cred") is a misspelling: not edited again
             if len(word) >= 5 and word.isalpha() and not (_edits1(word) & (compacts - {word})):
@@ -217,7 +229,6 @@ def _matcher(orgs: tuple[WatchedOrg, ...]) -> _Matcher:
                     if len(variant) >= 5 and variant not in explicit:
                         if fuzzy.setdefault(variant, org.name) != org.name:
                             clashes.add(variant)
-    words = _dictionary() if fuzzy else frozenset()
     fuzzy = {v: o for v, o in fuzzy.items() if v not in clashes and v not in words}
     return _Matcher(tuple(names), tuple(patterns), fuzzy)
 
@@ -257,7 +268,8 @@ def find_mentions(text: str, watch: WatchList) -> list[Mention]:
 _O = (r"(?:the\s+)?(?:⟪x⟫\s*(?:,|and|or|&|/|aur|ya|y|o)\s*)*[\"“”«»]?\s*⟪o⟫(?:'s)?"
       r"(?:\s*(?:,|and|or|&|/|aur|ya|y|o)\s*⟪x⟫)*(?:\s+(?:app|apps|application|upi|wallet))?")
 _F = r"(?P<f>[^.!?;:,()⟪⟫]{2,120})"  # a feature phrase, cleaned by _clean
-_FL = r"(?P<f>[^.!?;:()⟪⟫]{2,100}?)"  # lazy: ends where the next part of the pattern starts
+# lazy: ends where the next part of the pattern starts, and never runs over "but", "because", "although"
+_FL = r"(?P<f>(?:(?!\b(?:but|because|although|though|however|pero|aunque|tapi)\b)[^.!?;:()⟪⟫]){2,100}?)"
 _COMP = (r"better|best|faster|quicker|smoother|easier|simpler|cheaper|safer|superior|nicer|cleaner|more\s+(?!than)\w+"
          r"|less\s+(?!than)\w+|mejor|lebih\s+\w+")
 _INTENS = r"(?:(?:much|far|way|a\s+lot|lot|so|very|really|even|definitely|by\s+far|still|\d+\s*x|mucho|por\s+mucho|jauh)\s+)*"
@@ -331,7 +343,7 @@ _CUES = (
          rf"|mejor\s+(?:utilic[eé]|uso|usa|usen)|recomiendo\s+mejor|te\s+recomiendo\s+mejor|prefiero|pindah|ganti|beralih|balik|mending|mendingan)"
          rf"(?:\s+(?:it|back|over|myself|my\s+account|bank|banks|app|apps|completely|permanently|now|all|everything))*"
          rf"\s+(?:(?:to|for|with|towards|from|a|por|con|ke|pake|pakai)\s+)?(?:better\s+(?:upi\s+)?apps?\s+like\s+)?{_O}"),
-    _cue("better_o", "comparison", rf"(?:^|,)\s*(?:much\s+)?(?:better|best)\s+(?:is\s+|(?:to\s+)?use\s+)?{_O}"),
+    _cue("better_o", "comparison", rf"(?:^|,)\s*(?:much\s+)?(?:better|best)\s+(?:is\s+|(?:to\s+)?use\s+)?{_O}\s*(?:,|$)"),
     _cue("switch_instead", "comparison",
          rf"(?:use|using|install|try|download|go\s+for|go\s+with)\s+{_O}\s+instead|\bgo\s+(?:and\s+)?try\s+(?:out\s+)?{_O}"),
     _cue("is_better", "comparison",
@@ -370,8 +382,8 @@ _CONTRAST = re.compile(
     r"|(?:you|u|they)\s+(?:guys\s+)?(?:don'?t|do\s+not|dont|doesn'?t)|not\s+here|here|this\s+app|yaha|yahan|idhar|tumhare|aapke"
     r"|even\s+⟪o⟫|⟪o⟫\s+(?:also|too|bhi)|mejor|en\s+cambio|aqu[ií]|ac[aá]|lebih|mending|disini|di\s+sini)\b")
 # Nouns that head an enumeration ("apps like gpay, phonepe"): the comparison is elsewhere in the sentence.
-_ENUM_HEADS = frozenset("apps app banks bank bancos banco cuentas wallets wallet fintechs platforms others otras otros ones services "
-                        "aplicaciones e-wallets ewallets".split())
+_ENUM_HEADS = frozenset("apps banks bancos cuentas wallets fintechs platforms others otras otros ones services aplicaciones "
+                        "e-wallets ewallets anything something everything sites networks keyboards browsers".split())
 
 # Words trimmed from both ends of a feature phrase, and where a phrase is cut.
 _TRIM = frozenset("""
@@ -380,7 +392,8 @@ their there your our my his her they them we us you u i me is are was were be be
 by from and or also like as feature features option options facility facilities no not new better best good great nice
 real proper awesome amazing excellent cool useful helpful simple easy fast quick smooth far way lot lots most least poor
 bad worst same all every other another here now then ever already still please pls plz kindly add adding bring include
-enable introduce thing things something stuff well stupid
+enable introduce thing things something stuff well stupid nothing little perhaps maybe probably can could would
+should must will function functions functionality
 ki ka ke ye yeh woh wo ek koi bhi hi hai he h hain to toh ab sab do de dena karo kijiye chahiye aayega ayega yaha yahan
 wala wali wale bahut bhut m me mein na naa nahi
 el la los las lo un una unos unas de del que en con y o para por su sus mas más muy se es hay mejor peor aún aun mil veces
@@ -472,7 +485,7 @@ def _after(sentence: str, end: int) -> str | None:
         return _clean(m.group("f"))
     m = re.match(rf"\s*,?\s*(?:[\w']+\s+){{0,3}}?{_REASON}\s+{_F}", rest)
     if m:
-        reason = re.sub(r"^(?:it|they|it's|its|there|he|she|this|that|the\s+app|esta|ahi|ahí)\s+(?:is\s+|are\s+|has\s+|have\s+)?", "",
+        reason = re.sub(r"^(?:it|they|it's|its|there|he|she|this|that|the\s+app|esta|ahi|ahí)\s+(?:is\s+|are\s+|has\s+|have\s+|seems\s+|feels\s+|looks\s+)?", "",
                         m.group("f").strip())
         return _clean(reason)
     m = re.match(r"\s*(?:its|it's|their|the|su|sus)\s+(?P<f>(?:[\w'-]+\s+){1,3}?)(?:is|are|was|were|es|son)\s", rest)
@@ -509,7 +522,10 @@ def _compared(pre: str) -> str | None:
     if after:
         return _clean(" ".join(after)) or _clean(words[at][0])
     head = re.split(r",|\b(?:that|which|who|is|are|was|were|it's|its|and|es|son|que|y)\b", pre)[-1]  # the clause that does it better
-    return _clean(" ".join(_words_of(head)[:-1][-6:])) or _clean(words[at][0])
+    clause = _words_of(head)[:-1][-6:]
+    if set(clause) & {"i", "we", "you", "me", "my", "u", "yo", "tu"}:
+        clause = []  # "never thought i would like a keyboard better": about the writer, not a feature
+    return _clean(" ".join(clause)) or _clean(words[at][0])
 
 
 @dataclass(frozen=True)
@@ -526,8 +542,8 @@ class Detection:
         return feature_key(self.feature)
 
 
-_PRE_LIKE_VERB = frozenset("i we they you u really dont don't do also still people users who all everyone ppl would will "
-                           "seems seem looks look sounds sound feels feel".split())
+_PRE_LIKE_VERB = frozenset("i we they you u really dont don't do not never didn't doesn't also still people users who all everyone "
+                           "ppl would will seems seem looks look sounds sound feels feel".split())
 
 
 def _judge(cue: _Cue, m: re.Match[str], context: str, text: str) -> tuple[str, str | None] | None:
@@ -549,6 +565,8 @@ def _judge(cue: _Cue, m: re.Match[str], context: str, text: str) -> tuple[str, s
         if _asks(text):
             return "request", phrase
         return ("comparison", phrase) if phrase and _CONTRAST.search(text) else None
+    if cue.name == "add_like" and _words_of(slot or "x")[-1:] and _words_of(slot or "x")[-1] in _ENUM_HEADS:
+        return None  # "share them to anything like instagram"
     if cue.name in ("add_like", "jaisa"):
         asked = _asked_for(sentence[m.start(): m.end("f")], last=True) if slot else None
         phrase = asked or _clean(slot) or _asked_for(context) or _asked_for(text)
@@ -557,10 +575,14 @@ def _judge(cue: _Cue, m: re.Match[str], context: str, text: str) -> tuple[str, s
         if pre in _PRE_LIKE_VERB:
             return None  # "i like gpay"
         if pre in _ENUM_HEADS:  # "easier than banks like BBVA", "other apps like gpay": the feature is elsewhere
+            if not (_COMPARATIVE_WORD.search(sentence) or re.search(r"\b(?:other|otr[oa]s?)\b", sentence)):
+                return None  # "share them to anything like instagram": an example, not a comparison
             return "comparison", _after(sentence, m.end()) or _compared(sentence[: m.start()] + " " + pre)
         before = sentence[: m.start()] + " " + pre
         if _asks(context):
-            return "request", _asked_for(before, last=True) or _asked_for(context) or _clean(before, backward=True)
+            purpose = re.match(rf"\s*,?\s*to\s+{_F}", sentence[m.end():])  # "add the function, like Twitter, to switch …"
+            return "request", (_asked_for(before, last=True) or (_clean(purpose.group("f")) if purpose else None)
+                               or _asked_for(context) or _clean(before, backward=True))
         if not before.strip():
             return None  # "Like absa and standard bank?": "for example", not a comparison
         return "comparison", _clean(before, backward=True)
