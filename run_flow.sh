@@ -44,7 +44,9 @@ if [ "$fresh" = 1 ]; then
 fi
 
 if [ -z "${SIFT_INPUT:-}" ] && [ ! -f var/demo/reviews.jsonl ]; then
-  "$PY" -m demo.generate --out var/demo/reviews.jsonl
+  watch=()  # the snap-in's first command: watch the demo app's competitors (unless commands exist already)
+  [ -z "${SIFT_WATCHLIST_FILE:-}" ] && [ ! -f var/watchlist/commands.jsonl ] && watch=(--watchlist var/watchlist/commands.jsonl)
+  "$PY" -m demo.generate --out var/demo/reviews.jsonl "${watch[@]}"
 fi
 
 status=0
