@@ -117,6 +117,13 @@ def test_no_mention_inside_other_words_or_for_real_words(text):
     assert find_mentions(text, watch) == []
 
 
+def test_a_name_that_is_a_common_word_counts_only_capitalised():
+    watch = watching("add #Pocket #Messenger", competitors=())
+    assert [m.org for m in find_mentions("way better than Pocket, and Messenger too", watch)] == ["Pocket", "Messenger"]
+    assert find_mentions("kept it in my pocket, best messenger ever, very good messanger", watch) == []
+    assert [m.org for m in find_mentions("try #pocket", watch)] == ["Pocket"]
+
+
 # ── detection ─────────────────────────────────────────────────────────────────────────────────────
 @pytest.mark.parametrize("text", [
     "paid via Google Pay", "PhonePe is down", "I use g pay Paytm phone pe", "sent money to my paytm wallet",

@@ -213,9 +213,10 @@ def _matcher(orgs: tuple[WatchedOrg, ...]) -> _Matcher:
         forms = [w for w in phrases[org.name] if w]
         forms += [d for d in _derived(org.name) if explicit.get("".join(d), org.name) == org.name]
         common = {f[0].lower() for f in forms if len(f) == 1 and words.get(f[0].lower(), 0) >= COMMON}
-        spaced = sorted({_case_sensitive(f[0]) if len(f) == 1 and f[0].lower() in common else _SEP.join(re.escape(w) for w in f)
-                         for f in forms}, key=len, reverse=True)
-        compact = sorted({"_?".join(re.escape(w) for w in f) for f in forms if len("".join(f)) >= 3}, key=len, reverse=True)
+        spaced = sorted({_case_sensitive(f[0]) if len(f) == 1 and f[0].lower() in common
+                         else _SEP.join(re.escape(w) for w in f) for f in forms}, key=len, reverse=True)
+        compact = sorted({"_?".join(re.escape(w) for w in f) for f in forms if len("".join(f)) >= 3},
+                         key=len, reverse=True)
         alternatives = [rf"{_BEFORE}#?(?:{'|'.join(spaced)})(?!\w)"]
         if compact:
             alternatives.append(rf"{_BEFORE}[@#](?:{'|'.join(compact)}){_HANDLE_TAIL}(?!\w)")
@@ -241,7 +242,8 @@ def find_mentions(text: str, watch: WatchList) -> list[Mention]:
     if not watch.orgs or not text:
         return []
     m = _matcher(watch.watched)
-    found = [Mention(name, x.start(), x.end(), x.group()) for name, p in zip(m.names, m.patterns) for x in p.finditer(text)]
+    found = [Mention(name, x.start(), x.end(), x.group())
+             for name, p in zip(m.names, m.patterns) for x in p.finditer(text)]
     if m.fuzzy:
         tokens = list(_TOKEN.finditer(text))
         for x in tokens:
@@ -265,25 +267,33 @@ def find_mentions(text: str, watch: WatchList) -> list[Mention]:
 
 # ── cues ─────────────────────────────────────────────────────────────────────────────────────────
 # The text is lower-cased and the org's mentions become ⟪o⟫ (other watched orgs ⟪x⟫) before matching.
-_O = (r"(?:the\s+)?(?:⟪x⟫\s*(?:,|and|or|&|/|aur|ya|y|o)\s*)*[\"“”«»]?\s*⟪o⟫(?:'s)?"
-      r"(?:\s*(?:,|and|or|&|/|aur|ya|y|o)\s*⟪x⟫)*(?:\s+(?:app|apps|application|upi|wallet))?")
+def _any(*alternatives: str) -> str:
+    """One regex group of alternatives, each written as a regex; a space stands for any whitespace."""
+    return "(?:" + "|".join(a.replace(" ", r"\s+") for a in alternatives) + ")"
+
+
+_AND = r"\s*(?:,|and|or|&|/|aur|ya|y|o)\s*"
+_O = rf"(?:the\s+)?(?:⟪x⟫{_AND})*[\"“”«»]?\s*⟪o⟫(?:'s)?(?:{_AND}⟪x⟫)*(?:\s+(?:app|apps|application|upi|wallet))?"
 _F = r"(?P<f>[^.!?;:,()⟪⟫]{2,120})"  # a feature phrase, cleaned by _clean
-# lazy: ends where the next part of the pattern starts, and never runs over "but", "because", "although"
+# Lazy: ends where the next part of the pattern starts, and never runs over "but", "because", "although".
 _FL = r"(?P<f>(?:(?!\b(?:but|because|although|though|however|pero|aunque|tapi)\b)[^.!?;:()⟪⟫]){2,100}?)"
-_COMP = (r"better|best|faster|quicker|smoother|easier|simpler|cheaper|safer|superior|nicer|cleaner|more\s+(?!than)\w+"
-         r"|less\s+(?!than)\w+|mejor|lebih\s+\w+")
-_INTENS = r"(?:(?:much|far|way|a\s+lot|lot|so|very|really|even|definitely|by\s+far|still|\d+\s*x|mucho|por\s+mucho|jauh)\s+)*"
-_REASON = (r"(?:because(?:\s+of)?|coz|cuz|bcz|bcoz|bcos|bcuz|cause|since|as|due\s+to|for|kyunki|kyuki|kyonki|porque|ya\s+que"
-           r"|karena|soalnya)")
-_ASKS = re.compile(
-    r"\b(?:please|pls|plz|plzz|kindly|why\s+(?:is\s+)?(?:there\s+)?(?:no|not)|why\s+(?:don'?t|do\s+not|can'?t|cant|doesn'?t)"
-    r"|when\s+will|should\s+(?:also\s+)?(?:have|add|give|provide|introduce|bring|allow|get)|add\s+(?:it|this|that|them)"
-    r"|we\s+need|i\s+need|need\s+this|want\s+this|you\s+(?:guys\s+)?(?:should|need\s+to|must)|kab\s+(?:tak\s+)?(?:aayega|ayega|aaega|aega|milega|laoge|aaygea|ayga)"
-    r"|yaha(?:n)?\s+(?:kab|bhi|kyu|kyun)|add\s+(?:kar|karo|kijiye|kro|karen|kare|karna)|chahiye|dijiye|do\s+na"
-    r"|me\s+gustar[ií]a|deber[ií]an|agreguen|agregar|ojal[aá]|quisiera|podr[ií]an|sugiero|sugerencia|falta|faltan|estar[ií]a\s+bien"
-    r"|tolong|mohon|semoga|harusnya|sebaiknya|tambahkan|tambahin)\b",
-    re.IGNORECASE,
-)
+_COMP = _any("better", "best", "faster", "quicker", "smoother", "easier", "simpler", "cheaper", "safer", "superior",
+             "nicer", "cleaner", r"more (?!than)\w+", r"less (?!than)\w+", "mejor", r"lebih \w+")
+_INTENS = "(?:" + _any("much", "far", "way", "a lot", "lot", "so", "very", "really", "even", "definitely", "by far",
+                       "still", r"\d+\s*x", "mucho", "por mucho", "jauh") + r"\s+)*"
+_REASON = _any("because(?: of)?", "coz", "cuz", "bcz", "bcoz", "bcos", "bcuz", "cause", "since", "as", "due to", "for",
+               "kyunki", "kyuki", "kyonki", "porque", "ya que", "karena", "soalnya")
+_ASKS = re.compile(r"\b" + _any(
+    "please", "pls", "plz", "plzz", "kindly", r"why (?:is )?(?:there )?(?:no|not)",
+    r"why (?:don'?t|do not|can'?t|cant|doesn'?t)",
+    "when will", r"should (?:also )?(?:have|add|give|provide|introduce|bring|allow|get)", r"add (?:it|this|that|them)",
+    "we need", "i need", "need this", "want this", r"you (?:guys )?(?:should|need to|must)",
+    r"kab (?:tak )?(?:aayega|ayega|aaega|aega|milega|laoge|aaygea|ayga)", r"yaha(?:n)? (?:kab|bhi|kyu|kyun)",
+    r"add (?:kar|karo|kijiye|kro|karen|kare|karna)", "chahiye", "dijiye", "do na",
+    r"me gustar[ií]a", r"deber[ií]an", "agreguen", "agregar", r"ojal[aá]", "quisiera", r"podr[ií]an", "sugiero",
+    "sugerencia", "falta", "faltan", r"estar[ií]a bien",
+    "tolong", "mohon", "semoga", "harusnya", "sebaiknya", "tambahkan", "tambahin",
+) + r"\b", re.IGNORECASE)
 _FEATURE_CUE = CUES[1]  # review_type's feature-request cues ("would be great if", "i wish", "option to" …)
 
 
@@ -292,14 +302,17 @@ def _asks(text: str) -> bool:
 
 
 # What a review asks for: the object of "please add …", "why is there no …", "agregar …".
-_ASKED = [re.compile(rf"\b(?=(?:{p}))") for p in (  # lookahead: asks may overlap ("tuviera X y que exista Y")
-    r"(?:add|adding|bring(?:\s+back)?|introduce|provide|give(?:\s+us)?|include|enable|implement|launch|allow|support"
-    r"|make|create|start|need|want|wish\s+(?:you\s+had|there\s+was|there\s+were|it\s+had))\s+" + _F,
-    r"(?:why\s+(?:is\s+)?(?:there\s+)?no|there\s+is\s+no|there'?s\s+no|no\s+option\s+(?:to|for)|(?:don'?t|do\s+not|doesn'?t|does\s+not)\s+have"
-    r"|lacks?|missing|(?:would|will)\s+be\s+(?:nice|great|good|helpful|better)\s+(?:if|to)|option\s+(?:to|for))\s+" + _F,
-    r"(?:agregar|agreguen|pongan|poner|tener|tuviera|tuvieran|hubiera|exista|existiera|permitan|incluyan|implementen|sacaran"
-    r"|otorgara|dieran|agregaran|den)\s+" + _F,
-    r"(?:tambahkan|tambahin|tambah|adakan|kasih)\s+" + _F,
+# Lookaheads, so that asks may overlap ("que tuviera X y que exista Y").
+_ASKED = [re.compile(r"\b(?=" + verbs + r"\s+" + _F + ")") for verbs in (
+    _any("add", "adding", "bring(?: back)?", "introduce", "provide", "give(?: us)?", "include", "enable", "implement",
+         "launch", "allow", "support", "make", "create", "start", "need", "want",
+         r"wish (?:you had|there was|there were|it had)"),
+    _any(r"why (?:is )?(?:there )?no", "there is no", r"there'?s no", r"no option (?:to|for)",
+         r"(?:don'?t|do not|doesn'?t|does not) have", "lacks?", "missing",
+         r"(?:would|will) be (?:nice|great|good|helpful|better) (?:if|to)", r"option (?:to|for)"),
+    _any("agregar", "agreguen", "pongan", "poner", "tener", "tuviera", "tuvieran", "hubiera", "exista", "existiera",
+         "permitan", "incluyan", "implementen", "sacaran", "otorgara", "dieran", "agregaran", "den"),
+    _any("tambahkan", "tambahin", "tambah", "adakan", "kasih"),
 )]
 
 
@@ -316,97 +329,138 @@ def _cue(name: str, kind: str, pattern: str) -> _Cue:
     return _Cue(name, kind, re.compile(pattern))
 
 
-_HAS_VERBS = (r"(?:also\s+|already\s+|even\s+|now\s+|still\s+|just\s+)?(?:has|have|had|got|gives?|gave|offers?|offered|provides?"
-              r"|provided|shows?|supports?|comes\s+with|includes?|is\s+having|are\s+having|has\s+got|allows?|lets?|introduced"
-              r"|added|launched|brought|is\s+offering|is\s+giving|is\s+providing|(?:s[ií]\s+|ya\s+)?(?:tiene|tienen|te\s+da|ofrece"
-              r"|ofrecen|permite|permiten|cuenta\s+con)|(?:udah\s+|sudah\s+|juga\s+)?(?:ada|punya|kasih|ngasih|menyediakan))")
-_LIKE = (r"(?:just\s+|exactly\s+)?(?:like|same\s+as|similar\s+to|as\s+in|as\s+on|as\s+with|as\s+(?:we|you|i|u)\s+can\s+(?:\w+\s+){0,3}?"
-         r"(?:in|on|with|through|via)|as\s+it\s+is\s+in|as\s+(?:is\s+)?available\s+in|available\s+in|the\s+way|as\s+(?:\w+\s+)?does"
-         r"|como|igual\s+que|tal\s+como|as[ií]\s+como|seperti|kayak|kaya|kek|sama\s+(?:kayak|seperti))")
+_HAS_VERBS = _any("also", "already", "even", "now", "still", "just") + r"?\s*" + _any(
+    "has", "have", "had", "got", "gives?", "gave", "offers?", "offered", "provides?", "provided", "shows?", "supports?",
+    "comes with", "includes?", "is having", "are having", "has got", "allows?", "lets?", "introduced", "added",
+    "launched", "brought", "is offering", "is giving", "is providing",
+    r"(?:s[ií]\s+|ya\s+)?" + _any("tiene", "tienen", "te da", "ofrece", "ofrecen", "permite", "permiten", "cuenta con"),
+    r"(?:udah\s+|sudah\s+|juga\s+)?" + _any("ada", "punya", "kasih", "ngasih", "menyediakan"),
+)
+_LIKE = r"(?:just\s+|exactly\s+)?" + _any(
+    "like", "same as", "similar to", "as in", "as on", "as with",
+    r"as (?:we|you|i|u) can (?:\w+\s+){0,3}?(?:in|on|with|through|via)",
+    "as it is in", r"as (?:is )?available in", "available in", "the way", r"as (?:\w+\s+)?does",
+    "como", "igual que", "tal como", r"as[ií] como", "seperti", "kayak", "kaya", "kek", r"sama (?:kayak|seperti)",
+)
+_AT = r"(?:" + _any("in", "on", "with", "the", "lo hace", "lo tiene", "en", "con", "la de", "el de", "con la que cuenta",
+                    "di") + r"\s+)?"
+_ADD = _any("add", "adding", "bring", "introduce", "provide", r"give(?: us)?", "include", "enable", "implement", "launch",
+            "start", "allow", "support", "make", "create", "need", "want", "have", "get",
+            "agregar", "agreguen", "pongan", "permitan", "tuviera", "tuvieran", "exista", "otorgara", "tambahkan", "tambahin")
+_SWITCH = _any(
+    r"switch(?:ed|ing)?", r"mov(?:e|ed|ing)", r"shift(?:ed|ing)?", r"migrat(?:e|ed|ing)", r"port(?:ed|ing)?",
+    r"chang(?:e|ed|ing)",
+    r"return(?:ed|ing)?", r"jump(?:ed|ing)?", r"go(?:ing)? (?:back )?(?:for|with)", r"went (?:back )?(?:for|with)",
+    r"better (?:to )?(?:go (?:for|with)|use|using|install|try)", r"rather (?:use|go with|install)",
+    r"instead (?:go for|use|install|try|download)", "prefer", r"recommend(?:ing)? (?:you )?(?:to use )?",
+    r"cambi[eé]", r"cambiar(?:me)?", r"me cambi[eé]", r"pas[eé]", "pasarme", r"me pas[eé]", "me voy", "me fui", "irme",
+    r"migr[eé]", r"regres[eé]", r"mejor (?:utilic[eé]|uso|usa|usen)", "recomiendo mejor", "te recomiendo mejor",
+    "prefiero",
+    "pindah", "ganti", "beralih", "balik", "mending", "mendingan",
+)
+_ACHHA = _any("acha", "accha", "achha", "achaa", "achchha", "badhiya", "badiya")
+_NOT_CLOSE = (_any("don'?t", "doesn'?t", "do not", "does not", "can'?t", "cannot") + r"\s+(?:even\s+)?"
+              + _any("come close", "compare"))
 _CUES = (
     _cue("has", "either", rf"{_O}\s+{_HAS_VERBS}\s+{_F}"),
-    _cue("add_like", "request",
-         rf"(?:add|adding|bring|introduce|provide|give(?:\s+us)?|include|enable|implement|launch|start|allow|support|make|create"
-         rf"|need|want|have|get|agregar|agreguen|pongan|permitan|tuviera|tuvieran|exista|otorgara|tambahkan|tambahin)\s+{_FL}\s+"
-         rf"{_LIKE}\s+(?:(?:in|on|with|the|lo\s+hace|lo\s+tiene|en|con|la\s+de|el\s+de|con\s+la\s+que\s+cuenta|di)\s+)?{_O}"),
-    _cue("like", "either",
-         rf"(?P<pre>[\w']+)?\s*{_LIKE}\s+(?:(?:in|on|with|the|lo\s+hace|lo\s+tiene|en|con|la\s+de|el\s+de|con\s+la\s+que\s+cuenta|di)\s+)?{_O}"),
+    _cue("add_like", "request", rf"{_ADD}\s+{_FL}\s+{_LIKE}\s+{_AT}{_O}"),
+    _cue("like", "either", rf"(?P<pre>[\w']+)?\s*{_LIKE}\s+{_AT}{_O}"),
     _cue("hinglish_hai", "either",
-         rf"{_O}\s+(?:me|mein|mai|main|mei|mien|pe|par|pr)\s+(?:bhi\s+|to\s+|toh\s+)?(?P<f>[^.!?;:,()⟪⟫]{{2,60}}?)\s+"
-         r"(?:hai|he|h|hain|hota\s+hai|milta|milti|milega|mil\s+raha|aata|aati|available|deta|deti|dete)\b"),
-    _cue("jaisa", "either", rf"{_O}\s+(?:ke\s+|ki\s+)?(?:jaisa|jaisi|jaise|jesa|jesi|jese|jaise\s+hi|ki\s+tarah|type)(?:\s+{_F})?"),
+         rf"{_O}\s+" + _any("me", "mein", "mai", "main", "mei", "mien", "pe", "par", "pr")
+         + r"\s+(?:bhi\s+|to\s+|toh\s+)?(?P<f>[^.!?;:,()⟪⟫]{2,60}?)\s+"
+         + _any("hai", "he", "h", "hain", "hota hai", "milta", "milti", "milega", "mil raha", "aata", "aati",
+                "available", "deta", "deti", "dete") + r"\b"),
+    _cue("jaisa", "either", rf"{_O}\s+(?:ke\s+|ki\s+)?"
+         + _any("jaisa", "jaisi", "jaise", "jesa", "jesi", "jese", "jaise hi", "ki tarah", "type") + rf"(?:\s+{_F})?"),
     _cue("switch", "comparison",
-         rf"(?:switch(?:ed|ing)?|mov(?:e|ed|ing)|shift(?:ed|ing)?|migrat(?:e|ed|ing)|port(?:ed|ing)?|chang(?:e|ed|ing)|return(?:ed|ing)?"
-         rf"|jump(?:ed|ing)?|go(?:ing)?\s+(?:back\s+)?(?:for|with)|went\s+(?:back\s+)?(?:for|with)|better\s+(?:to\s+)?(?:go\s+(?:for|with)|use|using|install|try)"
-         rf"|rather\s+(?:use|go\s+with|install)|instead\s+(?:go\s+for|use|install|try|download)|prefer|recommend(?:ing)?\s+(?:you\s+)?(?:to\s+use\s+)?"
-         rf"|cambi[eé]|cambiar(?:me)?|me\s+cambi[eé]|pas[eé]|pasarme|me\s+pas[eé]|me\s+voy|me\s+fui|irme|migr[eé]|regres[eé]"
-         rf"|mejor\s+(?:utilic[eé]|uso|usa|usen)|recomiendo\s+mejor|te\s+recomiendo\s+mejor|prefiero|pindah|ganti|beralih|balik|mending|mendingan)"
-         rf"(?:\s+(?:it|back|over|myself|my\s+account|bank|banks|app|apps|completely|permanently|now|all|everything))*"
-         rf"\s+(?:(?:to|for|with|towards|from|a|por|con|ke|pake|pakai)\s+)?(?:better\s+(?:upi\s+)?apps?\s+like\s+)?{_O}"),
-    _cue("better_o", "comparison", rf"(?:^|,)\s*(?:much\s+)?(?:better|best)\s+(?:is\s+|(?:to\s+)?use\s+)?{_O}\s*(?:,|$)"),
+         _SWITCH + r"(?:\s+" + _any("it", "back", "over", "myself", "my account", "bank", "banks", "app", "apps",
+                                    "completely", "permanently", "now", "all", "everything") + r")*"
+         + r"\s+(?:" + _any("to", "for", "with", "towards", "from", "a", "por", "con", "ke", "pake", "pakai") + r"\s+)?"
+         + rf"(?:better\s+(?:upi\s+)?apps?\s+like\s+)?{_O}"),
+    _cue("better_o", "comparison",
+         rf"(?:^|,)\s*(?:much\s+)?(?:better|best)\s+(?:is\s+|(?:to\s+)?use\s+)?{_O}\s*(?:,|$)"),
     _cue("switch_instead", "comparison",
-         rf"(?:use|using|install|try|download|go\s+for|go\s+with)\s+{_O}\s+instead|\bgo\s+(?:and\s+)?try\s+(?:out\s+)?{_O}"),
+         rf"{_any('use', 'using', 'install', 'try', 'download', 'go for', 'go with')}\s+{_O}\s+instead"
+         rf"|\bgo\s+(?:and\s+)?try\s+(?:out\s+)?{_O}"),
     _cue("is_better", "comparison",
-         rf"{_O}(?:\s*,)?(?:\s+(?:it|they|which|that)(?:'s|'re)?)?\s+(?:(?:is|are|was|were|has\s+been|seems?|feels?|works?|worked|runs?"
-         rf"|looks?|performs?|es|era|jauh)\s+)?{_INTENS}"
-         rf"(?P<adj>{_COMP})\b(?:\s+(?:\w+\s+)?(?:for|in|at|in\s+terms\s+of|when\s+it\s+comes\s+to|with|on|para|en)\s+{_F})?"),
+         rf"{_O}(?:\s*,)?(?:\s+(?:it|they|which|that)(?:'s|'re)?)?\s+(?:"
+         + _any("is", "are", "was", "were", "has been", "seems?", "feels?", "works?", "worked", "runs?", "looks?",
+                "performs?", "es", "era", "jauh") + rf"\s+)?{_INTENS}(?P<adj>{_COMP})\b"
+         + r"(?:\s+(?:\w+\s+)?" + _any("for", "in", "at", "in terms of", "when it comes to", "with", "on", "para", "en")
+         + rf"\s+{_F})?"),
     _cue("used_comp", "comparison",
-         rf"(?:used|using|tried|had|was\s+using)\s+{_O}[^.!?⟪⟫]{{0,40}}?,\s*(?:[\w']+\s+){{1,3}}?(?:is|are|feels|works|runs)\s+{_INTENS}"
-         rf"(?P<adj>{_COMP})\b"),
+         rf"(?:used|using|tried|had|was\s+using)\s+{_O}[^.!?⟪⟫]{{0,40}}?,\s*(?:[\w']+\s+){{1,3}}?"
+         rf"(?:is|are|feels|works|runs)\s+{_INTENS}(?P<adj>{_COMP})\b"),
     _cue("hinglish_better", "comparison",
-         rf"{_O}\s+(?:(?:bahut|bhut|bohot|jyada|zyada|kaafi|kafi)\s+)?(?:acha|accha|achha|achaa|achchha|badhiya|badiya|best|mast|sahi)"
+         rf"{_O}\s+(?:(?:bahut|bhut|bohot|jyada|zyada|kaafi|kafi)\s+)?(?:{_ACHHA}|best|mast|sahi)"
          r"\s+(?:hai|he|h|chal\s+raha|chalta)\b"),
     _cue("than", "comparison",
-         rf"(?P<pre>(?:[\w'-]+\s+){{0,6}}?)(?:than|then|que|dari|daripada|drpd)\s+(?:(?:that\s+of|the\s+one\s+in|in|on|with|la\s+(?:app\s+|aplicaci[oó]n\s+)?de"
-         rf"|el\s+de|la\s+de|los\s+de|las\s+de|en|con)\s+)?{_O}"),
+         r"(?P<pre>(?:[\w'-]+\s+){0,6}?)(?:than|then|que|dari|daripada|drpd)\s+(?:"
+         + _any("that of", "the one in", "in", "on", "with", r"la (?:app |aplicaci[oó]n )?de", "el de", "la de",
+                "los de", "las de", "en", "con") + rf"\s+)?{_O}"),
     _cue("se_better", "comparison",
-         rf"(?:{_O}\s+(?:se|sey|say|sai)\s+(?:(?:bhi|to|toh|kahi|kahin|bahut|bhut|jyada|zyada)\s+)*(?:acha|accha|achha|achaa|achchha|better|best|badhiya|badiya|behtar|fast|tez|sasta)"
-         rf"|(?:tumse|tumhse|isse|isase|is\s+app\s+se|aapse|apse)\s+(?:\w+\s+){{0,2}}?(?:acha|accha|achha|achaa|better|badhiya|badiya|behtar)\s+(?:to\s+|toh\s+)?(?:hai\s+)?{_O})"),
+         rf"{_O}\s+(?:se|sey|say|sai)\s+(?:(?:bhi|to|toh|kahi|kahin|bahut|bhut|jyada|zyada)\s+)*"
+         rf"(?:{_ACHHA}|better|best|behtar|fast|tez|sasta)"
+         rf"|(?:tumse|tumhse|isse|isase|is\s+app\s+se|aapse|apse)\s+(?:\w+\s+){{0,2}}?(?:{_ACHHA}|better|behtar)"
+         rf"\s+(?:to\s+|toh\s+)?(?:hai\s+)?{_O}"),
     _cue("unlike", "comparison",
-         rf"(?P<pre>(?:[\w'-]+\s+){{0,5}}?)(?:unlike|compared\s+(?:to|with)|comparing\s+(?:to|with)|in\s+comparison\s+(?:to|with)|vs\.?|versus"
-         rf"|as\s+good\s+as|instead\s+of|a\s+diferencia\s+de|comparad[oa]\s+con|en\s+comparaci[oó]n\s+con|dibanding(?:kan)?|ketimbang)"
-         rf"\s+{_O}"),
+         r"(?P<pre>(?:[\w'-]+\s+){0,5}?)"
+         + _any("unlike", "compared (?:to|with)", "comparing (?:to|with)", "in comparison (?:to|with)", r"vs\.?",
+                "versus", "as good as", "instead of", "a diferencia de", "comparad[oa] con", r"en comparaci[oó]n con",
+                "dibanding(?:kan)?", "ketimbang") + rf"\s+{_O}"),
     _cue("no_match_for", "comparison",
-         rf"(?:(?:don'?t|doesn'?t|do\s+not|does\s+not|can'?t|cannot)\s+(?:even\s+)?(?:come\s+close|compare)\s+(?:to|with)|no\s+match\s+for"
-         rf"|nothing\s+(?:compared|close)\s+to|no\s+se\s+compara[n]?\s+con|ni\s+(?:a\s+los\s+talones\s+)?le\s+llega\s+a)\s+{_O}"
-         rf"|{_O}[^.!?⟪⟫]{{0,40}}?\b(?:(?:don'?t|doesn'?t|do\s+not|does\s+not|can'?t|cannot)\s+(?:even\s+)?(?:come\s+close|compare)"
-         rf"|no\s+se\s+compara[n]?)\b"),
+         _any(_NOT_CLOSE + r"\s+(?:to|with)", "no match for", "nothing (?:compared|close) to", "no se compara[n]? con",
+              "ni (?:a los talones )?le llega a") + rf"\s+{_O}"
+         + rf"|{_O}[^.!?⟪⟫]{{0,40}}?\b(?:{_NOT_CLOSE}|no\s+se\s+compara[n]?)\b"),
 )
 _COMPARATIVE_WORD = re.compile(
-    r"\b(?:better|worse|best|worst|more|less|rather|faster|quicker|slower|smoother|easier|simpler|cheaper|costlier|safer"
-    r"|nicer|cleaner|lighter|heavier|higher|lower|bigger|smaller|greater|stronger|clearer|friendlier|superior|inferior"
+    r"\b(?:better|worse|best|worst|more|less|rather|faster|quicker|slower|smoother|easier|simpler|cheaper|costlier"
+    r"|safer|nicer|cleaner|lighter|heavier|higher|lower|bigger|smaller|greater|stronger|clearer|friendlier|superior|inferior"
     r"|mejor|peor|m[aá]s|menos|lebih)\b")
 # A statement that "X has F" is a comparison only in a text that compares or contrasts.
 _CONTRAST = re.compile(
-    r"\b(?:than|better|unlike|compared|instead|whereas|switch\w*|moving|shift\w*|why\s+(?:don'?t|doesn'?t|can'?t|isn'?t|not|no)"
-    r"|(?:you|u|they)\s+(?:guys\s+)?(?:don'?t|do\s+not|dont|doesn'?t)|not\s+here|here|this\s+app|yaha|yahan|idhar|tumhare|aapke"
+    r"\b(?:than|better|unlike|compared|instead|whereas|switch\w*|moving|shift\w*"
+    r"|why\s+(?:don'?t|doesn'?t|can'?t|isn'?t|not|no)|(?:you|u|they)\s+(?:guys\s+)?(?:don'?t|do\s+not|dont|doesn'?t)"
+    r"|not\s+here|here|this\s+app|yaha|yahan|idhar|tumhare|aapke"
     r"|even\s+⟪o⟫|⟪o⟫\s+(?:also|too|bhi)|mejor|en\s+cambio|aqu[ií]|ac[aá]|lebih|mending|disini|di\s+sini)\b")
 # Nouns that head an enumeration ("apps like gpay, phonepe"): the comparison is elsewhere in the sentence.
-_ENUM_HEADS = frozenset("apps banks bancos cuentas wallets fintechs platforms others otras otros ones services aplicaciones "
-                        "e-wallets ewallets anything something everything sites networks keyboards browsers".split())
+_ENUM_HEADS = frozenset("""
+apps banks bancos cuentas wallets fintechs platforms others otras otros ones services aplicaciones e-wallets
+ewallets anything something everything sites networks keyboards browsers
+""".split())
 
 # Words trimmed from both ends of a feature phrase, and where a phrase is cut.
 _TRIM = frozenset("""
 a an the this that these those some any more much many very so too really also even only just such same its it it's
-their there your our my his her they them we us you u i me is are was were be been being has have had having to for of in on at with
-by from and or also like as feature features option options facility facilities no not new better best good great nice
-real proper awesome amazing excellent cool useful helpful simple easy fast quick smooth far way lot lots most least poor
-bad worst same all every other another here now then ever already still please pls plz kindly add adding bring include
-enable introduce thing things something stuff well stupid nothing little perhaps maybe probably can could would
-should must will function functions functionality
-ki ka ke ye yeh woh wo ek koi bhi hi hai he h hain to toh ab sab do de dena karo kijiye chahiye aayega ayega yaha yahan
-wala wali wale bahut bhut m me mein na naa nahi
-el la los las lo un una unos unas de del que en con y o para por su sus mas más muy se es hay mejor peor aún aun mil veces
-opción opcion función funcion alguna alguno algún algun algunas algunos otra otro otras otros cada toda todo me te le nos gusta gustaría gustaria quiero quisiera sería seria tener tiene tienen tuviera exista existiera permitan poner
-yang di dan atau ada juga sudah udah udh dah sdh bisa ini itu lg lagi aja
+their there your our my his her they them we us you u i me is are was were be been being has have had having
+to for of in on at with by from and or like as here now then ever already still well all every other another
+feature features option options facility facilities function functions functionality thing things something stuff
+no not nothing new better best good great nice real proper awesome amazing excellent cool useful helpful simple
+easy fast quick smooth far way lot lots little most least poor bad worst stupid
+please pls plz kindly add adding bring include enable introduce perhaps maybe probably can could would should must will
+""".split()) | frozenset("""
+ki ka ke ye yeh woh wo ek koi bhi hi hai he h hain to toh ab sab do de dena karo kijiye chahiye aayega ayega yaha
+yahan wala wali wale bahut bhut m me mein na naa nahi
+""".split()) | frozenset("""
+el la los las lo un una unos unas de del que en con y o para por su sus mas más muy se es hay mejor peor aún aun
+mil veces opción opcion función funcion alguna alguno algún algun algunas algunos otra otro otras otros cada toda
+todo me te le nos gusta gustaría gustaria quiero quisiera sería seria tener tiene tienen tuviera exista existiera
+permitan poner
+""".split()) | frozenset("yang di dan atau ada juga sudah udah udh dah sdh bisa ini itu lg lagi aja".split())
+_CUT = frozenset("""
+please pls plz kindly but because coz cuz bcz bcoz since so which who whereas while than then when if why unlike
+like as instead compared yaha yahan kab kyunki kyuki porque pero que y aunque como karena tapi even also where
+what how
 """.split())
-_CUT = frozenset("""please pls plz kindly but because coz cuz bcz bcoz since so which who whereas while than then when if why
-unlike like as instead compared yaha yahan kab kyunki kyuki porque pero que y aunque como karena tapi even also where what how""".split())
 _TRAIL_ONLY = frozenset("app apps application here there ones one side ever".split())
-_LEAD_ONLY = frozenset("get got gives give gave show shows offers offer provides provide supports support lets let allows allow "
-                       "handles handle".split())
-_NEGATIVE = frozenset("""problem problems issue issues bug bugs error errors glitch down fail failed failing failure fraud scam
-been same nothing never stopped blocked crash crashes crashed hang hangs nahi nhi nai na not no""".split())
+_LEAD_ONLY = frozenset("""
+get got gives give gave show shows offers offer provides provide supports support lets let allows allow handles
+handle
+""".split())
+_NEGATIVE = frozenset("""
+problem problems issue issues bug bugs error errors glitch down fail failed failing failure fraud scam been same
+nothing never stopped blocked crash crashes crashed hang hangs nahi nhi nai na not no
+""".split())
 _NOT_A_FEATURE = re.compile(r"^(?:been|become|made|done|gone|shown|given|taken|seen|no|not|nothing|never|to|\w+ed)$")
 _ADJ_FEATURE = {
     "faster": "speed", "fast": "speed", "quicker": "speed", "quick": "speed", "rapid": "speed", "rápida": "speed",
@@ -418,12 +472,15 @@ _ADJ_FEATURE = {
     "user-friendly": "ease of use", "convenient": "convenience", "cepat": "speed", "mudah": "ease of use",
     "murah": "lower charges", "congested": "congestion",
 }
-_FILLER = frozenset("more much very far way lot so really less not too quite bit little even definitely mucho muy más mas lebih "
-                    "mejor peor aún aun helpful useful good great nice".split())
+_FILLER = frozenset("""
+more much very far way lot so really less not too quite bit little even definitely mucho muy más mas lebih mejor
+peor aún aun helpful useful good great nice
+""".split())
 
 
 def _words_of(phrase: str) -> list[str]:
-    phrase = re.sub(r"\b(?:features?|options?|things|facilit(?:y|ies)|services?)\s+(?:like|such\s+as|including)\s+", " ", phrase)
+    phrase = re.sub(r"\b(?:features?|options?|things|facilit(?:y|ies)|services?)\s+(?:like|such\s+as|including)\s+", " ",
+                    phrase)
     phrase = re.sub(r"⟪[ox]⟫", " , ", phrase.lower().replace("’", "'"))
     words = [w.strip("'\"-*") for w in re.findall(r"[^\W_]+(?:['\-][^\W_]+)*", phrase)]
     return [w for w in words if w]
@@ -480,13 +537,14 @@ def _asked_for(text: str, last: bool = False) -> str | None:
 def _after(sentence: str, end: int) -> str | None:
     """The reason or clause right after the org: "… PhonePe because it shows refund status" -> "refund status"."""
     rest = sentence[end:]
-    m = re.match(rf"\s*(?:in\s+terms\s+of|when\s+it\s+comes\s+to|for\s+(?!years|months|days|long|me\b)|at|en\s+cuanto\s+a|para)\s+{_F}", rest)
+    aspect = _any("in terms of", "when it comes to", r"for (?!years|months|days|long|me\b)", "at", "en cuanto a", "para")
+    m = re.match(rf"\s*{aspect}\s+{_F}", rest)
     if m:
         return _clean(m.group("f"))
     m = re.match(rf"\s*,?\s*(?:[\w']+\s+){{0,3}}?{_REASON}\s+{_F}", rest)
     if m:
-        reason = re.sub(r"^(?:it|they|it's|its|there|he|she|this|that|the\s+app|esta|ahi|ahí)\s+(?:is\s+|are\s+|has\s+|have\s+|seems\s+|feels\s+|looks\s+)?", "",
-                        m.group("f").strip())
+        subject = r"^(?:it|they|it's|its|there|he|she|this|that|the\s+app|esta|ahi|ahí)\s+"
+        reason = re.sub(subject + r"(?:is\s+|are\s+|has\s+|have\s+|seems\s+|feels\s+|looks\s+)?", "", m.group("f").strip())
         return _clean(reason)
     m = re.match(r"\s*(?:its|it's|their|the|su|sus)\s+(?P<f>(?:[\w'-]+\s+){1,3}?)(?:is|are|was|were|es|son)\s", rest)
     if m:  # "gpay its interface is simple"
@@ -501,9 +559,12 @@ def _after(sentence: str, end: int) -> str | None:
 
 def _before(sentence: str, start: int) -> str | None:
     """The complaint before a switch: "cash back is not available, better to go with gpay" -> "cash back"."""
-    text = re.sub(r"(?:\b(?:so|and|hence|therefore|thus|that'?s\s+why|isliye|i'?m|i\s+am|i'?ll|i\s+will|gonna|going\s+to|will|now"
-                  r"|better|i|to|just|have|had|finally|then)\s*)+$", "", sentence[:start].strip(" ,"))
-    parts = re.split(r"\s(?:is|are|was|were|isn'?t|aren'?t|not|nahi|nhi|keeps?|kept|never|no\s+longer)\s", text, maxsplit=1)
+    connectors = _any("so", "and", "hence", "therefore", "thus", "that'?s why", "isliye", "i'?m", "i am", "i'?ll", "i will",
+                      "gonna", "going to", "will", "now", "better", "i", "to", "just", "have", "had", "finally", "then")
+    text = re.sub(rf"(?:\b{connectors}\s*)+$", "", sentence[:start].strip(" ,"))
+    complaint = _any("is", "are", "was", "were", "isn'?t", "aren'?t", "not", "nahi", "nhi", "keeps?", "kept", "never",
+                     "no longer")
+    parts = re.split(rf"\s{complaint}\s", text, maxsplit=1)
     return _clean(parts[0].split(",")[-1]) if len(parts) == 2 else None
 
 
@@ -515,13 +576,15 @@ def _compared(pre: str) -> str | None:
     if at is None:
         return None
     after = [w for w, i in words[at + 1:]]
-    cut = next((k for k, w in enumerate(after) if w in ("a", "to", "than", "que", "with", "con", "de", "like", "como")), None)
+    linking = ("a", "to", "than", "que", "with", "con", "de", "like", "como")
+    cut = next((k for k, w in enumerate(after) if w in linking), None)
     if cut is None and after and after[-1] in _ENUM_HEADS:
         return None  # "go for better upi apps like gpay": better apps, no feature named
     after = after[:cut]  # "más intuitiva a bancos como BBVA" -> "intuitiva"
     if after:
         return _clean(" ".join(after)) or _clean(words[at][0])
-    head = re.split(r",|\b(?:that|which|who|is|are|was|were|it's|its|and|es|son|que|y)\b", pre)[-1]  # the clause that does it better
+    # the clause that does it better
+    head = re.split(r",|\b(?:that|which|who|is|are|was|were|it's|its|and|es|son|que|y)\b", pre)[-1]
     clause = _words_of(head)[:-1][-6:]
     if set(clause) & {"i", "we", "you", "me", "my", "u", "yo", "tu"}:
         clause = []  # "never thought i would like a keyboard better": about the writer, not a feature
@@ -542,8 +605,10 @@ class Detection:
         return feature_key(self.feature)
 
 
-_PRE_LIKE_VERB = frozenset("i we they you u really dont don't do not never didn't doesn't also still people users who all everyone "
-                           "ppl would will seems seem looks look sounds sound feels feel".split())
+_PRE_LIKE_VERB = frozenset("""
+i we they you u really dont don't do not never didn't doesn't also still people users who all everyone ppl would
+will seems seem looks look sounds sound feels feel
+""".split())
 
 
 def _judge(cue: _Cue, m: re.Match[str], context: str, text: str) -> tuple[str, str | None] | None:
@@ -580,7 +645,8 @@ def _judge(cue: _Cue, m: re.Match[str], context: str, text: str) -> tuple[str, s
             return "comparison", _after(sentence, m.end()) or _compared(sentence[: m.start()] + " " + pre)
         before = sentence[: m.start()] + " " + pre
         if _asks(context):
-            purpose = re.match(rf"\s*,?\s*to\s+{_F}", sentence[m.end():])  # "add the function, like Twitter, to switch …"
+            # "add the function, like Twitter, to switch between accounts"
+            purpose = re.match(rf"\s*,?\s*to\s+{_F}", sentence[m.end():])
             return "request", (_asked_for(before, last=True) or (_clean(purpose.group("f")) if purpose else None)
                                or _asked_for(context) or _clean(before, backward=True))
         if not before.strip():
@@ -599,7 +665,8 @@ def _judge(cue: _Cue, m: re.Match[str], context: str, text: str) -> tuple[str, s
     if cue.name == "no_match_for":  # "their charges don't come close to capitec" -> "charges"
         inner = re.split(r"\b(?:don'?t|doesn'?t|do\s+not|does\s+not|can'?t|cannot|no\s+se)\b", m.group())[0]
         subject = (inner if inner.strip() else sentence[: m.start()]).split(",")[-1]
-        return "comparison", (_clean(subject, backward=True) if "⟪" not in subject else None) or _after(sentence, m.end())
+        phrase = _clean(subject, backward=True) if "⟪" not in subject else None
+        return "comparison", phrase or _after(sentence, m.end())
     if cue.name in ("hinglish_better", "se_better", "better_o"):
         return "comparison", _after(sentence, m.end())
     return "comparison", _after(sentence, m.end()) or _before(sentence, m.start())  # switching
@@ -614,7 +681,7 @@ def _detect_one(masked: str, review_type: str) -> tuple[str, str | None] | None:
             continue
         for cue in _CUES:
             for m in cue.pattern.finditer(sentence):
-                # "add this feature … ….as we can set in gpay": a sentence that opens with the cue continues the last one
+                # "add this feature … ….as we can set in gpay": a sentence opening with the cue continues the last one
                 context = sentence if sentence[: m.start()].strip() or i == 0 else sentences[i - 1] + " " + sentence
                 verdict = _judge(cue, m, context, masked)
                 if verdict:
@@ -652,7 +719,8 @@ def detect(text: str, text_en: str, review_type: str, watch: WatchList) -> list[
             matched = next(k.matched for k in mentions if k.org == org)
             d = Detection(org=org, kind=kind, feature=feature or OVERALL, matched=matched)
             old = out.get(org)
-            if old is None or (old.kind != "request" and d.kind == "request") or (old.feature == OVERALL and d.feature != OVERALL):
+            if old is None or (old.kind != "request" and d.kind == "request") or (
+                    old.feature == OVERALL and d.feature != OVERALL):
                 out[org] = d
     return list(out.values())
 
