@@ -118,6 +118,13 @@ def hinglish_share(tokens: list[str]) -> tuple[int, float]:
     return hits, (hits / len(tokens) if tokens else 0.0)
 
 
+@lru_cache(maxsize=1)
+def _quiet_polyglot() -> None:
+    """Once per process: `Logger.setLevel` clears the cache of every logger (torch and transformers register
+    hundreds), which cost more than CLD2 itself when it ran for every review."""
+    logging.getLogger("polyglot.detect.base").setLevel(logging.ERROR)
+
+
 def cld2(text: str) -> tuple[str, float, bool]:
     """polyglot's best guess: (code, confidence 0..1, reliable); `und` when it has none.
 
@@ -130,7 +137,7 @@ def cld2(text: str) -> tuple[str, float, bool]:
     # Importing polyglot registers a Python 2 pickler for bound methods that fails on every one of them (River's
     # KMeans holds one), which made every Bytewax recovery snapshot of the cluster state crash; drop it.
     copyreg.dispatch_table.pop(types.MethodType, None)
-    logging.getLogger("polyglot.detect.base").setLevel(logging.ERROR)
+    _quiet_polyglot()
     try:
         detector = Detector(_CLD2_INVALID.sub(" ", text), quiet=True)
     except (UnknownLanguage, ValueError, pycld2.error) as e:
