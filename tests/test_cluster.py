@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from flows.operators.cluster import ClusterConfig, ClusterState, cluster_step, project, tokens
+from flows.operators.cluster import ClusterConfig, ClusterState, cluster_step, learn_predict, project, tokens
 from flows.records import EnrichedReview, Measures, Review
 
 CFG = ClusterConfig(n_clusters=3, dims=16, seed=7)
@@ -132,3 +132,18 @@ def test_representative_is_the_member_nearest_the_mean_not_the_first_review():
     _, outs = run([first, *rest])
     assert outs[-1].cluster_id == outs[0].cluster_id
     assert outs[-1].cluster_representative != "r0"
+
+
+def test_learn_predict_is_rivers_learn_predict_one_bit_for_bit():
+    """The array version gives River's answers and leaves River's centres and random state exactly as River would,
+    from empty centres (River draws their coordinates on first use) through hundreds of updates."""
+    cfg = ClusterConfig()
+    rng = np.random.default_rng(3)
+    ours, rivers = ClusterState.new(cfg).model, ClusterState.new(cfg).model
+    for i in range(400):
+        v = rng.standard_normal(384)
+        v[: 1 + i % 7] += 3.0  # a few topics, so several centres win
+        x = project(tuple(v.tolist()), cfg)
+        assert learn_predict(ours, x) == rivers.learn_predict_one(x)
+    assert {c: dict(v) for c, v in ours.centers.items()} == {c: dict(v) for c, v in rivers.centers.items()}
+    assert ours._rng.getstate() == rivers._rng.getstate()

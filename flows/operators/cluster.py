@@ -17,9 +17,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 from river import cluster as river_cluster
@@ -177,7 +180,7 @@ def cluster_step(
     x = project(item.embedding, cfg)
     cid = _seed(state, x, cfg) if state.seeded < cfg.n_clusters else None
     if cid is None:
-        cid = state.model.learn_predict_one(x)
+        cid = learn_predict(state.model, x)
     state.sizes[cid] += 1
     _update_representative(state, cid, item.id, x)
     activity = state.activity.setdefault(cid, Activity())
@@ -202,6 +205,37 @@ def cluster_step(
         cluster_growth=round(activity.growth(cfg), 3),
     )
     return state, enriched
+
+
+@lru_cache(maxsize=8)
+def _getter(dims: int) -> itemgetter:
+    return itemgetter(*range(dims))
+
+
+def learn_predict(model: river_cluster.KMeans, x: dict[int, float]) -> int:
+    """`model.learn_predict_one(x)`, bit for bit, without River's per-coordinate Python loop.
+
+    River sums `abs(c[k] - x[k]) ** 2` over the keys left to right (a float sum on CPython 3.11, the same
+    as `np.cumsum`), takes the first nearest centre and moves it by `c + halflife * (x - c)`: the same
+    float64 operations here, on arrays. Any other case (a centre River has not filled yet, whose random
+    coordinates it draws on first use, another `p`, sparse keys, CPython >= 3.12 whose `sum` compensates)
+    goes to River itself.
+    """
+    dims, k = len(x), len(model.centers)
+    centers = model.centers
+    # Dense keys 0..dims-1 (what `project` gives); a centre only ever receives such keys, so a full one has them all.
+    if (model.p != 2 or sys.version_info >= (3, 12) or dims < 2 or min(x) != 0 or max(x) != dims - 1
+            or any(len(c) != dims for c in centers.values()) or min(centers) != 0 or max(centers) != k - 1):
+        return model.learn_predict_one(x)
+    get = _getter(dims)
+    matrix = np.fromiter(chain.from_iterable(map(get, centers.values())), dtype=np.float64, count=k * dims)
+    matrix = matrix.reshape(k, dims)
+    xv = np.fromiter(get(x), dtype=np.float64, count=dims)
+    distances = np.cumsum(np.square(np.abs(matrix - xv)), axis=1)[:, -1]
+    closest = int(np.argmin(distances))
+    moved = matrix[closest] + model.halflife * (xv - matrix[closest])
+    centers[closest].update(zip(range(dims), moved.tolist()))
+    return closest
 
 
 def _seed(state: ClusterState, x: dict[int, float], cfg: ClusterConfig) -> int | None:
