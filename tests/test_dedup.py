@@ -101,3 +101,21 @@ def test_an_author_redelivered_after_its_id_left_the_recent_ids_is_not_a_duplica
     _, again = run([kept(text, 1, author="asha"), kept(text, 99, author="asha")], cfg, state)
     assert not isinstance(again[0], Rejected)
     assert again[1].reason == "duplicate"
+
+
+def test_deepcopy_of_the_state_is_equal_and_independent():
+    # Bytewax deep-copies the state at every snapshot; DedupState copies its containers itself (faster).
+    import copy
+
+    items = [kept(SPAM, 1), kept(SPAM, 2, author="a"), kept("refund not received after 7 days, please help", 3, author="b")]
+    state, _ = run(items)
+    clone = copy.deepcopy(state)
+    assert clone == state and clone is not state
+    assert list(clone.seen) == list(state.seen) and all(list(c.recent) == list(s.recent)
+                                                        for c, s in zip(clone.seen.values(), state.seen.values()))
+    more = [kept(SPAM, 4, author="a"), kept(SPAM, 5), kept("refund not received after 7 days, please help", 6, author="b")]
+    clone_after, from_clone = run(more, state=clone)
+    assert state == copy.deepcopy(state) and state != clone_after  # the original did not change with the clone
+    state_after, from_state = run(more, state=state)
+    assert [getattr(o, "reason", "kept") for o in from_clone] == [getattr(o, "reason", "kept") for o in from_state]
+    assert clone_after == state_after

@@ -73,6 +73,10 @@ class _Seen:
         while len(self.recent) > cfg.max_ids:
             self.recent.popitem(last=False)
 
+    def copy(self) -> _Seen:
+        """A deep copy: the containers are new, what they hold (str, int, tuples of them) is immutable."""
+        return _Seen(self.count, dict(self.authors), list(self.let_through), OrderedDict(self.recent))
+
 
 @dataclass
 class DedupState:
@@ -80,6 +84,12 @@ class DedupState:
 
     seen: OrderedDict[int, _Seen] = field(default_factory=OrderedDict)
     bands: dict[tuple[int, int], set[int]] = field(default_factory=dict)
+
+    def __deepcopy__(self, memo: dict) -> DedupState:
+        """Bytewax deep-copies the state at every epoch's snapshot, with or without recovery; the generic
+        `copy.deepcopy` of 5,000 signatures took about half a second, container copies take a tenth of that."""
+        return DedupState(OrderedDict((sig, entry.copy()) for sig, entry in self.seen.items()),
+                          {band: set(members) for band, members in self.bands.items()})
 
     def nearest(self, sig: int, max_distance: int) -> int | None:
         if sig in self.seen:
