@@ -352,7 +352,7 @@ _SWITCH = _any(
     r"chang(?:e|ed|ing)",
     r"return(?:ed|ing)?", r"jump(?:ed|ing)?", r"go(?:ing)? (?:back )?(?:for|with)", r"went (?:back )?(?:for|with)",
     r"better (?:to )?(?:go (?:for|with)|use|using|install|try)", r"rather (?:use|go with|install)",
-    r"instead (?:go for|use|install|try|download)", "prefer", r"recommend(?:ing)? (?:you )?(?:to use )?",
+    r"instead (?:go for|use|install|try|download)", "prefer(?:s|red|ring)?", r"recommend(?:ing)? (?:you )?(?:to use )?",
     r"cambi[eé]", r"cambiar(?:me)?", r"me cambi[eé]", r"pas[eé]", "pasarme", r"me pas[eé]", "me voy", "me fui", "irme",
     r"migr[eé]", r"regres[eé]", r"mejor (?:utilic[eé]|uso|usa|usen)", "recomiendo mejor", "te recomiendo mejor",
     "prefiero",
