@@ -124,7 +124,11 @@ def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
         meta = current().get(app_id)
         return meta.competitors if meta else ()
 
-    return WatchConfig(competitors=competitors)
+    def app_name(app_id: str) -> str:
+        meta = current().get(app_id)
+        return meta.name if meta else app_id
+
+    return WatchConfig(competitors=competitors, app_names=app_name)
 
 
 def ticket_steps(name: str, items, settings: Settings, apps, window: timedelta):
@@ -164,7 +168,7 @@ def build_flow(
     """Wire the production steps between `source` and `sink`; `translator` defaults to the `none` backend.
     Tickets, feature requests and watch-list changes go to `documents_sink`; without one those steps are
     left out. Watch-list commands come from `watch_source` (none: nothing is watched)."""
-    embedder = embedder or Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch)
+    embedder = embedder or Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch, settings.embed_backend)
     rules = denoise_rules(settings, apps)
     dedup = DedupConfig(max_repeats=settings.dedup_max_repeats, capacity=settings.dedup_capacity)
     informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)

@@ -86,3 +86,13 @@ def test_a_feed_line_reparses_to_the_same_command_id():
     again = RawMessage(payload=line, origin="commands.jsonl@0", received_at=T0 + timedelta(days=1))
     assert [c.id for c in commands_from(message)] == [c.id for c in commands_from(again)]
     assert commands_from(RawMessage(payload="{not json", origin="x", received_at=T0)) == []
+
+
+def test_the_app_itself_is_never_watched():
+    from flows.operators.feature_requests import WatchConfig, watch_step
+    from flows.operators.watchlist import parse_commands
+
+    cfg = WatchConfig(competitors=lambda app_id: (), app_names=lambda app_id: "PayNest")
+    [cmd] = parse_commands({"app_id": "paynest", "command": "add #PayNest"})
+    watch, [doc] = watch_step(None, cmd, cfg)
+    assert len(watch) == 0 and doc.doc["status"] == "removed" and "app itself" in doc.doc["change"]

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flows.appmeta import Competitor
-from flows.operators.competitors import WatchList, detect, resolve
+from flows.operators.competitors import WatchList, detect, norm, resolve
 from flows.operators.watchlist import parse_commands
 from flows.records import Ack, EnrichedReview, RawMessage, WatchCommand
 
@@ -47,6 +47,7 @@ class Document:
 @dataclass(frozen=True)
 class WatchConfig:
     competitors: Callable[[str], tuple[Competitor, ...]]  # app_id -> the app metadata's competitors
+    app_names: Callable[[str], str] = lambda app_id: app_id
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
 
@@ -95,9 +96,12 @@ def watch_step(
 
 def _apply(watch: WatchList, cmd: WatchCommand, cfg: WatchConfig) -> Document:
     competitors = cfg.competitors(cmd.app_id)
-    change = watch.apply(cmd, competitors)
-    log.info("watch list %s: %s", cmd.app_id, change)
     org = resolve(cmd, competitors)
+    if cmd.action == "add" and org.forms & {norm(cmd.app_id), norm(cfg.app_names(cmd.app_id))}:
+        change = f"not watching {org.name}: it is the app itself"  # its own reviews all name it
+    else:
+        change = watch.apply(cmd, competitors)
+    log.info("watch list %s: %s", cmd.app_id, change)
     current = next((o for o in watch.watched if o.key == org.key), None)
     return Document("watchlist", ack=cmd.ack, doc={
         "id": f"wl-{cmd.app_id}-{org.key}",
