@@ -61,7 +61,7 @@ def stacked(df: pd.DataFrame, interval: str = "day", colors: dict[str, str] | No
         color = alt.Color("value:N", title=None, legend=alt.Legend(orient="top"),
                           scale=alt.Scale(domain=list(colors), range=list(colors.values())))
     y = alt.Y("count:Q", stack="normalize" if normalize else "zero",
-              title="share of reviews" if normalize else "reviews",
+              title="share" if normalize else "count",
               axis=alt.Axis(format="%") if normalize else alt.Axis())
     unit, fmt = ("yearmonthdatehours", "%d %b %H:00") if interval == "hour" else ("yearmonthdate", "%a %d %b")
     return alt.Chart(df).mark_bar().encode(
@@ -86,24 +86,13 @@ def bars(df: pd.DataFrame, category: str, value: str = "count", title: str = "",
     order = alt.EncodingSortField(field=value, order="descending")
     enc_color = alt.value(color) if not colors else alt.Color(
         f"{category}:N", legend=None, scale=alt.Scale(domain=list(colors), range=list(colors.values())))
-    base = alt.Chart(df).encode(y=alt.Y(f"{category}:N", sort=order, title=None), x=alt.X(f"{value}:Q", title=None))
+    base = alt.Chart(df).encode(y=alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+                                x=alt.X(f"{value}:Q", title=None))
     chart = alt.layer(
         base.mark_bar().encode(color=enc_color, tooltip=[f"{category}:N", f"{value}:Q"]),
         base.mark_text(align="left", dx=3).encode(text=alt.Text(f"{value}:Q", format=",")),
     )
     return chart.properties(title=title, height=height or alt.Step(22))
-
-
-def lines(df: pd.DataFrame, interval: str = "day", title: str = "", y_title: str = "count") -> alt.Chart:
-    """One line per value over time (`bucket, value, count`), spikes as red points when flagged."""
-    base = alt.Chart(df).encode(x=alt.X("bucket:T", title=_time_title(interval)))
-    layers = [base.mark_line(point=True).encode(
-        y=alt.Y("count:Q", title=y_title), color=alt.Color("value:N", title=None, legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("bucket:T", format="%d %b %H:%M"), "value:N", "count:Q"])]
-    if "spike" in df.columns:
-        layers.append(base.mark_point(filled=True, size=90, color=SPIKE).encode(y="count:Q")
-                      .transform_filter(alt.datum.spike))
-    return alt.layer(*layers).properties(height=240, title=title)
 
 
 def throughput_chart(df: pd.DataFrame) -> alt.Chart:

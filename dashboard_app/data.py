@@ -189,23 +189,3 @@ def input_records(key: str) -> int | None:
         return count_records(s.input_path)
     except OSError:
         return None
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def watch_commands(key: str, app_id: str | None) -> list[Any]:
-    """Watch-list commands from the commands file, in order (the flow keeps the list as state;
-    the file is what it was fed). Lines that do not parse are skipped."""
-    from flows.operators.watchlist import parse_commands
-
-    path = _settings(key).watchlist.path
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            out.extend(c for c in parse_commands(line) if app_id is None or c.app_id == app_id)
-        except ValueError:
-            continue
-    return out

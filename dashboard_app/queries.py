@@ -399,7 +399,7 @@ def severity_rank(severity: Any) -> int:
 
 def tickets_frame(tickets: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Tickets, most severe first, then by priority and count."""
-    cols = ["severity", "title", "primary_label", "count", "total_count", "trend", "versions", "status",
+    cols = ["severity", "peak_severity", "title", "primary_label", "count", "total_count", "trend", "versions", "status",
             "version", "priority", "first_seen", "last_seen", "updated_at", "id"]
     rows = []
     for t in tickets:
@@ -407,7 +407,8 @@ def tickets_frame(tickets: Sequence[dict[str, Any]]) -> pd.DataFrame:
         if trend in (None, "") and t.get("trend_ratio") is not None:
             trend = f"×{float(t['trend_ratio']):.1f}"
         rows.append({
-            "severity": t.get("severity") or "", "title": t.get("title") or t.get("id"),
+            "severity": t.get("severity") or "", "peak_severity": t.get("peak_severity") or "",
+            "title": t.get("title") or t.get("id"),
             "primary_label": t.get("primary_label"), "count": t.get("count"), "total_count": t.get("total_count"),
             "trend": "" if trend is None else str(trend), "versions": ", ".join(map(str, t.get("app_versions") or [])),
             "status": t.get("status"), "version": t.get("version"), "priority": t.get("priority"),
@@ -438,15 +439,17 @@ def feature_key(feature: Any) -> str:
 
 
 def requests_frame(docs: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Feature requests as a table with a UTC `created` time and a normalised `feature_key`."""
-    cols = ["created", "org", "feature", "feature_key", "text", "text_en", "lang", "source", "status",
+    """Feature requests as a table with a UTC `created` time and a `feature_key` for counting
+    (the flow's own key when the document has one)."""
+    cols = ["created", "org", "kind", "feature", "feature_key", "text", "text_en", "lang", "source", "status",
             "review_id", "id"]
     rows = []
     for d in docs:
         at = parse_time(d.get("created_at") or d.get("updated_at"))
         rows.append({
             "created": at.replace(tzinfo=None) if at else None, "org": d.get("org") or "unknown",
-            "feature": d.get("feature") or "", "feature_key": feature_key(d.get("feature")),
+            "kind": d.get("kind") or "request", "feature": d.get("feature") or "",
+            "feature_key": d.get("feature_key") or feature_key(d.get("feature")),
             "text": d.get("text") or "", "text_en": d.get("text_en") or "", "lang": d.get("lang"),
             "source": d.get("source"), "status": d.get("status"), "review_id": d.get("review_id"), "id": d.get("id"),
         })
@@ -476,31 +479,30 @@ def top_features(df: pd.DataFrame, limit: int = 15) -> pd.DataFrame:
     return out.sort_values(["requests", "org", "feature"], ascending=[False, True, True]).head(limit).reset_index(drop=True)
 
 
-def watched_orgs(competitors: Iterable[Any], commands: Iterable[Any], requests: pd.DataFrame) -> pd.DataFrame:
-    """Who is watched: orgs from the watch-list commands (applied in order: add replaces, remove drops),
-    then the app metadata's competitors that no command mentions, with feature requests per org."""
-    watched: dict[str, dict[str, Any]] = {}
-    touched: set[str] = set()
-    for cmd in commands:
-        key = cmd.org.lower()
-        touched.add(key)
-        if cmd.action == "remove":
-            watched.pop(key, None)
-        else:
-            watched[key] = {"org": cmd.org, "hashtags": list(cmd.hashtags), "aliases": list(cmd.aliases),
-                            "from": "watch list"}
+def watched_orgs(watchlist: Iterable[dict[str, Any]], competitors: Iterable[Any], requests: pd.DataFrame) -> pd.DataFrame:
+    """Who is watched: the flow's watch-list documents (one per org: `watching` or `removed`), then the
+    app metadata's competitors that no command named, then orgs seen only in feature requests;
+    each with its number of feature requests."""
+    orgs: dict[str, dict[str, Any]] = {}
+    for w in sorted(watchlist, key=lambda d: str(d.get("updated_at", ""))):
+        name = str(w.get("org") or w.get("id"))
+        orgs[name.lower()] = {"org": name, "status": str(w.get("status") or "watching"),
+                              "hashtags": " ".join(w.get("hashtags") or []), "aliases": ", ".join(w.get("aliases") or []),
+                              "since": str(w.get("issued_at") or w.get("updated_at") or "")[:10]}
     for comp in competitors:
-        if comp.name.lower() not in touched:
-            watched[comp.name.lower()] = {"org": comp.name, "hashtags": list(comp.hashtags),
-                                          "aliases": list(comp.aliases), "from": "app metadata"}
-    per_org = requests["org"].str.lower().value_counts() if not requests.empty else pd.Series(dtype="int64")
-    for org in per_org.index:  # requests about an org no longer (or never) listed
-        watched.setdefault(org, {"org": requests.loc[requests["org"].str.lower() == org, "org"].iloc[0],
-                                 "hashtags": [], "aliases": [], "from": "feature requests only"})
-    rows = [{**w, "hashtags": " ".join(w["hashtags"]), "aliases": ", ".join(w["aliases"]),
-             "requests": int(per_org.get(key, 0))} for key, w in watched.items()]
-    out = pd.DataFrame(rows, columns=["org", "hashtags", "aliases", "from", "requests"])
-    return out.sort_values(["requests", "org"], ascending=[False, True]).reset_index(drop=True)
+        orgs.setdefault(comp.name.lower(), {"org": comp.name, "status": "not watched (app metadata)",
+                                            "hashtags": " ".join(comp.hashtags), "aliases": ", ".join(comp.aliases),
+                                            "since": ""})
+    per_org = requests.groupby(requests["org"].str.lower()).size() if not requests.empty else pd.Series(dtype="int64")
+    for key in per_org.index:
+        if key not in orgs:
+            name = requests.loc[requests["org"].str.lower() == key, "org"].iloc[0]
+            orgs[key] = {"org": name, "status": "feature requests only", "hashtags": "", "aliases": "", "since": ""}
+    rows = [{**o, "requests": int(per_org.get(key, 0))} for key, o in orgs.items()]
+    out = pd.DataFrame(rows, columns=["org", "status", "hashtags", "aliases", "since", "requests"])
+    out["_others"] = (out["status"] != "watching").astype(int)  # watched orgs first
+    out = out.sort_values(["_others", "requests", "org"], ascending=[True, False, True])
+    return out.drop(columns="_others").reset_index(drop=True)
 
 
 # ── pipeline health ──────────────────────────────────────────────────────────────────────────────

@@ -140,15 +140,17 @@ def test_issues_ranks_the_stores_clusters_with_names_and_representative_reviews(
 
 def test_issues_filter_by_label_and_link_to_the_ticket(monkeypatch, with_docs):
     store = with_docs.open()
-    ticket = store.get_document("tickets", "tkt-001")
+    tickets = q.tickets_by_cluster(q.all_documents(store, "tickets"))
+    cluster_id, ticket = sorted(tickets.items())[0]
+    label = next(c["primary_label"] for c in store.top_clusters(limit=1000) if c["cluster_id"] == cluster_id)
     at = open_page(monkeypatch, with_docs, "views/issues.py")
-    at.multiselect(key="issue_labels").select(ticket["primary_label"]).run()
+    at.multiselect(key="issue_labels").select(label).run()
     table = frame(at, "name")
-    assert set(table["label"]) == {ticket["primary_label"]}
-    row = table[table["ticket_id"] == "tkt-001"]
-    assert len(row) == 1 and row["priority"].iloc[0] == ticket["priority"]  # the ticket's priority wins
-    links = [p for p in at.get("page_link") if "tkt-001" in p.value]
-    assert links, "the issue card links to its ticket"
+    assert set(table["label"]) == {label}
+    row = table[table["ticket_id"] == ticket["id"]]
+    assert len(row) == 1 and row["priority"].iloc[0] == round(ticket["priority"], 3)  # the ticket's priority wins
+    if row["rank"].iloc[0] <= 10:
+        assert any(ticket["id"] in p.value for p in at.get("page_link")), "the issue card links to its ticket"
 
 
 # ── search ───────────────────────────────────────────────────────────────────────────────────────
@@ -180,19 +182,37 @@ def test_semantic_search_finds_the_meaning_in_other_words(monkeypatch, demo):
 
 # ── tickets ──────────────────────────────────────────────────────────────────────────────────────
 
-def test_tickets_lists_severity_versions_counts_and_the_exact_snapin_json(monkeypatch, with_docs):
-    store = with_docs.open()
-    at = open_page(monkeypatch, with_docs, "views/tickets.py")
-    assert metric(at, "Tickets").value == "3"
+def test_tickets_the_flow_raised_are_listed_with_the_exact_snapin_json(monkeypatch, demo):
+    store = demo.open()
+    tickets = q.all_documents(store, "tickets")
+    assert any(t["primary_label"] == "payments" for t in tickets), "the demo's payment incident raises a ticket"
+    at = open_page(monkeypatch, demo, "views/tickets.py")
+    assert metric(at, "Tickets").value == str(len(tickets))
     table = frame(at, "severity")
-    assert table["severity"].tolist() == ["blocker", "high", "medium"]
-    assert table["count"].tolist() == [20, 15, 10]
-    assert table["versions"].iloc[0] == "4.12.0, 4.11.0"
-    codes = [c.value for c in at.code]
-    assert json.dumps(store.get_document("tickets", "tkt-001"), indent=2, ensure_ascii=False) in codes
-    # representatives are escaped, the hostile one included
-    assert q.quote_md(HOSTILE) in markdown_bodies(at)
+    assert sorted(table["id"]) == sorted(t["id"] for t in tickets)
+    assert [q.severity_rank(s) for s in table["severity"]] == sorted(q.severity_rank(s) for s in table["severity"])
+    shown = store.get_document("tickets", table["id"].iloc[0])
+    assert at.subheader[-1].value == shown["title"]
+    assert json.dumps(shown, indent=2, ensure_ascii=False) in [c.value for c in at.code]
+    reps = [r for r in shown.get("representatives") or []]
+    assert all(q.quote_md(r.get("text_en") or r.get("text")) in markdown_bodies(at) for r in reps)
+
+
+def test_tickets_show_severity_versions_counts_and_escape_review_text(monkeypatch, with_docs):
+    store = with_docs.open()
+    everything = q.all_documents(store, "tickets")
+    at = open_page(monkeypatch, with_docs, "views/tickets.py")
+    assert metric(at, "Tickets").value == str(len(everything))
+    assert metric(at, "Blocker").value == str(sum(t.get("severity") == "blocker" for t in everything))
+    table = frame(at, "severity").set_index("id")
+    assert table.loc["test-tkt-1", ["severity", "count", "versions"]].tolist() == ["blocker", 20, "4.12.0, 4.11.0"]
+    assert table.loc["test-tkt-2", "versions"] == "4.12.0"
+    at.selectbox(key="ticket_pick").select("test-tkt-1").run()
+    assert json.dumps(store.get_document("tickets", "test-tkt-1"), indent=2, ensure_ascii=False) in [c.value for c in at.code]
+    assert q.quote_md(HOSTILE) in markdown_bodies(at)  # the hostile representative, escaped
     assert not any(m.proto.allow_html for m in at.markdown)
+    at.multiselect(key="ticket_severity").select("medium").run()
+    assert set(frame(at, "severity")["severity"]) == {"medium"}
 
 
 def test_tickets_page_opens_the_ticket_named_in_the_link(monkeypatch, with_docs):
@@ -201,11 +221,11 @@ def test_tickets_page_opens_the_ticket_named_in_the_link(monkeypatch, with_docs)
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     at.switch_page("views/tickets.py")
-    at.query_params["ticket"] = "tkt-003"
+    at.query_params["ticket"] = "test-tkt-3"
     at.run()
     assert not at.exception
-    assert at.selectbox(key="ticket_pick").value == "tkt-003"
-    assert any(c.value.startswith("`tkt-003`") for c in at.caption)
+    assert at.selectbox(key="ticket_pick").value == "test-tkt-3"
+    assert any(c.value.startswith("`test-tkt-3`") for c in at.caption)
 
 
 def test_refresh_reads_new_documents_without_reloading(monkeypatch, with_docs, tmp_path):
@@ -214,32 +234,46 @@ def test_refresh_reads_new_documents_without_reloading(monkeypatch, with_docs, t
     src.conn.execute("VACUUM INTO ?", (str(copy),))
     src.close()
     store = type(with_docs)(db=copy, input=with_docs.input, watchlist=with_docs.watchlist, lines=with_docs.lines)
+    before = len(q.all_documents(store.open(), "tickets"))
     at = open_page(monkeypatch, store, "views/tickets.py")
-    assert metric(at, "Tickets").value == "3"
+    assert metric(at, "Tickets").value == str(before)
     s = store.open()
-    extra = {**s.get_document("tickets", "tkt-003"), "id": "tkt-004", "updated_at": "2026-10-29T00:00:00+00:00"}
+    extra = {**s.get_document("tickets", "test-tkt-3"), "id": "test-tkt-4", "updated_at": "2026-10-29T00:00:00+00:00"}
     s.write_documents("tickets", [extra])
     at.run()
-    assert metric(at, "Tickets").value == "3"  # cached
+    assert metric(at, "Tickets").value == str(before)  # still the cached answer
     at.sidebar.button[0].click().run()
     assert not at.exception
-    assert metric(at, "Tickets").value == "4"
+    assert metric(at, "Tickets").value == str(before + 1)
 
 
 # ── competitors ──────────────────────────────────────────────────────────────────────────────────
 
-def test_competitors_counts_requests_per_org_and_top_features(monkeypatch, with_docs):
-    at = open_page(monkeypatch, with_docs, "views/competitors.py")
-    assert metric(at, "Feature requests").value == str(len(FEATURES))
-    orgs = frame(at, "from").set_index("org")
-    assert orgs.loc["Google Pay", "requests"] == 5 and orgs.loc["PhonePe", "requests"] == 2
-    assert orgs.loc["Freecharge", "from"] == "watch list" and orgs.loc["CRED", "from"] == "app metadata"
+def test_competitors_show_the_flows_watch_list_and_feature_requests(monkeypatch, demo):
+    store = demo.open()
+    requests = q.all_documents(store, "feature_requests")
+    watched = q.all_documents(store, "watchlist")
+    assert requests and watched, "the demo's watch-list command makes the flow find feature requests"
+    at = open_page(monkeypatch, demo, "views/competitors.py")
+    assert metric(at, "Feature requests").value == str(len(requests))
+    orgs = frame(at, "status").set_index("org")
+    assert set(orgs.index[orgs["status"] == "watching"]) == {w["org"] for w in watched if w["status"] == "watching"}
+    per_org = pd.Series([r["org"] for r in requests]).value_counts()
+    assert orgs["requests"].to_dict() == {o: int(per_org.get(o, 0)) for o in orgs.index}
     top = frame(at, "example")
-    first = top.iloc[0]
-    assert (first["org"], first["feature"], first["requests"]) == ("Google Pay", "split bills with friends", 3)
-    latest = frame(at, "text_en")
-    assert HOSTILE in latest["text"].tolist()  # shown as plain text in a table cell
+    keys = pd.Series([(r["org"], r["feature_key"]) for r in requests]).value_counts()
+    assert top["requests"].iloc[0] == keys.iloc[0]
     assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_competitors_mark_removed_orgs_and_show_hostile_text_as_plain_text(monkeypatch, with_docs):
+    at = open_page(monkeypatch, with_docs, "views/competitors.py")
+    orgs = frame(at, "status").set_index("org")
+    assert orgs.loc["Freecharge", "status"] == "removed"
+    assert orgs.loc["Google Pay", "requests"] >= sum(org == "Google Pay" for org, _ in FEATURES)
+    latest = frame(at, "text_en")
+    assert HOSTILE in latest["text"].tolist()  # a table cell, never Markdown
+    assert not any(HOSTILE in m for m in markdown_bodies(at))
 
 
 # ── pipeline health ──────────────────────────────────────────────────────────────────────────────

@@ -9,7 +9,6 @@ import pytest
 
 from dashboard_app import queries as q
 from flows.appmeta import Competitor
-from flows.records import WatchCommand
 
 
 def rows(values: dict[str, list[int]], start: str = "2026-10-01") -> list[tuple[str, str, int]]:
@@ -184,22 +183,24 @@ def test_tickets_are_listed_most_severe_first():
     assert q.tickets_frame([]).empty
 
 
-def test_watched_orgs_apply_commands_in_order_over_the_app_metadata():
+def test_watched_orgs_come_from_the_watch_list_then_the_metadata_then_the_requests():
     comps = [Competitor("Google Pay", ("#GooglePay",), ("gpay",)), Competitor("Paytm", ("#Paytm",))]
-    at = datetime(2026, 10, 1, tzinfo=timezone.utc)
-    commands = [WatchCommand("add", "app", "PhonePe", ("#PhonePe",), issued_at=at),
-                WatchCommand("remove", "app", "Paytm", issued_at=at)]
+    watchlist = [{"id": "w1", "org": "PhonePe", "hashtags": ["#PhonePe"], "status": "watching", "updated_at": "2026-10-01",
+                  "issued_at": "2026-10-01T09:00:00+05:30"},
+                 {"id": "w2", "org": "Google Pay", "hashtags": ["#GooglePay"], "aliases": ["gpay"], "status": "removed",
+                  "updated_at": "2026-10-02"}]
     requests = q.requests_frame([{"id": "1", "org": "Google Pay", "feature": "Split bills!", "created_at": "2026-10-01T10:00:00Z"},
-                                 {"id": "2", "org": "google pay", "feature": "split  bills", "created_at": "2026-10-02T10:00:00Z"},
+                                 {"id": "2", "org": "PhonePe", "feature": "split  bills", "created_at": "2026-10-02T10:00:00Z"},
                                  {"id": "3", "org": "Cred", "feature": "rent payments", "created_at": "2026-10-02T11:00:00Z"}])
-    orgs = q.watched_orgs(comps, commands, requests).set_index("org")
-    assert orgs.loc["Google Pay", ["from", "requests"]].tolist() == ["app metadata", 2]
-    assert orgs.loc["PhonePe", "from"] == "watch list" and "Paytm" not in orgs.index
-    assert orgs.loc["Cred", "from"] == "feature requests only"
-    top = q.top_features(requests)
-    assert top["requests"].tolist() == [1, 1, 1]  # org names are matched as written
+    orgs = q.watched_orgs(watchlist, comps, requests)
+    assert orgs["org"].tolist()[0] == "PhonePe"  # watched first
+    by_org = orgs.set_index("org")
+    assert by_org.loc["PhonePe", ["status", "requests", "since"]].tolist() == ["watching", 1, "2026-10-01"]
+    assert by_org.loc["Google Pay", ["status", "aliases"]].tolist() == ["removed", "gpay"]
+    assert by_org.loc["Paytm", "status"] == "not watched (app metadata)"
+    assert by_org.loc["Cred", "status"] == "feature requests only"
     over_time = q.requests_over_time(requests)
-    assert over_time["count"].sum() == 3 and set(over_time["value"]) == {"Google Pay", "google pay", "Cred"}
+    assert over_time["count"].sum() == 3 and set(over_time["value"]) == {"Google Pay", "PhonePe", "Cred"}
 
 
 def test_top_features_group_wordings_of_the_same_feature():
@@ -208,6 +209,8 @@ def test_top_features_group_wordings_of_the_same_feature():
     top = q.top_features(requests)
     assert top.iloc[0][["org", "feature", "requests"]].tolist() == ["Google Pay", "UPI Lite", 3]
     assert top.iloc[0]["example"] == "wants UPI Lite" and len(top) == 2
+    keyed = q.requests_frame([{"id": "1", "org": "X", "feature": "tap to pay with nfc", "feature_key": "nfc pay tap"}])
+    assert keyed["feature_key"].iloc[0] == "nfc pay tap"  # the flow's key wins
 
 
 # ── pipeline health ──────────────────────────────────────────────────────────────────────────────

@@ -15,17 +15,17 @@ def render() -> None:
     apps = data.apps(key)
     competitors = [c for a in apps.values() if app is None or a.app_id == app for c in a.competitors]
     requests = q.requests_frame(data.documents(key, "feature_requests", app))
-    orgs = q.watched_orgs(competitors, data.watch_commands(key, app), requests)
+    orgs = q.watched_orgs(data.documents(key, "watchlist", app), competitors, requests)
 
     st.subheader("Watched organisations")
-    if orgs.empty:
-        st.info("No organisation is watched: the app metadata names no competitors and no watch-list command "
-                "has been sent (`POST /v1/watchlist` on the feed).")
-    else:
+    if not (orgs["status"] == "watching").any():
+        st.info("No organisation is watched yet. The other_features snap-in adds them with a watch-list command "
+                "(`POST /v1/watchlist` on the feed, e.g. `add #GooglePay #PhonePe`).")
+    if not orgs.empty:
         st.dataframe(orgs, hide_index=True, width="stretch",
-                     column_config={"org": "Organisation", "hashtags": "Hashtags", "aliases": "Aliases",
-                                    "from": "Watched because", "requests": st.column_config.NumberColumn(
-                                        "Feature requests", format="%d")})
+                     column_config={"org": "Organisation", "status": "Status", "hashtags": "Hashtags",
+                                    "aliases": "Aliases", "since": "Since",
+                                    "requests": st.column_config.NumberColumn("Feature requests", format="%d")})
     if requests.empty:
         st.info("No competitor feature requests yet. When a review asks for something a watched organisation "
                 "has (“Google Pay has…, please add”), the flow stores it as a feature request and it shows here.")
@@ -36,8 +36,8 @@ def render() -> None:
     c3.metric("Distinct features", f"{requests['feature_key'].nunique():,}", border=True)
 
     st.subheader("Feature requests per organisation over time")
-    over_time = q.flag_spikes(q.requests_over_time(requests, interval), q.SpikeRule.for_interval(interval))
-    st.altair_chart(charts.lines(over_time, interval, y_title="feature requests"), width="stretch")
+    over_time = q.requests_over_time(requests, interval)
+    st.altair_chart(charts.stacked(over_time, interval), width="stretch")
 
     st.subheader("Most requested features")
     top = q.top_features(requests)
@@ -53,10 +53,10 @@ def render() -> None:
 
     st.subheader("Latest requests")
     latest = requests.sort_values("created", ascending=False).head(100)
-    st.dataframe(latest[["created", "org", "feature", "text", "text_en", "lang", "source", "status"]],
+    st.dataframe(latest[["created", "org", "kind", "feature", "text", "text_en", "lang", "source", "status"]],
                  hide_index=True, width="stretch",
                  column_config={"created": st.column_config.DatetimeColumn("Created (UTC)", format="YYYY-MM-DD HH:mm"),
-                                "org": "Organisation", "feature": "Feature", "text": "Review",
+                                "org": "Organisation", "kind": "Kind", "feature": "Feature", "text": "Review",
                                 "text_en": "English", "lang": "Lang", "source": "Source", "status": "Status"})
 
 

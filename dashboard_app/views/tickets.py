@@ -70,7 +70,7 @@ def render() -> None:
         st.dataframe(
             table, hide_index=True, width="stretch",
             column_config={
-                "severity": "Severity", "title": st.column_config.TextColumn("Title", width="large"),
+                "severity": "Severity", "peak_severity": "Peak", "title": st.column_config.TextColumn("Title", width="large"),
                 "primary_label": "Label", "count": st.column_config.NumberColumn("In window", format="%d"),
                 "total_count": st.column_config.NumberColumn("Total", format="%d"), "trend": "Trend",
                 "versions": "App versions", "status": "Status", "version": st.column_config.NumberColumn("v", format="%d"),

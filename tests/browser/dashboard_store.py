@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.sqlite_store import SqliteStore
-from demo.generate import generate, write
+from demo.generate import generate, watch_command, write
 from tests.helpers import run_flow
 
 DEMO_N = 400  # records of the demo stream: the real flow runs on them (about a minute here)
 DEMO_DAYS = 14  # the generator's 28-day schedule squeezed into 14 days: the incidents stay visible
 DEMO_SEED = 7
+TICKET_WINDOW_MINUTES = 1440  # day windows: the squeezed incident passes the app's 5-review threshold
 HOSTILE = "<script>alert('x')</script> **bold** [link](http://evil.example) $x^2$ :red[red] # heading"
 
 
@@ -51,7 +52,9 @@ def demo_store(base: Path) -> DemoStore:
     if root.exists():
         shutil.rmtree(root)  # a half-built store from an interrupted run
     write(store.input, generate(n=DEMO_N, seed=DEMO_SEED, days=DEMO_DAYS))
-    result = run_flow({**store.env, "SIFT_PROGRESS_SECONDS": "0", "SIFT_LOG_LEVEL": "warning"}, timeout=900)
+    write(store.watchlist, [json.dumps(watch_command())])  # the snap-in's first command, as run_flow.sh does
+    result = run_flow({**store.env, "SIFT_PROGRESS_SECONDS": "0", "SIFT_LOG_LEVEL": "warning",
+                       "SIFT_TICKET_WINDOW_MINUTES": str(TICKET_WINDOW_MINUTES)}, timeout=1200)
     assert result.returncode == 0, f"the flow failed on the demo stream:\n{result.stderr[-3000:]}"
     done.write_text("ok")
     return store
@@ -70,7 +73,8 @@ def empty_store(base: Path) -> DemoStore:
 
 
 def store_with_documents(base: Path) -> DemoStore:
-    """A copy of the demo store plus tickets (for its three biggest clusters) and feature requests."""
+    """A copy of the demo store plus tickets (for its three biggest clusters), feature requests and a
+    removed watch-list entry written here, all with ids that start with `test-`."""
     demo = demo_store(base)
     root = base / "dashboard-docs"
     store = DemoStore(db=root / "sift.db", input=demo.input, watchlist=root / "watchlist.jsonl", lines=demo.lines)
@@ -83,9 +87,11 @@ def store_with_documents(base: Path) -> DemoStore:
     s = store.open()
     s.write_documents("tickets", ticket_docs(s))
     s.write_documents("feature_requests", feature_request_docs())
+    s.write_documents("watchlist", [{
+        "id": "test-wl-freecharge", "app_id": "paynest", "org": "Freecharge", "hashtags": ["#Freecharge"],
+        "aliases": ["free charge"], "status": "removed", "issued_at": "2026-10-05T10:00:00+05:30",
+        "updated_at": "2026-10-05T04:30:00+00:00"}])
     s.close()
-    store.watchlist.write_text(json.dumps({"app_id": "paynest", "action": "add", "orgs": [
-        {"name": "Freecharge", "hashtags": ["#Freecharge"], "aliases": ["free charge"]}]}) + "\n")
     (root / "done").write_text("ok")
     return store
 
@@ -101,7 +107,7 @@ def ticket_docs(store: SqliteStore) -> list[dict]:
         title = f"{c['primary_label']}: {c['name']}"
         body = f"**{c['count']} reviews** about _{c['name']}_ (×{4 - i}.0 vs previous window).\n\n- versions: 4.12.0"
         docs.append({
-            "id": f"tkt-{i + 1:03d}", "app_id": "paynest", "updated_at": f"2026-10-2{i}T10:00:00+00:00",
+            "id": f"test-tkt-{i + 1}", "app_id": "paynest", "updated_at": f"2026-10-2{i}T10:00:00+00:00",
             "created_at": "2026-10-17T09:00:00+00:00", "status": "open", "version": 5 - i,
             "primary_label": c["primary_label"], "cluster_id": c["cluster_id"], "title": title, "body": body,
             "severity": SEVERITIES[i], "tags": [c["primary_label"], "paynest"],
@@ -128,7 +134,7 @@ def feature_request_docs() -> list[dict]:
     docs = []
     for i, (org, feature) in enumerate(FEATURES):
         text = HOSTILE if i == len(FEATURES) - 1 else f"{org} has {feature}, please add it to PayNest"
-        docs.append({"id": f"fr-{i:03d}", "app_id": "paynest", "updated_at": f"2026-10-{10 + i}T08:00:00+00:00",
+        docs.append({"id": f"test-fr-{i}", "app_id": "paynest", "updated_at": f"2026-10-{10 + i}T08:00:00+00:00",
                      "org": org, "feature": feature, "review_id": f"pn-{i:06d}", "text": text, "text_en": text,
                      "lang": "en", "source": "twitter", "created_at": f"2026-10-{10 + i}T07:30:00+00:00",
                      "status": "new"})

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.dashboard_store import FEATURES, DemoStore, store_with_documents
+from tests.browser.dashboard_store import DemoStore, store_with_documents
 from tests.helpers import ROOT, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -197,18 +197,27 @@ def test_search_in_the_browser(browser, app_url):
 
 
 def test_tickets_in_the_browser(browser, app_url, store):
-    first = store.open().get_document("tickets", "tkt-001")
+    from dashboard_app import queries as q
+
+    tickets = q.all_documents(store.open(), "tickets")
+    first = q.tickets_frame(tickets).iloc[0]  # most severe first
+    counts = q.severity_counts(tickets)
     open_page(browser, app_url, "tickets", "tickets",
-              ["JSON for the snap-in", first["title"], "Tickets\n3", "Blocker\n1", "High\n1", "Medium\n1"], charts=1)
+              ["JSON for the snap-in", first["title"], f"Tickets\n{len(tickets)}",
+               *(f"{name.capitalize()}\n{n}" for name, n in counts.items())], charts=1)
     browser.find_element(By.XPATH, "//*[@role='tab'][contains(., 'JSON for the snap-in')]").click()
     text = wait_for(browser, "tickets", lambda t: '"devrev"' in t, "the snap-in JSON")
-    assert '"id": "tkt-001"' in text and '"severity": "blocker"' in text
+    assert f'"id": "{first["id"]}"' in text and f'"severity": "{first["severity"]}"' in text
     screenshot(browser, "tickets")
 
 
-def test_competitors_in_the_browser(browser, app_url):
+def test_competitors_in_the_browser(browser, app_url, store):
+    from dashboard_app import queries as q
+
+    requests = q.all_documents(store.open(), "feature_requests")
+    orgs = {r["org"] for r in requests}
     open_page(browser, app_url, "competitors", "competitors",
-              ["Watched organisations", f"Feature requests\n{len(FEATURES)}", "Organisations\n3",
+              ["Watched organisations", f"Feature requests\n{len(requests)}", f"Organisations\n{len(orgs)}",
                "Most requested features"], charts=2)
     screenshot(browser, "competitors")
 
