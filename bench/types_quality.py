@@ -1,7 +1,8 @@
 """Review-type and cluster quality, used by `python -m bench.quality types|clusters`.
 
 types: macro-F1 and per-class precision/recall/F1 of the review type, zero-shot (default), with the
-trained model at `--model`, or trained on `--train` and tested on `--data`.
+trained model at `--model`, or trained on `--train` (the `flows.train_types` recipe) and tested on
+`--data`; `--cache PATH` reuses embeddings stored by text.
 clusters: purity and NMI of the flow's online clustering against a gold cluster column.
 """
 
@@ -16,18 +17,20 @@ from flows.operators.review_type import TYPES, TypeClassifier
 
 
 def evaluate_types(data: Path, train: Path | None = None, model: Path | None = None, text_col: str = "text",
-                   label_col: str = "label", mapping: str = "") -> dict:
+                   label_col: str = "label", mapping: str = "", cache: Path | None = None) -> dict:
     from sklearn.metrics import precision_recall_fscore_support
 
     from flows.operators.embed import Embedder
-    from flows.train_types import features, fit, load_labeled
+    from flows.operators.review_type import prototype_vectors
+    from flows.train_types import encode_cached, fit, load_labeled
 
     embedder = Embedder()
     texts, gold = load_labeled(data, text_col, label_col, mapping)
-    vectors = embedder.encode(texts)
+    vectors = encode_cached(embedder.encode, texts, cache)
     if train is not None:
         train_texts, train_labels = load_labeled(train, text_col, label_col, mapping)
-        trained = fit(features(embedder.encode(train_texts), train_texts), train_labels)
+        train_vectors = encode_cached(embedder.encode, train_texts, cache)
+        trained = fit(train_vectors, train_texts, train_labels, prototype_vectors(embedder.encode))
         predicted = [t for t, _ in trained.predict(vectors, texts)]
         mode = f"trained on {train.name}"
     else:

@@ -2,8 +2,11 @@
 
 Zero-shot by default: cue phrases that users write when they report a bug or ask for a feature
 (high precision), then the nearest type prototype by embedding similarity. A model trained with
-`python -m flows.train_types --data PATH` (saved as plain arrays, no pickle) replaces the
-prototype step when its file exists; the cues still add their evidence as features.
+`python -m flows.train_types --data PATH [--data PATH …]` (saved as plain arrays, no pickle)
+replaces both when its file exists. It is deliberately small: the cue flags, the similarity to each
+type prototype, the text length and a down-weighted embedding (`EMBEDDING_SCALE`), because a model
+free to use the whole embedding learns one data set's labelling habits and does worse on another
+set than the zero-shot rules (README, "Review-type quality, measured").
 """
 
 from __future__ import annotations
@@ -74,33 +77,71 @@ _FEATURE = re.compile(
 CUES = (_BUG, _FEATURE)
 
 
+# The embedding enters a trained model multiplied by this: with one L2 penalty for all weights, a
+# smaller scale means a stronger prior toward the cue/prototype/length features.
+EMBEDDING_SCALE = 0.2
+
+
 def cue_features(texts: Sequence[str]) -> np.ndarray:
     """(n, 2) flags: has a bug cue, has a feature-request cue."""
     return np.array([[1.0 if cue.search(t) else 0.0 for cue in CUES] for t in texts], dtype=np.float32)
 
 
+def length_features(texts: Sequence[str]) -> np.ndarray:
+    """(n, 4): log word count (scaled), and flags for at most 3, at most 8, at least 25 words."""
+    words = np.array([len(t.split()) for t in texts], dtype=np.float32)
+    return np.stack([np.log1p(words) / 5, words <= 3, words <= 8, words >= 25], axis=1).astype(np.float32)
+
+
+def type_features(vectors: np.ndarray, texts: Sequence[str], prototypes: np.ndarray,
+                  embedding_scale: float = EMBEDDING_SCALE) -> np.ndarray:
+    """(n, 2 + 4 + 4 + dims): cue flags, prototype similarities, length, embedding × scale."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return np.hstack([cue_features(texts), vectors @ prototypes.T, length_features(texts), vectors * embedding_scale])
+
+
 @dataclass(frozen=True)
 class TypeModel:
-    """A linear model over [embedding, cue flags]; arrays only, loaded from an .npz file."""
+    """A linear model over `type_features`; arrays only, loaded from an .npz file.
+
+    `prototypes` are the type prototype vectors the model was trained with, kept in the file so the
+    features do not depend on re-encoding them. A file without them is an older model over
+    [embedding, cue flags] and still loads.
+    """
 
     weights: np.ndarray  # (features, classes)
     bias: np.ndarray  # (classes,)
     classes: tuple[str, ...]
+    prototypes: np.ndarray | None = None  # (types, dims)
+    embedding_scale: float = EMBEDDING_SCALE
 
     @classmethod
     def load(cls, path: Path) -> TypeModel:
         with np.load(path, allow_pickle=False) as z:
-            return cls(weights=z["weights"], bias=z["bias"], classes=tuple(str(c) for c in z["classes"]))
+            return cls(weights=z["weights"], bias=z["bias"], classes=tuple(str(c) for c in z["classes"]),
+                       prototypes=z["prototypes"] if "prototypes" in z.files else None,
+                       embedding_scale=float(z["embedding_scale"]) if "embedding_scale" in z.files else 1.0)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, weights=self.weights, bias=self.bias, classes=np.array(self.classes))
+        arrays = {"weights": self.weights, "bias": self.bias, "classes": np.array(self.classes)}
+        if self.prototypes is not None:
+            arrays.update(prototypes=self.prototypes, embedding_scale=np.float32(self.embedding_scale))
+        np.savez(path, **arrays)
+
+    def features(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        if self.prototypes is None:
+            return np.hstack([vectors, cue_features(texts)])
+        return type_features(vectors, texts, self.prototypes, self.embedding_scale)
+
+    def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """(n, classes) softmax probabilities, columns in `classes` order."""
+        logits = self.features(vectors, texts) @ self.weights + self.bias
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return probs / probs.sum(axis=1, keepdims=True)
 
     def predict(self, vectors: np.ndarray, texts: Sequence[str]) -> list[tuple[str, float]]:
-        x = np.hstack([vectors, cue_features(texts)])
-        logits = x @ self.weights + self.bias
-        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
+        probs = self.probabilities(vectors, texts)
         best = probs.argmax(axis=1)
         return [(self.classes[i], float(probs[row, i])) for row, i in enumerate(best)]
 
@@ -116,11 +157,7 @@ class TypeClassifier:
     @property
     def prototypes(self) -> np.ndarray:
         if self._prototypes is None:
-            rows = []
-            for name in TYPES:
-                v = self._encode(list(PROTOTYPES[name])).mean(axis=0)
-                rows.append(v / (np.linalg.norm(v) or 1.0))
-            self._prototypes = np.vstack(rows).astype(np.float32)
+            self._prototypes = prototype_vectors(self._encode)
         return self._prototypes
 
     def classify(self, vectors: np.ndarray, texts: Sequence[str]) -> list[tuple[str, float]]:
@@ -129,6 +166,15 @@ class TypeClassifier:
         if self.model is not None:
             return self.model.predict(vectors, texts)
         return zero_shot(vectors, texts, self.prototypes)
+
+
+def prototype_vectors(encode: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+    """(types, dims): the unit-length mean embedding of each type's `PROTOTYPES`, in `TYPES` order."""
+    rows = []
+    for name in TYPES:
+        v = encode(list(PROTOTYPES[name])).mean(axis=0)
+        rows.append(v / (np.linalg.norm(v) or 1.0))
+    return np.vstack(rows).astype(np.float32)
 
 
 def zero_shot(vectors: np.ndarray, texts: Sequence[str], prototypes: np.ndarray) -> list[tuple[str, float]]:
