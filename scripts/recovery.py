@@ -18,6 +18,7 @@ import argparse
 import pickle
 import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def resume_position(db_dir: Path, input_path: Path, step: str = INPUT_STEP) -> i
     fronts: dict[int, dict[int, int]] = {}  # execution -> worker -> frontier epoch
     snaps: list[tuple[int, bytes]] = []
     for part in partitions(db_dir):
-        with sqlite3.connect(f"file:{part}?mode=ro", uri=True) as db:
+        with closing(sqlite3.connect(f"file:{part}?mode=ro", uri=True)) as db:
             workers.update(db.execute("SELECT ex_num, worker_count FROM exs"))
             for ex, worker, frontier in db.execute("SELECT ex_num, worker_index, worker_frontier FROM fronts"):
                 fronts.setdefault(ex, {})[worker] = frontier
