@@ -28,26 +28,21 @@ REVIEW_TYPES = ("bug_report", "feature_request", "user_experience", "rating")
 
 # ── text ─────────────────────────────────────────────────────────────────────────────────────────
 
+REVIEW_CHARS = 600  # a review shown on a card is cut here (the tables keep the whole text)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'])")
 
 
 def escape_md(text: Any) -> str:
-    """Review text made inert for `st.markdown`: every Markdown, HTML, LaTeX (`$`) and Streamlit
-    directive (`:red[…]`, `:smile:`) character is backslash-escaped, and runs of whitespace
-    (newlines too) become one space, so the text shows exactly as the user wrote it."""
+    """A value made inert inside `st.markdown` (cluster names, keywords, versions, captions): every
+    Markdown, HTML, LaTeX (`$`) and Streamlit directive (`:red[…]`) character is backslash-escaped
+    and whitespace runs become one space. Review text itself goes through `st.text`, which parses
+    nothing: Markdown would still turn a URL in a review into a link."""
     flat = " ".join(str(text or "").split())
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
-def quote_md(text: Any, limit: int = 600) -> str:
-    """An escaped review as a Markdown block quote, shortened to `limit` characters."""
-    flat = " ".join(str(text or "").split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1].rstrip() + "…"
-    return "> " + escape_md(flat)
-
-
 def shorten(text: Any, limit: int = 160) -> str:
+    """Text on one line (whitespace runs become one space), cut to `limit` characters with `…`."""
     flat = " ".join(str(text or "").split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 

@@ -31,11 +31,11 @@ def test_escape_md_makes_every_markdown_character_literal(text, escaped):
     assert q.escape_md(text) == escaped
 
 
-def test_quote_md_is_one_escaped_block_quote_line_shortened():
-    assert q.quote_md("line one\n\nline two") == "> line one line two"
-    long = q.quote_md("word " * 300, limit=50)
-    assert long.startswith("> word") and long.endswith("…") and "\n" not in long
-    assert q.quote_md(None) == "> "
+def test_shorten_puts_text_on_one_line_and_cuts_it():
+    assert q.shorten("line one\n\n  line two") == "line one line two"
+    cut = q.shorten("word " * 300, limit=50)
+    assert len(cut) == 50 and cut.endswith("…") and "\n" not in cut
+    assert q.shorten(None) == ""
 
 
 # ── series and windows ───────────────────────────────────────────────────────────────────────────

@@ -32,10 +32,11 @@ def card(row, key: str) -> None:
             tag = "representative" if i == 0 and rep else "high priority"
             meta = " · ".join(str(x) for x in (tag, r.get("lang"), r.get("app_version"),
                                                f"{r['rating']}★" if r.get("rating") else None) if x)
-            st.markdown(q.quote_md(r.get("text_en") or r.get("text")))
-            if r.get("text_en") and r.get("text") and r["text_en"] != r["text"]:
-                st.caption("original: " + q.escape_md(q.shorten(r["text"], 200)))
-            st.caption(q.escape_md(meta))
+            with st.container(border=True):
+                st.text(q.shorten(r.get("text_en") or r.get("text"), q.REVIEW_CHARS))  # plain text, never Markdown
+                if r.get("text_en") and r.get("text") and r["text_en"] != r["text"]:
+                    st.text("original: " + q.shorten(r["text"], 200))
+                st.caption(q.escape_md(meta))
         if row["ticket_id"]:
             st.page_link("views/tickets.py", label=f"Ticket {row['ticket_id']} ({row['ticket_severity'] or 'no severity'})",
                          icon=":material/confirmation_number:", query_params={"ticket": row["ticket_id"]})

@@ -56,12 +56,13 @@ def render() -> None:
         st.warning("No review matches. Loosen the filters or try other words.")
         return
     for d in hits[:5]:
-        st.markdown(q.quote_md(d.get("text_en") or d.get("text")))
         meta = " · ".join(str(x) for x in (f"score {float(d.get('score') or 0):.2f}", d.get("primary_label"),
                                            d.get("review_type"), d.get("sentiment"), d.get("lang"),
                                            f"{d['rating']}★" if d.get("rating") else None,
                                            (d.get("created_at") or "")[:10]) if x)
-        st.caption(q.escape_md(meta))
+        with st.container(border=True):
+            st.text(q.shorten(d.get("text_en") or d.get("text"), q.REVIEW_CHARS))  # plain text, never Markdown
+            st.caption(q.escape_md(meta))
     st.dataframe(
         q.hits_frame(hits), hide_index=True, width="stretch",
         column_config={

@@ -35,10 +35,11 @@ def detail(ticket: dict) -> None:
         if not reps:
             st.caption("This ticket lists no representative reviews.")
         for r in reps:
-            st.markdown(q.quote_md(r.get("text_en") or r.get("text")))
-            original = r.get("text") if r.get("text") and r.get("text") != r.get("text_en") else None
-            st.caption(q.escape_md(" · ".join(x for x in (str(r.get("review_id") or ""), str(r.get("lang") or ""),
-                                                           f"original: {q.shorten(original, 200)}" if original else "") if x)))
+            with st.container(border=True):
+                st.text(q.shorten(r.get("text_en") or r.get("text"), q.REVIEW_CHARS))  # plain text, never Markdown
+                if r.get("text") and r.get("text") != r.get("text_en"):
+                    st.text("original: " + q.shorten(r["text"], 200))
+                st.caption(q.escape_md(" · ".join(str(x) for x in (r.get("review_id"), r.get("lang")) if x)))
     with payload:
         st.caption("`GET /v1/tickets/{id}` on the feed returns this document exactly as stored; "
                    "`devrev` is the body for DevRev `works.create`.")
