@@ -213,20 +213,21 @@ class ElasticsearchStore:
     def write(self, outcomes: Sequence[Outcome]) -> None:
         """Bulk upsert; retries failed items and unreachable-server errors with backoff
         until `retry_seconds` have passed, then raises `StoreError`."""
-        started = time.monotonic()
         enriched, rejected = split(outcomes)
-        pending = self._actions(enriched, rejected)
+        self._write_actions(self._actions(enriched, rejected),
+                            f"{len(enriched) + len(rejected)} records ({len(enriched)} enriched, {len(rejected)} rejected)")
+
+    def _write_actions(self, pending: list[dict[str, Any]], what: str, refresh: str | None = None) -> None:
+        """Send `pending`, retrying what fails with backoff until `retry_seconds`; then `StoreError`."""
+        started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            failed, errors = self._bulk(pending)
+            failed, errors = self._bulk(pending, refresh)
             elapsed = time.monotonic() - started
             if not failed:
-                log.info(
-                    "elasticsearch bulk: %d records (%d enriched, %d rejected) in %.0f ms%s",
-                    len(enriched) + len(rejected), len(enriched), len(rejected), elapsed * 1000,
-                    f" after {attempt} attempts" if attempt > 1 else "",
-                )
+                log.info("elasticsearch bulk: %s in %.0f ms%s", what, elapsed * 1000,
+                         f" after {attempt} attempts" if attempt > 1 else "")
                 return
             delay = min(self.backoff * 2 ** (attempt - 1), 10.0)
             if elapsed + delay > self.cfg.retry_seconds:
@@ -241,7 +242,7 @@ class ElasticsearchStore:
             time.sleep(delay)
             pending = failed
 
-    def _bulk(self, actions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    def _bulk(self, actions: list[dict[str, Any]], refresh: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
         """One pass of bulk requests; returns the actions that failed and why."""
         from elasticsearch import ApiError, TransportError, helpers
 
@@ -250,7 +251,7 @@ class ElasticsearchStore:
         try:
             results = helpers.streaming_bulk(
                 self.client, actions, chunk_size=500, max_retries=2, initial_backoff=self.backoff,
-                raise_on_error=False, raise_on_exception=False, yield_ok=True,
+                raise_on_error=False, raise_on_exception=False, yield_ok=True, **({"refresh": refresh} if refresh else {}),
             )
             for action, (ok, info) in zip(actions, results):
                 op = next(iter(info.values()))
@@ -375,13 +376,11 @@ class ElasticsearchStore:
         return [hit["_source"] for hit in resp["hits"]["hits"]]
 
     def write_documents(self, kind: str, docs: Sequence[dict[str, Any]]) -> None:
-        from elasticsearch import helpers
-
+        """Bulk upsert by id with the same bounded retries as `write` (an outage does not lose a ticket)."""
         check_query(kind=kind)
-        actions = [{"_index": self.documents[kind], "_id": d["id"], "_source": d} for d in map(normalize_document, docs)]
-        _, errors = helpers.bulk(self.client, actions, raise_on_error=False, max_retries=3, refresh="wait_for")
-        if errors:
-            raise StoreError(f"elasticsearch write of {len(errors)} {kind} failed: {str(errors[0])[:200]}")
+        actions = [{"_op_type": "index", "_index": self.documents[kind], "_id": d["id"], "_source": d}
+                   for d in map(normalize_document, docs)]
+        self._write_actions(actions, f"{len(actions)} {kind}", refresh="wait_for")
 
     def list_documents(self, kind: str, cursor: str | None = None, limit: int = 50, app_id: str | None = None,
                        **filters: str) -> tuple[list[dict[str, Any]], str | None]:

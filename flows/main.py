@@ -58,10 +58,11 @@ def flow_from_env() -> Dataflow:
 
 def watch_source(settings: Settings):
     """Watch-list commands: the queue when configured, else the commands file (followed while reviews
-    come from a queue, read once when they come from a file)."""
+    come from a queue that is read forever, read once otherwise)."""
     if settings.watchlist.queue_url:
         return SqsSource(replace(settings.sqs, queue_urls=(settings.watchlist.queue_url,), max_receives=0))
-    return JsonlTailSource(settings.watchlist.path, follow=settings.source == "sqs")
+    follow = settings.source == "sqs" and not settings.sqs.stop_after_idle_seconds  # a run that ends must end here too
+    return JsonlTailSource(settings.watchlist.path, follow=follow)
 
 
 def _flow_or_exit() -> Dataflow:
