@@ -33,10 +33,12 @@ TARGET_S = 2.0
 
 
 def _app(page: str):
+    import streamlit.logger
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.run()
+    streamlit.logger.set_log_level("error")  # each run re-reads the config; keep bare-mode warnings out
     at.switch_page(page)
     return at
 
@@ -83,18 +85,17 @@ def main(argv: list[str] | None = None) -> int:
 
     import streamlit.logger
 
-    streamlit.logger.set_log_level("error")  # no "missing ScriptRunContext" noise outside a server
-
     from connectors.sqlite_store import SqliteStore
-    from dashboard_app import data
 
+    streamlit.logger.set_log_level("error")
     store = SqliteStore(db)
     counts = store.counts()
     docs = {kind: len(store.list_documents(kind, limit=100_000)[0]) for kind in ("tickets", "feature_requests")}
     store.close()
-    start = time.perf_counter()
-    data._embedder(data.config_key()).model  # noqa: B018 - load once, reported apart
-    model_s = time.perf_counter() - start
+    at = _app(PAGES["Search"])  # the first semantic query loads the model: timed apart
+    at.run()
+    at.text_input(key="search_text").input(QUERY)
+    model_s = _timed(at)
 
     results = {name: measure(page, a.runs) for name, page in PAGES.items()}
     worst = max(r["cold_s"] for r in results.values())
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in results.items():
         flag = "" if r["cold_s"] < TARGET_S else f"  over {TARGET_S:.0f} s"
         print(f"{name:<16} {r['cold_s']:>8.2f} {r['warm_s']:>8.2f}{flag}")
-    print(f"embedding model load (once per server, for semantic search): {model_s:.1f} s")
+    print(f"first semantic search, with the embedding model load (once per server): {model_s:.1f} s")
     print(json.dumps({"bench": "dashboard", "store": str(db), "enriched": counts.enriched, "rejected": counts.rejected,
                       "tickets": docs["tickets"], "feature_requests": docs["feature_requests"], "runs": a.runs, "pages": results, "model_load_s": round(model_s, 2),
                       "worst_cold_s": worst, "target_s": TARGET_S, "all_under_target": worst < TARGET_S}))
