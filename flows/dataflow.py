@@ -106,7 +106,7 @@ def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog,
         meta = current().get(app_id)
         own = meta.tickets if meta else {}
         if label == FEATURE_LABEL:
-            return Thresholds(int(own.get("min_feature_requests", t.min_feature_requests)), 0.0)
+            return Thresholds(int(own.get("min_feature_requests", t.min_feature_requests)), 0.0, by_count=True)
         return Thresholds(int(own.get("min_reviews", t.min_reviews)), float(own.get("min_priority", t.min_priority)))
 
     def app_name(app_id: str) -> str:

@@ -149,7 +149,7 @@ class TicketSettings:
     min_reviews: int = 5
     min_priority: float = 0.6
     feature_window_hours: int = 168
-    min_feature_requests: int = 3
+    min_feature_requests: int = 5
     queue_url: str = ""
     devrev_part: str = ""
     devrev_owner: str = ""
@@ -240,7 +240,7 @@ class Settings:
             min_reviews=_int(env, "SIFT_TICKET_MIN_REVIEWS", 5, 1, 1_000_000),
             min_priority=_float(env, "SIFT_TICKET_MIN_PRIORITY", 0.6, 0.0, 1.0),
             feature_window_hours=_int(env, "SIFT_FEATURE_WINDOW_HOURS", 168, 1, 24 * 366),
-            min_feature_requests=_int(env, "SIFT_TICKET_MIN_FEATURE_REQUESTS", 3, 1, 1_000_000),
+            min_feature_requests=_int(env, "SIFT_TICKET_MIN_FEATURE_REQUESTS", 5, 1, 1_000_000),
             queue_url=_str(env, "SIFT_TICKETS_QUEUE_URL", ""),
             devrev_part=_str(env, "SIFT_DEVREV_PART", ""),
             devrev_owner=_str(env, "SIFT_DEVREV_OWNER", ""),

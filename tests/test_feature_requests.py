@@ -71,7 +71,8 @@ def test_watch_add_detect_restart_remove(tmp_path, apps, embedder):
     # three requests for one feature in one window pass SIFT_TICKET_MIN_FEATURE_REQUESTS=3: a ticket
     [ticket] = _of(second, "tickets")
     assert ticket["primary_label"] == "competitor_feature" and ticket["count"] == 3
-    assert ticket["title"].startswith("[PayNest] Competitor feature: Google Pay has scratch card")
+    assert ticket["title"].startswith("[PayNest] Competitor feature: Google Pay — scratch card")
+    assert ticket["severity"] == "medium"  # judged by count: 3 requests, the minimum
 
     # 3. removing it stops new records
     third = _phase(apps, embedder, tmp_path, [ADD, REMOVE], REQUESTS + LATER)

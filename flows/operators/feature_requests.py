@@ -148,7 +148,7 @@ def window_item(item: EnrichedReview, org: str, feature: str, key: str) -> Enric
     group = f"{item.review.app_id}:competitor:{_slug(org)}:{key.replace(' ', '-')}"
     return dataclasses.replace(
         item, primary_label=FEATURE_LABEL, cluster_id=group, cluster_name=f"{org}: {feature}",
-        cluster_keywords=(f"{org} has {feature}",), cluster_priority=1.0, cluster_growth=1.0,
+        cluster_keywords=(f"{org} — {feature}",), cluster_priority=item.priority, cluster_growth=1.0,
     )
 
 

@@ -143,6 +143,7 @@ class Thresholds:
 
     min_reviews: int
     min_priority: float
+    by_count: bool = False  # severity from the count alone (competitor features: no urgency score)
 
 
 @dataclass(frozen=True)
@@ -184,9 +185,12 @@ def ticket_id(cluster_id: str) -> str:
 
 
 def severity(stats: WindowStats, limits: Thresholds, passes: bool) -> str:
-    """blocker / high / medium when the window passes the thresholds, else low (cooling down)."""
+    """blocker / high / medium when the window passes the thresholds, else low (cooling down);
+    groups judged `by_count` are high at 3x their minimum, else medium."""
     if not passes:
         return "low"
+    if limits.by_count:
+        return "high" if stats.count >= 3 * limits.min_reviews else "medium"
     if stats.peak_priority >= 0.85 or (stats.count >= 5 * limits.min_reviews and stats.peak_growth >= 3):
         return "blocker"
     if stats.peak_priority >= 0.75 or stats.count >= 3 * limits.min_reviews:
