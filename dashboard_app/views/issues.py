@@ -87,7 +87,7 @@ def render() -> None:
     names = {cid: f"#{rank} {name}" for cid, rank, name in zip(top["cluster_id"], top["rank"], top["name"], strict=True)}
     trend = series[series["value"].isin(list(names))].assign(value=lambda d: d["value"].map(names))
     shown = q.in_window(trend, window.prev_start or window.start, window.end) if window else trend
-    st.altair_chart(charts.small_multiples(shown, window, interval, columns=5, width=170,
+    st.altair_chart(charts.small_multiples(shown, window, interval, columns=5, width=140,
                                            order=list(names.values())), width="content")
     for _, row in top.iterrows():
         card(row, key)
