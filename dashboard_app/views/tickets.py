@@ -28,8 +28,9 @@ def detail(ticket: dict) -> None:
                 f"/ {q.escape_md(ticket.get('last_seen'))}  \n**Tags:** {q.escape_md(', '.join(map(str, ticket.get('tags') or [])))}")
     body, reviews, payload = st.tabs(["Body", "Representative reviews", "JSON for the snap-in"])
     with body:
-        with st.container(border=True):
-            st.markdown(str(ticket.get("body") or "_no body_"))  # the ticket's own Markdown, as DevRev shows it
+        # The exact Markdown DevRev receives, shown as source: it quotes review text, which must never become
+        # rendered HTML or a clickable link here.
+        st.code(str(ticket.get("body") or "(no body)"), language="markdown", wrap_lines=True)
     with reviews:
         reps = ticket.get("representatives") or []
         if not reps:
