@@ -4,12 +4,16 @@ documents into Elasticsearch, ticket versions published to an ElasticMQ queue.""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 import uuid
 
 import pytest
 
-from tests.helpers import run_flow
-from tests.integration.conftest import flow_env, send_all
+from tests.helpers import ROOT
+from tests.integration.conftest import flow_env, queue_depth, send_all
 from tests.test_feature_requests import REQUESTS, _review
 from tests.test_tickets import _payloads
 
@@ -44,13 +48,20 @@ def test_tickets_and_feature_requests_through_elasticmq_and_elasticsearch(sqs, q
     try:
         send_all(sqs, watch_url, [json.dumps({"app_id": "paynest", "command": "add #GooglePay"})])
         reviews = _payloads() + [_review(900 + i, text) for i, text in enumerate(REQUESTS)]
-        send_all(sqs, queue_url, [json.dumps(r) for r in reviews])
         env = flow_env(queue_url, es_url, sqs_endpoint, es_store.cfg.index_prefix,
                        SIFT_WATCHLIST_QUEUE_URL=watch_url, SIFT_TICKETS_QUEUE_URL=tickets_url,
                        SIFT_TICKET_LATE_SECONDS="60", SIFT_TICKET_MIN_FEATURE_REQUESTS="3",
-                       SIFT_CLUSTERS_PER_LABEL="4")
-        result = run_flow(env, timeout=900)
-        assert result.returncode == 0, result.stderr[-3000:]
+                       SIFT_CLUSTERS_PER_LABEL="4", SIFT_SQS_STOP_AFTER_IDLE="30")
+        flow = subprocess.Popen([sys.executable, "-m", "bytewax.run", "flows.main"], cwd=ROOT,
+                                env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The two inputs are read concurrently, so a review is matched against the watch list as it is when
+        # the review reaches the join. Send the reviews once the command is applied and acknowledged.
+        deadline = time.monotonic() + 300
+        while queue_depth(sqs, watch_url) and time.monotonic() < deadline and flow.poll() is None:
+            time.sleep(0.5)
+        send_all(sqs, queue_url, [json.dumps(r) for r in reviews])
+        _, stderr = flow.communicate(timeout=900)
+        assert flow.returncode == 0, stderr[-3000:]
 
         es_store.refresh()
         assert es_store.counts().total == len(reviews)
