@@ -30,6 +30,8 @@ Ratios (be careful which one you quote):
   literal "same texts"; it is larger because rejected texts are short and never encoded).
 - `*_cpu_vs_encode_kept` = CPU seconds per input record of encoding the kept texts ÷ CPU seconds per
   record of the flow process (all its threads): the same ratio by CPU time instead of wall time.
+  The table also gives the whole machine's busy CPU per record during each flow run: on one machine
+  Elasticsearch and ElasticMQ take their CPU from the same cores as the model.
 
 Latency (SQS -> Elasticsearch): for a sample of about `--samples` message ids, the time from the
 source receiving the message (`received_at` on the stored document) to the first search that finds
@@ -148,6 +150,7 @@ class FlowRun:
     window_records: int = 0  # records stored inside the window
     total_s: float = 0.0  # process start -> exit
     cpu_window_s: float = 0.0  # CPU seconds of the flow process inside the window (all its threads)
+    machine_cpu_window_s: float = 0.0  # CPU seconds of the whole machine inside the window (servers, other jobs too)
     peak_rss_mib: float = 0.0
     rss_samples_mib: list[float] = field(default_factory=list)
     returncode: int | None = None
@@ -156,6 +159,15 @@ class FlowRun:
     @property
     def records_per_s(self) -> float:
         return self.window_records / self.window_s if self.window_s > 0 else 0.0
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores have spent busy since boot (everything but idle and iowait), from /proc/stat."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return float("nan")
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -186,7 +198,7 @@ def run_flow(env: dict[str, str], n: int, count, workers: int, poll: float, time
     started = time.perf_counter()
     with err_path.open("w") as err:
         proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=err, stderr=err)
-        t0 = c0 = cpu0 = None
+        t0 = c0 = cpu0 = busy0 = None
         try:
             while True:
                 time.sleep(poll)
@@ -202,11 +214,12 @@ def run_flow(env: dict[str, str], n: int, count, workers: int, poll: float, time
                 if on_poll:
                     on_poll()
                 if t0 is None and enriched > 0:
-                    t0, c0, cpu0 = now, stored, cpu
+                    t0, c0, cpu0, busy0 = now, stored, cpu, machine_busy_seconds()
                     log(f"first enriched record stored after {now - started:.1f}s ({stored} records); clock starts")
                 if t0 is not None and stored >= n:
                     run.window_s, run.window_records = now - t0, stored - c0
                     run.cpu_window_s = cpu - cpu0
+                    run.machine_cpu_window_s = machine_busy_seconds() - busy0
                     run.startup_s = t0 - started
                     run.stored, run.enriched = stored, enriched
                     log(f"all {n} records stored: {run.window_records} in {run.window_s:.1f}s after the first")
@@ -440,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         "file_sqlite_records_per_s": round(file_run.records_per_s, 1),
         "file_sqlite_startup_s": round(file_run.startup_s, 1),
         "file_sqlite_cpu_ms_per_record": round(1000 * file_run.cpu_window_s / max(file_run.window_records, 1), 2),
+        "file_sqlite_machine_cpu_ms_per_record": round(1000 * file_run.machine_cpu_window_s / max(file_run.window_records, 1), 2),
         "file_sqlite_peak_rss_mib": round(file_run.peak_rss_mib),
         "file_vs_encode_kept": round(file_run.records_per_s / floor_rate, 3),
         "file_vs_encode_kept_adjacent": round(file_run.records_per_s * enc_kept[0]["seconds"] / n, 3),
@@ -463,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
             "sqs_es_records_per_s": round(sqs_run.records_per_s, 1),
             "sqs_es_startup_s": round(sqs_run.startup_s, 1),
             "sqs_es_cpu_ms_per_record": round(1000 * sqs_run.cpu_window_s / max(sqs_run.window_records, 1), 2),
+            "sqs_es_machine_cpu_ms_per_record": round(1000 * sqs_run.machine_cpu_window_s / max(sqs_run.window_records, 1), 2),
             "sqs_es_peak_rss_mib": round(sqs_run.peak_rss_mib),
             "sqs_es_vs_encode_kept": round(sqs_run.records_per_s / floor_rate, 3),
             "sqs_es_vs_encode_kept_adjacent": round(sqs_run.records_per_s * enc_kept[-1]["seconds"] / n, 3),
@@ -483,6 +498,12 @@ def main(argv: list[str] | None = None) -> int:
                                       f"({lat.get('samples', 0)} sampled ids, poll {args.poll}s)"),
         ]
     result["load_after"] = load_average()
+    cpu_row = f"encode {result['encode_cpu_ms_per_record']} ms; file -> SQLite flow {result['file_sqlite_cpu_ms_per_record']} ms " \
+              f"(whole machine {result['file_sqlite_machine_cpu_ms_per_record']})"
+    if sqs_run is not None:
+        cpu_row += f"; SQS -> Elasticsearch flow {result['sqs_es_cpu_ms_per_record']} ms " \
+                   f"(whole machine, Elasticsearch and ElasticMQ included, {result['sqs_es_machine_cpu_ms_per_record']})"
+    rows.append(("CPU per input record", cpu_row))
     rows.append(("load average", f"{result['load_before']} before, {result['load_after']} after (2 cores)"))
     print(table(rows))
     print(json.dumps(result))
