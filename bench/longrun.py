@@ -27,7 +27,9 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from bench.throughput import BACKENDS, base_env, demo_lines, load_average, log, proc_cpu_seconds, proc_rss_mib
+from bench.throughput import (
+    BACKENDS, base_env, demo_lines, distinct_records, load_average, log, proc_cpu_seconds, proc_rss_mib,
+)
 from flows.settings import PROJECT_ROOT
 
 
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = load_average()
     lines = demo_lines(args.n, args.seed)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    n = len(lines)
+    n = distinct_records(lines)  # identical lines without an id are one record (a content id)
     del lines
     log(f"{n:,} demo lines -> {path} (load {load_before})")
 

@@ -79,13 +79,16 @@ def load_average() -> str:
 
 def demo_lines(n: int, seed: int, chunk: int = 50_000) -> list[str]:
     """`n` demo lines; beyond `chunk` lines, further seeds continue the stream 28 days later with their
-    ids prefixed by the seed, so every id is distinct and event time keeps moving forward."""
+    ids prefixed by the seed, so every id is distinct and event time keeps moving forward. A stream of
+    several chunks starts far enough back that its last day is yesterday: parse rejects a `created_at`
+    more than a day after receipt."""
     from datetime import date, timedelta
 
     from demo.generate import DEFAULT_APP, build
 
     lines: list[str] = []
-    start = date(2026, 10, 1)
+    parts = -(-n // chunk)
+    start = date(2026, 10, 1) if parts == 1 else date.today() - timedelta(days=28 * parts + 1)
     part = 0
     while len(lines) < n:
         size = min(chunk, n - len(lines))
@@ -108,6 +111,23 @@ def _prefix_id(line: str, prefix: str) -> str:
         obj["id"] = prefix + obj["id"]
         return json.dumps(obj, ensure_ascii=False)
     return line
+
+
+def distinct_records(lines: list[str]) -> int:
+    """How many records `lines` store: a line without a usable id gets a content id, so identical such lines
+    (the demo's malformed lines repeat across seeds) are one record."""
+    without_id: list[str] = []
+    with_id = 0
+    for line in lines:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)) and str(obj["id"]).strip():
+            with_id += 1
+        else:
+            without_id.append(line)
+    return with_id + len(set(without_id))
 
 
 def input_texts(lines: list[str]) -> list[str]:
@@ -364,7 +384,7 @@ def sqs_to_es(work: Path, lines: list[str], backend: str | None, workers: int, p
             rejected = store.client.options(ignore_status=404).count(index=store.rejected).get("count", 0)
             return enriched + rejected, enriched
 
-        run = run_flow(env, len(lines), count, workers, poll, timeout, on_poll=latency.poll)
+        run = run_flow(env, distinct_records(lines), count, workers, poll, timeout, on_poll=latency.poll)
         latency.poll()
         values = sorted(latency.seen.values())
         lat = {"samples": len(values), "missing": len(latency.pending)}
@@ -417,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{len(lines):,} demo lines -> {path} (load {load_average()})")
 
         log("file -> SQLite …")
-        file_run, db = file_to_sqlite(work, path, len(lines), args.backend, args.workers, args.poll, args.timeout)
+        file_run, db = file_to_sqlite(work, path, distinct_records(lines), args.backend, args.workers, args.poll, args.timeout)
         kept = kept_texts(db)
         everything = input_texts(lines)
         log(f"file -> SQLite: {file_run.records_per_s:,.1f} records/s; {len(kept):,} texts encoded by the flow")
