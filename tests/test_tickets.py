@@ -83,6 +83,26 @@ def test_late_reviews_are_counted_on_the_next_version():
     assert published[-1]["total_count"] == 6 + 6 + 2
 
 
+def test_a_review_behind_the_watermark_counts_in_its_window_while_that_window_is_open():
+    # From a queue, reviews arrive out of order: Bytewax calls one late as soon as it is behind the watermark,
+    # before its own window has closed. It belongs in that window, not on some later version.
+    early = [LateReview(WID0, review(900 + i, T0 + timedelta(minutes=i))) for i in range(2)]
+    _, published = replay([*early, window(WID0, 4), window(WID0 + 1, 6)])
+    assert [(t["count"], t["late_count"]) for t in published] == [(6, 0), (6, 0)]
+    assert published[0]["window_start"] == (ALIGN_TO + WID0 * HOUR).isoformat()
+    assert published[-1]["total_count"] == 12
+
+
+def test_a_window_whose_reviews_all_came_late_is_decided_before_the_next_one():
+    late = [LateReview(WID0, review(900 + i, T0 + timedelta(minutes=i))) for i in range(6)]
+    state, published = replay([*late, window(WID0 + 1, 8)])
+    assert [(t["window_start"], t["count"], t["version"]) for t in published] == [
+        ((ALIGN_TO + WID0 * HOUR).isoformat(), 6, 1), ((ALIGN_TO + (WID0 + 1) * HOUR).isoformat(), 8, 2)]
+    assert published[1]["trend"].startswith("×1.3 vs previous hour (6 → 8)")
+    assert state.held == {}
+    assert pickle.loads(pickle.dumps(state)) == state
+
+
 def test_ticket_content_is_readable_and_shaped_for_devrev():
     stats = window(WID0, 7).stats
     stats = fold_review(stats, replace(review(99, T0, text="pagos fallan y me cobraron", lang="es"),

@@ -10,8 +10,12 @@ registry (`registry_step`, a stateful map keyed by cluster id). Guarantees:
   (the cluster's peak priority in the window) is at least `min_priority`, both from the
   app's `"tickets"` metadata or the settings; an open ticket is updated by every later
   window that passes the thresholds, and by one that changes its severity (cooling down);
-- late reviews (behind the window's watermark) are counted on the cluster's next ticket
-  version (`late_count`, `total_count`) and in the run summary, never dropped silently;
+- Bytewax calls a review *late* once it is behind the cluster's watermark, even when its own
+  window is still open (reviews from a queue arrive out of order). Such a review is held and
+  added to its window when that window closes, so it counts where it belongs; a window all of
+  whose reviews came late (Bytewax never opens it) is decided, in order, when a later window of
+  the cluster closes. Only a review whose window the registry has already decided is counted
+  on the cluster's next ticket version (`late_count`, `total_count`). Nothing is dropped silently;
 - everything here is pure and the state is small and picklable (Bytewax snapshots it).
 """
 
@@ -160,11 +164,13 @@ class TicketConfig:
 
 @dataclass
 class TicketState:
-    """Per cluster: the last ticket published (if any), the last window seen, late reviews so far."""
+    """Per cluster: the last ticket published (if any), the last window decided, reviews that came after
+    their window was decided, and late reviews held for windows not decided yet."""
 
     ticket: dict[str, Any] | None = None
     last_window: tuple[int, int] | None = None  # (window id, review count)
     late: int = 0
+    held: dict[int, WindowStats] = field(default_factory=dict)  # window id -> late reviews of that window
 
 
 @dataclass(frozen=True)
@@ -222,10 +228,24 @@ def registry_step(
     """Apply a closed window or a late review to the cluster's ticket; return the ticket versions to publish."""
     state = state or TicketState()
     if isinstance(event, LateReview):
-        state.late += 1  # shows in `late_count` / `total_count` of the cluster's next ticket version
+        if state.last_window is not None and event.window_id <= state.last_window[0]:
+            state.late += 1  # its window was decided: `late_count` / `total_count` of the next ticket version
+        else:
+            state.held[event.window_id] = fold_review(state.held.get(event.window_id) or WindowStats(), event.review)
         return state, []
 
-    stats, wid = event.stats, event.window_id
+    published: list[dict[str, Any]] = []
+    for wid in sorted(w for w in state.held if w < event.window_id):  # windows Bytewax never opened
+        state, docs = _decide(state, wid, state.held.pop(wid), cfg)
+        published += docs
+    held = state.held.pop(event.window_id, None)
+    stats = merge_stats(event.stats, held) if held is not None else event.stats
+    state, docs = _decide(state, event.window_id, stats, cfg)
+    return state, published + docs
+
+
+def _decide(state: TicketState, wid: int, stats: WindowStats, cfg: TicketConfig) -> tuple[TicketState, list[dict[str, Any]]]:
+    """The ticket decision for one closed window of the cluster."""
     previous = state.last_window[1] if state.last_window and state.last_window[0] == wid - 1 else None
     state.last_window = (wid, stats.count)
     limits = cfg.thresholds(stats.app_id, stats.primary_label)
