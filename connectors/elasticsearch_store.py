@@ -376,11 +376,13 @@ class ElasticsearchStore:
         return [hit["_source"] for hit in resp["hits"]["hits"]]
 
     def write_documents(self, kind: str, docs: Sequence[dict[str, Any]]) -> None:
-        """Bulk upsert by id with the same bounded retries as `write` (an outage does not lose a ticket)."""
+        """Bulk upsert by id with the same bounded retries as `write` (an outage does not lose a ticket);
+        searchable when this returns. `refresh=true` refreshes the small document index at once: `wait_for`
+        held the flow's worker until the next scheduled refresh (up to 1 s) on every batch with a ticket."""
         check_query(kind=kind)
         actions = [{"_op_type": "index", "_index": self.documents[kind], "_id": d["id"], "_source": d}
                    for d in map(normalize_document, docs)]
-        self._write_actions(actions, f"{len(actions)} {kind}", refresh="wait_for")
+        self._write_actions(actions, f"{len(actions)} {kind}", refresh="true")
 
     def list_documents(self, kind: str, cursor: str | None = None, limit: int = 50, app_id: str | None = None,
                        **filters: str) -> tuple[list[dict[str, Any]], str | None]:

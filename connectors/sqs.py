@@ -29,6 +29,7 @@ from flows.settings import SqsSettings
 log = logging.getLogger(__name__)
 
 _RECEIVE_MAX = 10  # SQS limit per ReceiveMessage / DeleteMessageBatch call
+_IDLE_CHECK = timedelta(milliseconds=50)  # how soon an idle worker looks at the receiver's buffer again
 
 
 def sqs_client():
@@ -142,45 +143,76 @@ class _Extender:
 
 
 class _SqsPartition(StatelessSourcePartition[RawMessage]):
+    """One worker's view of the queues. A receiver thread long-polls them and keeps up to
+    `max_messages` messages ready; `next_batch` only takes what is ready, so the worker never
+    waits on SQS (an idle second input, such as the watch-list queue, used to hold the whole
+    worker for every long poll). A receive error is raised by the next `next_batch`."""
+
     def __init__(self, cfg: SqsSettings, worker_index: int):
         _Extender.acquire(cfg.visibility_timeout)
         self._cfg = cfg
-        self._client = sqs_client()
         self._queues = list(cfg.queue_urls)
         self._next_queue = worker_index % len(self._queues)
+        self._ready: list[RawMessage] = []
+        self._room = threading.Condition()
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
         self._last_message = time.monotonic()
         self._idle_until: datetime | None = None
+        self._thread = threading.Thread(target=self._receive_loop, name=f"sqs-receive-w{worker_index}", daemon=True)
+        self._thread.start()
 
     def next_batch(self) -> list[RawMessage]:
-        batch: list[RawMessage] = []
-        empty_polls = 0
-        # Cycle the queues, taking up to 10 per call, until the batch is full or every queue came back empty.
-        while len(batch) < self._cfg.max_messages and empty_polls < len(self._queues):
-            url = self._queues[self._next_queue]
-            self._next_queue = (self._next_queue + 1) % len(self._queues)
-            got = self._receive(url, wait=0 if batch else self._cfg.wait_seconds)
-            batch.extend(got)
-            empty_polls = 0 if len(got) == _RECEIVE_MAX else empty_polls + 1
+        with self._room:
+            batch, self._ready = self._ready, []
+            self._room.notify()
         if batch:
-            # Poison messages are left to time out into the dead-letter queue, never extended.
-            limit = self._cfg.max_receives
-            IN_FLIGHT.add([m.ack for m in batch if m.ack and not (limit and m.receive_count >= limit)])
-            self._last_message = time.monotonic()
             self._idle_until = None
             return batch
+        if self._error is not None:
+            raise self._error
         idle = time.monotonic() - self._last_message
         if self._cfg.stop_after_idle_seconds and idle >= self._cfg.stop_after_idle_seconds:
             log.info("sqs: no messages for %.0fs; stopping (SIFT_SQS_STOP_AFTER_IDLE)", idle)
             raise StopIteration
-        # Long polling already waited; back off a little more before the next empty poll.
-        self._idle_until = datetime.now(timezone.utc) + timedelta(milliseconds=200)
+        self._idle_until = datetime.now(timezone.utc) + _IDLE_CHECK
         return []
 
     def next_awake(self) -> datetime | None:
         return self._idle_until
 
-    def _receive(self, url: str, wait: int) -> list[RawMessage]:
-        resp = self._client.receive_message(
+    def _receive_loop(self) -> None:
+        """Fill `_ready` until stopped: cycle the queues 10 messages a call, long-polling only
+        after a whole cycle came back empty."""
+        client = sqs_client()
+        empty_polls = 0
+        try:
+            while not self._stop.is_set():
+                with self._room:
+                    while len(self._ready) >= self._cfg.max_messages and not self._stop.is_set():
+                        self._room.wait(0.5)
+                if self._stop.is_set():
+                    break
+                url = self._queues[self._next_queue]
+                self._next_queue = (self._next_queue + 1) % len(self._queues)
+                wait = self._cfg.wait_seconds if empty_polls >= len(self._queues) else 0
+                got = self._receive(client, url, wait)
+                empty_polls = 0 if got else empty_polls + 1
+                if got:
+                    # Poison messages are left to time out into the dead-letter queue, never extended.
+                    limit = self._cfg.max_receives
+                    IN_FLIGHT.add([m.ack for m in got if m.ack and not (limit and m.receive_count >= limit)])
+                    with self._room:
+                        self._last_message = time.monotonic()
+                        self._ready.extend(got)
+        except Exception as e:  # noqa: BLE001 - handed to the worker, which stops the flow with it
+            log.error("sqs: receiving from %s failed: %s", self._queues[self._next_queue - 1], e)
+            self._error = e
+        finally:
+            client.close()
+
+    def _receive(self, client, url: str, wait: int) -> list[RawMessage]:
+        resp = client.receive_message(
             QueueUrl=url,
             MaxNumberOfMessages=_RECEIVE_MAX,
             WaitTimeSeconds=wait,
@@ -200,8 +232,39 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
         ]
 
     def close(self) -> None:
+        """Stop the receiver and hand back what it received but the worker never took: those
+        messages become visible again at once instead of after their visibility timeout."""
+        self._stop.set()
+        with self._room:
+            self._room.notify_all()
+        self._thread.join(timeout=self._cfg.wait_seconds + 35)
+        with self._room:
+            left, self._ready = self._ready, []
+        if left:
+            release([m.ack for m in left if m.ack])
         _Extender.release()
-        self._client.close()
+
+
+def release(acks: Sequence[Ack]) -> None:
+    """Make received, unprocessed messages visible again now (visibility timeout 0); best effort."""
+    IN_FLIGHT.remove([a.receipt_handle for a in acks])
+    by_queue: dict[str, list[Ack]] = {}
+    for a in acks:
+        by_queue.setdefault(a.queue_url, []).append(a)
+    client = sqs_client()
+    try:
+        for url, items in by_queue.items():
+            for start in range(0, len(items), _RECEIVE_MAX):
+                chunk = items[start : start + _RECEIVE_MAX]
+                entries = [{"Id": str(i), "ReceiptHandle": a.receipt_handle, "VisibilityTimeout": 0}
+                           for i, a in enumerate(chunk)]
+                try:
+                    client.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+                except Exception as e:  # noqa: BLE001 - they reappear after their timeout anyway
+                    log.warning("sqs: releasing %d unprocessed messages on %s failed: %s", len(chunk), url, e)
+    finally:
+        client.close()
+    log.info("sqs: released %d received but unprocessed messages", len(acks))
 
 
 class SqsSource(DynamicSource[RawMessage]):

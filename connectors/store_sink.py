@@ -5,22 +5,24 @@ Order per batch: durable store write, then SQS delete. If the write fails the
 flow stops with the error and nothing is acknowledged, so SQS redelivers.
 Logs a progress line every few seconds and a summary when the input ends.
 
-A batch whose every record carries an SQS ack is written by a background thread
-while the worker goes on with the next batch (at most one batch in flight, batches
-written in order): the store round trip and the deletes overlap the model instead of
-adding to it. Nothing changes for the delivery guarantee, because a message is still
-deleted only after its record is durably written; a failed write stops the flow at
-the next batch or at the end. Batches from a file (no acks) are written before
-`write_batch` returns, so a Bytewax recovery snapshot never gets ahead of the store.
+A batch whose every record carries an SQS ack is handed to a background writer
+while the worker goes on: the store round trip and the deletes overlap the model
+instead of adding to it. The writer takes everything queued so far as one store
+write (the flow hands over small batches, one per upstream branch), writes in
+order, and makes the worker wait only when `max_queued` records are waiting. Nothing
+changes for the delivery guarantee, because a message is still deleted only after
+its record is durably written; a failed write stops the flow at the next batch or
+at the end. Batches from a file (no acks) are written before `write_batch` returns,
+after everything queued, so a Bytewax recovery snapshot never gets ahead of the store.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
@@ -43,24 +45,19 @@ class _StorePartition(StatelessSinkPartition[Outcome]):
         self.enriched = 0
         self.rejected: Counter[str] = Counter()
         self.ack_failures = 0
-        self._writer: ThreadPoolExecutor | None = None
-        self._pending: Future | None = None
+        self._background: BackgroundWriter | None = None
 
     def write_batch(self, items: list[Outcome]) -> None:
         if not items:
             return
-        self._wait()  # at most one batch in flight; a failed background write is raised here
         if all(item.ack is not None for item in items):
-            if self._writer is None:
-                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sift-store-w{self._worker}")
-            self._pending = self._writer.submit(self._write, list(items))
+            if self._background is None:
+                self._background = BackgroundWriter(self._write, name=f"sift-store-w{self._worker}")
+            self._background.submit(items)  # a failed background write is raised here
         else:
+            if self._background is not None:
+                self._background.flush()
             self._write(items)
-
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
 
     def _write(self, items: Sequence[Outcome]) -> None:
         self._store.write(items)
@@ -88,16 +85,82 @@ class _StorePartition(StatelessSinkPartition[Outcome]):
 
     def close(self) -> None:
         try:
-            self._wait()
+            if self._background is not None:
+                self._background.close()
         finally:
-            if self._writer is not None:
-                self._writer.shutdown(wait=True)
             log.info(self._line("done"))
             if self.ack_failures:
                 log.warning("%d SQS deletes failed; those messages will be redelivered and rewritten idempotently",
                             self.ack_failures)
             self._store.close()
             self._acker.close()
+
+
+class BackgroundWriter:
+    """Writes submitted items on one thread, in submission order, everything queued at once.
+
+    `submit` blocks only while `max_queued` items are waiting; after a failed write every
+    later `submit`, `flush` or `close` raises that error (nothing queued after it is written).
+    """
+
+    def __init__(self, write: Callable[[list[Outcome]], None], name: str, max_queued: int = 2048):
+        self._write = write
+        self._max_queued = max_queued
+        self._queue: list[Outcome] = []
+        self._busy = False
+        self._closed = False
+        self._error: BaseException | None = None
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, items: Sequence[Outcome]) -> None:
+        with self._cond:
+            while len(self._queue) >= self._max_queued and self._error is None:
+                self._cond.wait()
+            self._raise()
+            self._queue.extend(items)
+            self._cond.notify_all()
+
+    def flush(self) -> None:
+        """Return once everything submitted is written (or raise why it was not)."""
+        with self._cond:
+            while (self._queue or self._busy) and self._error is None:
+                self._cond.wait()
+            self._raise()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            with self._cond:
+                self._closed = True
+                self._cond.notify_all()
+            self._thread.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                items, self._queue, self._busy = self._queue, [], True
+                self._cond.notify_all()
+            try:
+                self._write(items)
+            except BaseException as e:  # noqa: BLE001 - raised in the worker by the next submit/flush/close
+                with self._cond:
+                    self._error, self._busy = e, False
+                    self._cond.notify_all()
+                return
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
 
 
 class StoreSink(DynamicSink[Outcome]):

@@ -124,7 +124,7 @@ class SqsSettings:
     queue_urls: tuple[str, ...] = ()
     wait_seconds: int = 1
     visibility_timeout: int = 120
-    max_messages: int = 64
+    max_messages: int = 256
     stop_after_idle_seconds: float = 0.0
     max_receives: int = 5
 
@@ -223,7 +223,7 @@ class Settings:
             queue_urls=_list(env, "SIFT_SQS_QUEUE_URLS"),
             wait_seconds=_int(env, "SIFT_SQS_WAIT_SECONDS", 1, 0, 20),
             visibility_timeout=_int(env, "SIFT_SQS_VISIBILITY_TIMEOUT", 120, 0, 43200),
-            max_messages=_int(env, "SIFT_SQS_MAX_MESSAGES", 64, 1, 1000),
+            max_messages=_int(env, "SIFT_SQS_MAX_MESSAGES", 256, 1, 1000),
             stop_after_idle_seconds=_float(env, "SIFT_SQS_STOP_AFTER_IDLE", 0.0, 0.0, 86400.0),
             max_receives=_int(env, "SIFT_SQS_MAX_RECEIVES", 5, 0, 1000),
         )
