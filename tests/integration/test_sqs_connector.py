@@ -1,4 +1,4 @@
-"""SQS connector behaviour against the real ElasticMQ: publishing, visibility extension, dead-letter redrive."""
+"""SQS connector behaviour against the real ElasticMQ: publishing, visibility extension, dead-letter redrive, the receiver thread."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import uuid
 
 import pytest
 
-from connectors.sqs import MAX_MESSAGE_BYTES, InFlight, SqsPublisher, ensure_queue, extend_visibility
+from connectors.sqs import MAX_MESSAGE_BYTES, InFlight, SqsPublisher, _SqsPartition, ensure_queue, extend_visibility
 from flows.records import Ack
+from flows.settings import SqsSettings
+from tests.integration.conftest import AWS_ENV, send_all
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +83,53 @@ def test_ensure_queue_sets_up_dead_letter_redrive(sqs):
     finally:
         sqs.delete_queue(QueueUrl=url)
         sqs.delete_queue(QueueUrl=dlq)
+
+
+@pytest.fixture
+def sqs_env(monkeypatch, sqs_endpoint):
+    """The environment the source's own boto3 clients read (as the flow's process has it)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", sqs_endpoint)
+    for key, value in AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+def _until(check, seconds: float = 10.0):
+    deadline = time.monotonic() + seconds
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value
+
+
+def test_the_receiver_keeps_a_bounded_batch_ready_and_hands_back_what_the_worker_did_not_take(sqs, queue_url, sqs_env):
+    send_all(sqs, queue_url, [json.dumps({"n": i}) for i in range(40)])
+    part = _SqsPartition(SqsSettings(queue_urls=(queue_url,), wait_seconds=1, max_messages=12, visibility_timeout=300), 0)
+    try:
+        first = _until(part.next_batch)
+        assert 1 <= len(first) <= 12 + 9  # the receiver stops once 12 are ready; it takes 10 per call
+        # it refills without the worker asking, and stops at the bound
+        def invisible() -> int:
+            attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+            return int(attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
+
+        assert _until(lambda: invisible() >= len(first) + 12)
+        time.sleep(1.0)
+        assert len(first) + 12 <= invisible() <= len(first) + 12 + 9
+    finally:
+        part.close()
+    # what it held but the worker never took is visible again at once, not after the 300 s timeout
+    assert len(receive_all(sqs, queue_url)) == 40 - len(first)
+
+
+def test_a_receive_error_reaches_the_worker(sqs_env, sqs_endpoint):
+    from botocore.exceptions import ClientError
+
+    missing = f"{sqs_endpoint}/000000000000/sift-missing-{uuid.uuid4().hex[:8]}"
+    part = _SqsPartition(SqsSettings(queue_urls=(missing,), wait_seconds=1), 0)
+    try:
+        with pytest.raises(ClientError):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                assert part.next_batch() == []
+                time.sleep(0.1)
+    finally:
+        part.close()
