@@ -121,6 +121,17 @@ def _filters(**terms: Any) -> list[dict[str, Any]]:
     return [{"term": {k: v}} for k, v in terms.items() if v is not None]
 
 
+def _document_action(index: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """An upsert by id; a document with an integer `version` (tickets) uses it as the external version, so a
+    flow resumed from an older snapshot, re-publishing versions the index has a later one of, never
+    replaces the later one (Elasticsearch answers 409, which is success here)."""
+    action: dict[str, Any] = {"_op_type": "index", "_index": index, "_id": doc["id"], "_source": doc}
+    version = doc.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version >= 0:
+        action |= {"version": version, "version_type": "external_gte"}
+    return action
+
+
 def connect(cfg: ElasticsearchSettings):
     """A configured client (no request is made here)."""
     from elasticsearch import Elasticsearch
@@ -257,6 +268,8 @@ class ElasticsearchStore:
                 op = next(iter(info.values()))
                 if ok or (action["_op_type"] == "delete" and op.get("status") == 404):
                     continue
+                if "version" in action and op.get("status") == 409:
+                    continue  # the index holds a newer version of this document: nothing to write
                 failed.append(action)
                 errors.append(f"{op.get('status')} {_reason_text(op.get('error'))}")
         except (TransportError, ApiError) as e:
@@ -380,8 +393,7 @@ class ElasticsearchStore:
         searchable when this returns. `refresh=true` refreshes the small document index at once: `wait_for`
         held the flow's worker until the next scheduled refresh (up to 1 s) on every batch with a ticket."""
         check_query(kind=kind)
-        actions = [{"_op_type": "index", "_index": self.documents[kind], "_id": d["id"], "_source": d}
-                   for d in map(normalize_document, docs)]
+        actions = [_document_action(self.documents[kind], d) for d in map(normalize_document, docs)]
         self._write_actions(actions, f"{len(actions)} {kind}", refresh="true")
 
     def list_documents(self, kind: str, cursor: str | None = None, limit: int = 50, app_id: str | None = None,

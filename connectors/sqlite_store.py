@@ -72,6 +72,16 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_cursor ON documents (kind, updated_at, id);
 """
 
+# An upsert that never replaces a newer `version` of a document (tickets carry one): a flow resumed from an
+# older snapshot re-publishes versions the store already has a later one of.
+_UPSERT_DOCUMENT = """
+INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)
+ON CONFLICT (kind, id) DO UPDATE SET
+    app_id = excluded.app_id, updated_at = excluded.updated_at, status = excluded.status, org = excluded.org,
+    severity = excluded.severity, primary_label = excluded.primary_label, doc = excluded.doc
+WHERE coalesce(json_extract(excluded.doc, '$.version'), 0) >= coalesce(json_extract(documents.doc, '$.version'), 0)
+"""
+
 # Keyword fields callers may group by, as SQL over the reviews table.
 _FIELD_SQL = {
     "primary_label": "primary_label", "source": "source", "lang": "lang", "cluster_id": "cluster_id",
@@ -284,7 +294,7 @@ class SqliteStore:
         with self._lock:
             try:
                 with self.conn:
-                    self.conn.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?)", rows)
+                    self.conn.executemany(_UPSERT_DOCUMENT, rows)
             except sqlite3.Error as e:
                 raise StoreError(f"SQLite write of {len(rows)} {kind} to {str(self.path)!r} failed: {e}") from e
 

@@ -82,7 +82,8 @@ class ReviewStore(Protocol):
 
     def write_documents(self, kind: str, docs: Sequence[dict[str, Any]]) -> None:
         """Upsert ticket or feature-request documents (`kind` in `DOC_KINDS`) by their `id`;
-        each needs `id`, `app_id` and an ISO-8601 `updated_at`."""
+        each needs `id`, `app_id` and an ISO-8601 `updated_at`. A document with a `version` (tickets)
+        never replaces a stored one with a higher `version`: that write is skipped, not an error."""
 
     def list_documents(self, kind: str, cursor: str | None = None, limit: int = 50,
                        app_id: str | None = None, **filters: str) -> tuple[list[dict[str, Any]], str | None]:

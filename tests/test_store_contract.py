@@ -176,3 +176,20 @@ def test_documents_are_upserted_and_paged_with_a_cursor(store):
         store.list_documents("tickets", cursor="garbage!")
     with pytest.raises(ValueError, match="unknown document kind"):
         store.write_documents("memes", docs)
+
+
+def test_a_ticket_version_never_replaces_a_newer_one(store):
+    # a flow resumed from an older snapshot re-publishes versions the store already has a later one of
+    doc = {"id": "t1", "app_id": "paynest", "updated_at": "2026-10-01T10:00:00+00:00", "status": "open"}
+    store.write_documents("tickets", [{**doc, "version": 3, "count": 30}])
+    store.write_documents("tickets", [{**doc, "version": 2, "count": 20, "updated_at": "2026-10-01T11:00:00+00:00"}])
+    store.refresh()
+    assert (store.get_document("tickets", "t1")["version"], store.get_document("tickets", "t1")["count"]) == (3, 30)
+    store.write_documents("tickets", [{**doc, "version": 3, "count": 31}, {**doc, "id": "t2", "version": 1}])
+    store.write_documents("tickets", [{**doc, "version": 4, "count": 40}])
+    store.refresh()
+    assert [(d["id"], d["version"]) for d in store.list_documents("tickets")[0]] == [("t1", 4), ("t2", 1)]
+    # documents without a version (feature requests, watch list) are plain upserts
+    store.write_documents("feature_requests", [{**doc, "feature": "a"}])
+    store.write_documents("feature_requests", [{**doc, "feature": "b"}])
+    assert store.get_document("feature_requests", "t1")["feature"] == "b"
