@@ -248,23 +248,28 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
 def release(acks: Sequence[Ack]) -> None:
     """Make received, unprocessed messages visible again now (visibility timeout 0); best effort."""
     IN_FLIGHT.remove([a.receipt_handle for a in acks])
-    by_queue: dict[str, list[Ack]] = {}
-    for a in acks:
-        by_queue.setdefault(a.queue_url, []).append(a)
     client = sqs_client()
     try:
-        for url, items in by_queue.items():
-            for start in range(0, len(items), _RECEIVE_MAX):
-                chunk = items[start : start + _RECEIVE_MAX]
-                entries = [{"Id": str(i), "ReceiptHandle": a.receipt_handle, "VisibilityTimeout": 0}
-                           for i, a in enumerate(chunk)]
-                try:
-                    client.change_message_visibility_batch(QueueUrl=url, Entries=entries)
-                except Exception as e:  # noqa: BLE001 - they reappear after their timeout anyway
-                    log.warning("sqs: releasing %d unprocessed messages on %s failed: %s", len(chunk), url, e)
+        for url, chunk in _batches_per_queue(acks):
+            entries = [{"Id": str(i), "ReceiptHandle": a.receipt_handle, "VisibilityTimeout": 0}
+                       for i, a in enumerate(chunk)]
+            try:
+                client.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+            except Exception as e:  # noqa: BLE001 - they reappear after their timeout anyway
+                log.warning("sqs: releasing %d unprocessed messages on %s failed: %s", len(chunk), url, e)
     finally:
         client.close()
     log.info("sqs: released %d received but unprocessed messages", len(acks))
+
+
+def _batches_per_queue(acks: Sequence[Ack]) -> Iterator[tuple[str, list[Ack]]]:
+    """`(queue_url, up to 10 acks of that queue)`: the unit of the SQS batch calls."""
+    by_queue: dict[str, list[Ack]] = {}
+    for a in acks:
+        by_queue.setdefault(a.queue_url, []).append(a)
+    for url, items in by_queue.items():
+        for start in range(0, len(items), _RECEIVE_MAX):
+            yield url, items[start : start + _RECEIVE_MAX]
 
 
 class SqsSource(DynamicSource[RawMessage]):
@@ -310,24 +315,19 @@ class SqsAcker(_LazyClient):
     def ack(self, acks: Sequence[Ack]) -> int:
         """Delete the messages; returns how many deletes failed."""
         self._in_flight.remove([a.receipt_handle for a in acks])
-        by_queue: dict[str, list[Ack]] = {}
-        for a in acks:
-            by_queue.setdefault(a.queue_url, []).append(a)
         failures = 0
-        for url, items in by_queue.items():
-            for start in range(0, len(items), _RECEIVE_MAX):
-                chunk = items[start : start + _RECEIVE_MAX]
-                entries = [{"Id": str(i), "ReceiptHandle": a.receipt_handle} for i, a in enumerate(chunk)]
-                try:
-                    resp = self.client.delete_message_batch(QueueUrl=url, Entries=entries)
-                    failed = resp.get("Failed", [])
-                except Exception as e:  # noqa: BLE001 - a failed delete only means redelivery
-                    log.warning("sqs: delete of %d messages from %s failed: %s", len(chunk), url, e)
-                    failures += len(chunk)
-                    continue
-                if failed:
-                    log.warning("sqs: %d deletes failed on %s: %s", len(failed), url, failed[0].get("Message"))
-                    failures += len(failed)
+        for url, chunk in _batches_per_queue(acks):
+            entries = [{"Id": str(i), "ReceiptHandle": a.receipt_handle} for i, a in enumerate(chunk)]
+            try:
+                resp = self.client.delete_message_batch(QueueUrl=url, Entries=entries)
+                failed = resp.get("Failed", [])
+            except Exception as e:  # noqa: BLE001 - a failed delete only means redelivery
+                log.warning("sqs: delete of %d messages from %s failed: %s", len(chunk), url, e)
+                failures += len(chunk)
+                continue
+            if failed:
+                log.warning("sqs: %d deletes failed on %s: %s", len(failed), url, failed[0].get("Message"))
+                failures += len(failed)
         return failures
 
 
