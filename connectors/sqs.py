@@ -186,6 +186,7 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
         after a whole cycle came back empty."""
         client = sqs_client()
         empty_polls = 0
+        url = self._queues[self._next_queue]
         try:
             while not self._stop.is_set():
                 with self._room:
@@ -206,7 +207,7 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
                         self._last_message = time.monotonic()
                         self._ready.extend(got)
         except Exception as e:  # noqa: BLE001 - handed to the worker, which stops the flow with it
-            log.error("sqs: receiving from %s failed: %s", self._queues[self._next_queue - 1], e)
+            log.error("sqs: receiving from %s failed: %s", url, e)
             self._error = e
         finally:
             client.close()
