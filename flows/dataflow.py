@@ -24,6 +24,7 @@ from flows.operators.dedup import DedupConfig, dedup_step
 from flows.operators.denoise import DenoiseRules, denoise
 from flows.operators.embed import Embedder
 from flows.operators.enrich import Enricher
+from flows.operators.event_clock import WatermarkClock
 from flows.operators.feature_requests import FEATURE_LABEL, Document, WatchConfig, commands_from, watch_step
 from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
@@ -134,7 +135,7 @@ def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
 def ticket_steps(name: str, items, settings: Settings, apps, window: timedelta):
     """Tumbling event-time windows per `cluster_id` -> the ticket registry -> ticket documents."""
     by_cluster = op.key_on(f"{name}_by_cluster", items, _cluster)
-    clock = win.EventClock(review_time, wait_for_system_duration=timedelta(seconds=settings.tickets.late_seconds))
+    clock = WatermarkClock(review_time, wait_for_system_duration=timedelta(seconds=settings.tickets.late_seconds))
     windower = win.TumblingWindower(length=window, align_to=ALIGN_TO)
     windows = win.fold_window(f"{name}_windows", by_cluster, clock, windower, WindowStats, fold_review, merge_stats)
     # down: (cluster_id, (window_id, WindowStats)) when the window closes; late: (cluster_id, (window_id, review))
