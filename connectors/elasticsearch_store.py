@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from connectors.store import (
     DOC_KINDS,
     StoreCounts,
@@ -133,10 +135,14 @@ def _document_action(index: str, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def connect(cfg: ElasticsearchSettings):
-    """A configured client (no request is made here)."""
+    """A configured client (no request is made here). JSON goes through orjson: about 20x faster than the
+    standard library on a review document, most of which is its 384 floats, and it holds the GIL that much
+    less in the store's writer thread while the model encodes."""
     from elasticsearch import Elasticsearch
+    from elasticsearch.serializer import OrjsonSerializer
 
     kwargs: dict[str, Any] = {
+        "serializer": OrjsonSerializer(),
         "request_timeout": cfg.request_timeout,
         "retry_on_timeout": True,
         "max_retries": 2,
@@ -214,7 +220,11 @@ class ElasticsearchStore:
     def _actions(self, enriched: list[EnrichedReview], rejected: list[Rejected]) -> list[dict[str, Any]]:
         actions: list[dict[str, Any]] = []
         for e in enriched:
-            actions.append({"_op_type": "index", "_index": self.reviews, "_id": e.id, "_source": e.to_doc()})
+            doc = e.to_doc()
+            # float32, as the index stores it: written in its shortest form (~4.8 KB of JSON instead of
+            # ~8.5 KB for the float64 digits of the same values), so both sides parse half as much.
+            doc["embedding"] = np.asarray(e.embedding, dtype=np.float32)
+            actions.append({"_op_type": "index", "_index": self.reviews, "_id": e.id, "_source": doc})
             actions.append({"_op_type": "delete", "_index": self.rejected, "_id": e.id})
         for r in rejected:
             actions.append({"_op_type": "index", "_index": self.rejected, "_id": r.id, "_source": r.to_doc()})
