@@ -190,9 +190,13 @@ def test_search_in_the_browser(browser, app_url):
     browser.find_element(By.XPATH, "//label[contains(., 'Keyword: these words')]").click()
     box = browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Search reviews"]')
     box.send_keys("debited", Keys.ENTER)
-    text = wait_for(browser, "search", lambda t: "best keyword matches pass the filters" in t, "keyword results")
-    quotes = [line for line in text.splitlines() if "debited" in line.lower()]
-    assert len(quotes) >= 3, text[:1500]
+    def quotes(text: str) -> list[str]:
+        return [line for line in text.splitlines() if "debited" in line.lower()]
+
+    # The count line renders before the results under it: wait for both, or the page is read half drawn.
+    text = wait_for(browser, "search", lambda t: "best keyword matches pass the filters" in t and len(quotes(t)) >= 3,
+                    "keyword results")
+    assert len(quotes(text)) >= 3, text[:1500]
     screenshot(browser, "search")
 
 
