@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                       "words": round(statistics.mean(len(t.split()) for t in texts), 1)}
 
     embedders = {b: Embedder(None, args.threads, args.batch, b, cache_size=0) for b in backends}
-    reference_model = (embedders.get("torch") or Embedder(None, args.threads, args.batch)).model
+    reference_model = (embedders.get("torch") or Embedder(None, args.threads, args.batch, "torch")).model
 
     def run(variant: str, texts: list[str]) -> np.ndarray:
         if variant == "torch-st32":

@@ -1,6 +1,6 @@
 """End-to-end throughput against the embedding model's own speed, on the same demo texts, in one run.
 
-    python -m bench.throughput --n 20000 [--backend torch|onnx|onnx-int8] [--skip-sqs] [--workers 1]
+    python -m bench.throughput --n 20000 [--backend onnx|torch|onnx-int8] [--skip-sqs] [--workers 1]
 
 Measures, in this order, on `--n` reviews from the demo generator (`demo.generate.build`):
 
@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     work = PROJECT_ROOT / "var" / "bench" / f"throughput-{datetime.now():%Y%m%d-%H%M%S}"
     work.mkdir(parents=True, exist_ok=True)
-    result: dict[str, object] = {"n": args.n, "seed": args.seed, "backend": args.backend or os.environ.get("SIFT_EMBED_BACKEND", "default"),
+    result: dict[str, object] = {"n": args.n, "seed": args.seed, "backend": settings.embed_backend,
                                  "workers": args.workers, "batch_size": settings.batch_size,
                                  "encode_batch": settings.encode_batch, "torch_threads": settings.torch_threads,
                                  "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),

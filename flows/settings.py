@@ -197,7 +197,7 @@ class Settings:
     seed: int = 42
     model_path: str = ""
     torch_threads: int = 0
-    embed_backend: str = "torch"
+    embed_backend: str = "onnx"
     progress_seconds: float = 2.0
     log_level: str = "INFO"
 
@@ -280,7 +280,7 @@ class Settings:
             seed=_int(env, "SIFT_SEED", 42, 0, 2**31 - 1),
             model_path=_str(env, "SIFT_MODEL_PATH", ""),
             torch_threads=_int(env, "SIFT_TORCH_THREADS", 0, 0, 256),
-            embed_backend=_choice(env, "SIFT_EMBED_BACKEND", "torch", ("torch", "onnx", "onnx-int8")),
+            embed_backend=_choice(env, "SIFT_EMBED_BACKEND", "onnx", ("onnx", "torch", "onnx-int8")),
             progress_seconds=_float(env, "SIFT_PROGRESS_SECONDS", 2.0, 0.0, 3600.0),
             log_level=_choice(
                 env, "SIFT_LOG_LEVEL", "info", ("debug", "info", "warning", "error")

@@ -88,23 +88,29 @@ def test_no_cache_and_empty_input():
 
 
 def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError, match="'tensorrt' is not one of torch, onnx, onnx-int8"):
+    with pytest.raises(ValueError, match="'tensorrt' is not one of onnx, torch, onnx-int8"):
         Embedder(backend="tensorrt")
     with pytest.raises(ValueError, match="batch_size=0"):
         Embedder(batch_size=0)
 
 
 def test_backend_setting():
-    assert Settings.from_env({}).embed_backend == "torch"
+    assert Settings.from_env({}).embed_backend == "onnx"
+    assert Settings.from_env({"SIFT_EMBED_BACKEND": "torch"}).embed_backend == "torch"
     assert Settings.from_env({"SIFT_EMBED_BACKEND": "ONNX-int8"}).embed_backend == "onnx-int8"
-    with pytest.raises(ConfigError, match="SIFT_EMBED_BACKEND='gpu' is not one of torch, onnx, onnx-int8"):
+    with pytest.raises(ConfigError, match="SIFT_EMBED_BACKEND='gpu' is not one of onnx, torch, onnx-int8"):
         Settings.from_env({"SIFT_EMBED_BACKEND": "gpu"})
 
 
 @pytest.fixture(scope="session")
-def reference(embedder, real_texts) -> np.ndarray:
+def torch_embedder() -> Embedder:
+    return Embedder(threads=2, backend="torch")
+
+
+@pytest.fixture(scope="session")
+def reference(torch_embedder, real_texts) -> np.ndarray:
     """Torch fp32, one text at a time: no padding, no batching, no cache."""
-    return np.vstack([embedder.model.encode([t], normalize_embeddings=True) for t in real_texts])
+    return np.vstack([torch_embedder.model.encode([t], normalize_embeddings=True) for t in real_texts])
 
 
 def check_contract(vectors: np.ndarray, n: int) -> None:
@@ -112,9 +118,9 @@ def check_contract(vectors: np.ndarray, n: int) -> None:
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_torch_contract_and_order_with_real_texts(embedder, real_texts, reference):
-    fresh = Embedder(threads=2, batch_size=8, cache_size=0)
-    fresh._runner = embedder.runner  # the same loaded model, without this object's cache
+def test_torch_contract_and_order_with_real_texts(torch_embedder, real_texts, reference):
+    fresh = Embedder(threads=2, batch_size=8, cache_size=0, backend="torch")
+    fresh._runner = torch_embedder.runner  # the same loaded model, without this object's cache
     got = fresh.encode(real_texts)
     check_contract(got, len(real_texts))
     assert np.min(np.sum(got * reference, axis=1)) > 0.99999
