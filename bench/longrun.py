@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from bench.throughput import (
     BACKENDS, base_env, demo_lines, distinct_records, load_average, log, proc_cpu_seconds, proc_rss_mib,
 )
-from flows.settings import PROJECT_ROOT
+from flows.settings import PROJECT_ROOT, Settings
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     half = next((s for s in samples if s["stored"] >= n / 2), samples[-1])
     end = samples[-1]
     result = {
-        "n": n, "workers": args.workers, "backend": args.backend or os.environ.get("SIFT_EMBED_BACKEND", "default"),
+        "n": n, "workers": args.workers,
+        "backend": Settings.from_env({"SIFT_EMBED_BACKEND": b} if (b := args.backend or os.environ.get("SIFT_EMBED_BACKEND"))
+                                     else {}).embed_backend,
         "started": started_at, "total_s": round(total_s), "load_before": load_before, "load_after": load_average(),
         "steady_rss_median_mib": round(statistics.median(rss)), "steady_rss_max_mib": round(max(rss)),
         "peak_rss_mib": round(usage.ru_maxrss / 1024),
