@@ -11,6 +11,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -107,6 +108,20 @@ def _where(conditions: list[tuple[str, object]]) -> tuple[str, tuple]:
     return (" WHERE " + " AND ".join(parts) if parts else ""), args
 
 
+def _set_wal(conn: sqlite3.Connection, wait_seconds: float = 60.0) -> None:
+    """Switch to WAL. Two processes opening a new file at once (the flow's `-i 0`/`-i 1` on one machine)
+    can get "database is locked" at once, without SQLite's busy timeout: retry that until `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class SqliteStore:
     """`ReviewStore` on a local SQLite file."""
 
@@ -121,7 +136,7 @@ class SqliteStore:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
+                _set_wal(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
             except (OSError, sqlite3.Error) as e:
                 raise StoreUnavailable(f"cannot open SQLite store {str(self.path)!r}: {e}") from e

@@ -15,6 +15,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,15 +43,21 @@ def start(env: dict[str, str], db: Path, log: Path, *args: str) -> subprocess.Po
 
 
 def finish(procs: list[subprocess.Popen], logs: list[Path]) -> None:
+    """Wait for all; one that fails ends the wait (its peers would retry connecting to it forever)."""
+    deadline = time.monotonic() + TIMEOUT
     try:
-        for proc in procs:
-            proc.wait(timeout=TIMEOUT)
+        while any(proc.poll() is None for proc in procs) and time.monotonic() < deadline:
+            if any(proc.returncode not in (None, 0) for proc in procs):
+                break
+            time.sleep(0.2)
     finally:
-        for proc in procs:
-            if proc.poll() is None:
+        killed = [proc.poll() is None for proc in procs]
+        for proc, kill in zip(procs, killed):
+            if kill:
                 proc.kill()
                 proc.wait()
-    for proc, log in zip(procs, logs):
+    # Those that ended by themselves first: the failure is theirs; the rest were stopped here.
+    for _, proc, log in sorted(zip(killed, procs, logs), key=lambda entry: entry[0]):
         assert proc.returncode == 0, f"{log.name}: exit {proc.returncode}\n{log.read_text()[-3000:]}"
 
 
