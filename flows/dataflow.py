@@ -1,4 +1,4 @@
-"""The Sift dataflow, top to bottom: reviews in -> parse -> denoise -> dedup -> translate -> embed + label -> cluster -> store;
+"""The Sift dataflow, top to bottom: reviews in -> parse -> denoise -> translate -> embed + label -> dedup -> cluster -> store;
 clustered reviews -> event-time windows per cluster -> ticket registry -> tickets; and watch-list commands in ->
 watch list per app, joined with the clustered reviews -> feature requests (and weekly windows -> competitor tickets).
 
@@ -20,7 +20,7 @@ from bytewax.outputs import Sink
 
 from flows.appmeta import AppCatalog, AppMetadata
 from flows.operators.cluster import ClusterConfig, cluster_step
-from flows.operators.dedup import DedupConfig, dedup_step
+from flows.operators.dedup import DedupConfig, dedup_enriched_step
 from flows.operators.denoise import DenoiseRules, denoise
 from flows.operators.embed import Embedder
 from flows.operators.enrich import Enricher
@@ -44,10 +44,6 @@ def _is_review(item: Review | Rejected) -> bool:
 
 def _is_kept(item: object) -> bool:
     return not isinstance(item, Rejected)
-
-
-def _app(item: tuple[Review, object]) -> str:
-    return item[0].app_id
 
 
 def _app_label(item: EnrichedReview) -> str:
@@ -189,12 +185,10 @@ def build_flow(
     # trues: (Review, Measures), falses: Rejected (too_short, non_english, referral_spam, contest_spam, gibberish,
     # misspelled)
 
-    by_app = op.key_on("by_app", kept.trues, _app)
-    deduped = op.stateful_map("dedup", by_app, partial(dedup_step, cfg=dedup))
-    unique = op.branch("is_unique", op.key_rm("unkey_app", deduped), _is_kept)
-    # trues: (Review, Measures with repeat_count), falses: Rejected (repeated_spam, duplicate)
-
-    translated = op.flat_map_batch("translate", unique.trues, TranslateBatch(translator or NoTranslator(), settings.translate_cache))
+    # Translation and the model run here, on the worker that received the review, before anything is
+    # exchanged between workers: with SQS every worker encodes what it receives. (After dedup, which is
+    # keyed by app, a busy app's reviews would all be encoded on one worker.)
+    translated = op.flat_map_batch("translate", kept.trues, TranslateBatch(translator or NoTranslator(), settings.translate_cache))
     # (Review, Measures, Translation); one backend call per language per batch, cached
 
     types = TypeClassifier(embedder.encode, settings.types_model)
@@ -204,7 +198,12 @@ def build_flow(
     # EnrichedReview with embedding, primary_label, informativeness, review_type, sentiment, competitors,
     # priority; one encode call per batch
 
-    keyed = op.key_on("by_app_label", enriched, _app_label)
+    by_app = op.key_on("by_app", enriched, _review_app)
+    deduped = op.stateful_map("dedup", by_app, partial(dedup_enriched_step, cfg=dedup))
+    unique = op.branch("is_unique", op.key_rm("unkey_app", deduped), _is_kept)
+    # trues: EnrichedReview (measures with repeat_count), falses: Rejected (repeated_spam, duplicate)
+
+    keyed = op.key_on("by_app_label", unique.trues, _app_label)
     clustered = op.stateful_map("cluster", keyed, partial(cluster_step, cfg=clusters))
     # (app_id:label[:lang], EnrichedReview with cluster_id and keywords)
 

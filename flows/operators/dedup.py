@@ -37,7 +37,7 @@ import numpy as np
 
 from flows.operators.denoise import reject
 from flows.operators.language import content_text
-from flows.records import Measures, Rejected, Review
+from flows.records import EnrichedReview, Measures, Rejected, Review
 
 BANDS = 4
 _BAND_BITS = 64 // BANDS
@@ -165,6 +165,18 @@ def dedup_step(
     if review.id:
         entry.remember(review.id, entry.count, reason, cfg)
     return state, _verdict(review, m, reason, cfg)
+
+
+def dedup_enriched_step(
+    state: DedupState | None, item: EnrichedReview, cfg: DedupConfig
+) -> tuple[DedupState, EnrichedReview | Rejected]:
+    """`dedup_step` for a review already embedded and labelled (the flow runs the model on the worker that
+    received the review, before records are exchanged by app): the same verdict; a kept review gets its
+    `repeat_count`."""
+    state, verdict = dedup_step(state, (item.review, item.measures), cfg)
+    if isinstance(verdict, Rejected):
+        return state, verdict
+    return state, dataclasses.replace(item, measures=verdict[1])
 
 
 def _judge(entry: _Seen, review: Review, m: Measures, cfg: DedupConfig) -> str:
