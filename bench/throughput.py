@@ -32,6 +32,12 @@ Ratios (be careful which one you quote):
   record of the flow process (all its threads): the same ratio by CPU time instead of wall time.
   The table also gives the whole machine's busy CPU per record during each flow run: on one machine
   Elasticsearch and ElasticMQ take their CPU from the same cores as the model.
+- `*_cpu_ceiling` = encode CPU per input record ÷ the whole machine's busy CPU per record during that
+  flow run: the highest `*_vs_encode_kept` a flow doing this much work can reach on this machine,
+  because the floor's encode already keeps every core busy. Work that is not encoding (the flow's
+  other steps, clients, servers on the same cores) lowers it; only less of that work raises it. CPU is
+  read at each poll, so this needs a flow run of tens of seconds (`--n` of 10,000 or more); on a few
+  seconds it can even come out above 1.
 
 Latency (SQS -> Elasticsearch): for a sample of about `--samples` message ids, the time from the
 source receiving the message (`received_at` on the stored document) to the first search that finds
@@ -479,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         "file_vs_encode_kept_adjacent": round(file_run.records_per_s * enc_kept[0]["seconds"] / n, 3),
         "file_vs_encode_all": round(file_run.records_per_s / enc_all["texts_per_s"], 3),
         "file_cpu_vs_encode_kept": round(cpu_floor / max(file_run.cpu_window_s / max(file_run.window_records, 1), 1e-9), 3),
+        "file_cpu_ceiling": round(cpu_floor / max(file_run.machine_cpu_window_s / max(file_run.window_records, 1), 1e-9), 3),
     }
     rows = [
         ("input", f"{n:,} demo reviews (seed {args.seed}): {file_run.enriched:,} enriched, "
@@ -503,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             "sqs_es_vs_encode_kept_adjacent": round(sqs_run.records_per_s * enc_kept[-1]["seconds"] / n, 3),
             "sqs_es_vs_encode_all": round(sqs_run.records_per_s / enc_all["texts_per_s"], 3),
             "sqs_es_cpu_vs_encode_kept": round(cpu_floor / max(sqs_run.cpu_window_s / max(sqs_run.window_records, 1), 1e-9), 3),
+            "sqs_es_cpu_ceiling": round(cpu_floor / max(sqs_run.machine_cpu_window_s / max(sqs_run.window_records, 1), 1e-9), 3),
             "latency_samples": lat.get("samples", 0),
             "latency_p50_s": round(lat["p50_s"], 2) if "p50_s" in lat else None,
             "latency_p95_s": round(lat["p95_s"], 2) if "p95_s" in lat else None,
@@ -524,6 +532,10 @@ def main(argv: list[str] | None = None) -> int:
         cpu_row += f"; SQS -> Elasticsearch flow {result['sqs_es_cpu_ms_per_record']} ms " \
                    f"(whole machine, Elasticsearch and ElasticMQ included, {result['sqs_es_machine_cpu_ms_per_record']})"
     rows.append(("CPU per input record", cpu_row))
+    ceiling = f"file -> SQLite {result['file_cpu_ceiling']:.2f}"
+    if sqs_run is not None:
+        ceiling += f", SQS -> Elasticsearch {result['sqs_es_cpu_ceiling']:.2f}"
+    rows.append(("ceiling × floor", ceiling + " (encode CPU ÷ whole-machine CPU per record: the best ratio this much work allows here)"))
     rows.append(("load average", f"{result['load_before']} before, {result['load_after']} after (2 cores)"))
     print(table(rows))
     print(json.dumps(result))
