@@ -145,3 +145,23 @@ def test_onnx_backends_agree_with_torch(backend, min_cosine, mean_cosine, onnx_d
     assert cosine.min() >= min_cosine, f"{backend}: worst text {real_texts[worst]!r} at {cosine[worst]:.4f}"
     assert cosine.mean() >= mean_cosine
     assert embedder.encode([real_texts[3]])[0].tobytes() == got[3].tobytes()
+
+
+def test_onnx_tokenizer_matches_the_models_own(real_texts):
+    """The ONNX backend tokenizes with `tokenizers` from tokenizer.json (no transformers, so no torch, in the
+    flow's process): the same ids, masks and padding as `AutoTokenizer` for real and awkward texts."""
+    from transformers import AutoTokenizer
+
+    from flows.operators.embed import _max_seq_length, _tokenizer, default_model_path
+
+    path = default_model_path()
+    max_length = _max_seq_length(path)
+    ours = _tokenizer(path, max_length)
+    theirs = AutoTokenizer.from_pretrained(str(path))
+    awkward = ["", " ", "😀😀", "word " * 600, "नमस्ते, भुगतान विफल हो गया", "¡Pago fallido!", "UPI\tpin\n\nreset"]
+    for batch in (real_texts[:25], real_texts[25:], awkward):
+        want = theirs(batch, padding=True, truncation=True, max_length=max_length, return_tensors="np")
+        got = ours(batch)
+        for name in ("input_ids", "attention_mask", "token_type_ids"):
+            np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+    assert ours(["word " * 600])["input_ids"].shape == (1, max_length)
