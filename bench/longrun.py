@@ -123,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     end = samples[-1]
     result = {
         "n": n, "workers": args.workers,
-        "backend": Settings.from_env({"SIFT_EMBED_BACKEND": b} if (b := args.backend or os.environ.get("SIFT_EMBED_BACKEND"))
-                                     else {}).embed_backend,
+        "backend": args.backend or Settings.from_env().embed_backend,
         "started": started_at, "total_s": round(total_s), "load_before": load_before, "load_after": load_average(),
         "steady_rss_median_mib": round(statistics.median(rss)), "steady_rss_max_mib": round(max(rss)),
         "peak_rss_mib": round(usage.ru_maxrss / 1024),
