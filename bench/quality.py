@@ -17,6 +17,11 @@
     python -m bench.quality clusters --data PATH --gold-col COLUMN
         purity and NMI of the online clustering against a gold cluster column.
 
+    python -m bench.quality agreement --data ../shared/data/labeled [--model PATH]
+        on the rows of the public sets that `bench/data/annotations/` labels a second time: macro-F1
+        and Cohen's kappa of the set's labels against that second annotation, of the review type
+        against each, per class F1 too.
+
 Each review goes through the production steps: parse, denoise (with the app's rules) and dedup.
 """
 
@@ -30,7 +35,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.types_quality import evaluate_clusters, evaluate_types
+from bench.types_quality import evaluate_agreement, evaluate_clusters, evaluate_types
 from flows.appmeta import AppMetadata, load_apps
 from flows.dataflow import denoise_rules
 from flows.operators.dedup import DedupConfig, dedup_step
@@ -142,11 +147,11 @@ def stream_quality(folder: Path, settings: Settings, app_id: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("filter", "streams", "types", "clusters"))
-    parser.add_argument("--data", type=Path, required=True, help="labelled CSV (filter, types, clusters) or folder of stream CSVs")
+    parser.add_argument("what", choices=("filter", "streams", "types", "clusters", "agreement"))
+    parser.add_argument("--data", type=Path, required=True, help="labelled CSV (filter, types, clusters), folder of stream CSVs (streams) or of the labelled sets (agreement)")
     parser.add_argument("--app", default="paynest", help="app_id whose metadata (SIFT_APPS) gives the rules")
     parser.add_argument("--train", type=Path, help="types: train on this CSV, then test on --data")
-    parser.add_argument("--model", type=Path, help="types, filter: use this trained model instead of the default")
+    parser.add_argument("--model", type=Path, help="types, agreement, filter: use this trained model instead of the default")
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--label-col", default="label", help="types: label column")
     parser.add_argument("--map", default="", choices=("", "clap"), help="types: map CLAP categories to the four types")
@@ -161,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     if args.what == "types":
         result = evaluate_types(args.data, args.train, args.model, args.text_col, args.label_col, args.map)
+    elif args.what == "agreement":
+        result = evaluate_agreement(args.data, args.model)
     elif args.what == "clusters":
         result = evaluate_clusters(args.data, args.text_col, args.gold_col, args.k)
     elif args.what == "filter":

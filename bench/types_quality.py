@@ -4,16 +4,75 @@ types: macro-F1 and per-class precision/recall/F1 of the review type, zero-shot 
 trained model at `--model`, or trained on `--train` (the `flows.train_types` recipe) and tested on
 `--data`; `--cache PATH` reuses embeddings stored by text.
 clusters: purity and NMI of the flow's online clustering against a gold cluster column.
+agreement: for each second annotation in `bench/data/annotations/` (row, id and label of a sample of a
+public set, labelled without seeing its labels), how far the annotator and the classifier each agree
+with the set's labels and with each other: the agreement between two careful readers bounds what a
+classifier can score against either one.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from flows.operators.review_type import TYPES, TypeClassifier
+
+ANNOTATIONS = Path(__file__).parent / "data" / "annotations"
+# How each annotated public set is read: text column, label column, label mapping.
+ANNOTATED_SETS = {
+    "review_types_maalej2016.csv": ("text", "label", ""),
+    "categories_clap2017_rq1.csv": ("review", "category", "clap"),
+}
+
+
+def _scores(gold: list[str], predicted: list[str]) -> dict:
+    from sklearn.metrics import cohen_kappa_score, f1_score
+
+    f1 = f1_score(gold, predicted, labels=list(TYPES), average=None, zero_division=0)
+    return {"macro_f1": round(float(np.mean(f1)), 4), "kappa": round(float(cohen_kappa_score(gold, predicted)), 4),
+            "f1": {t: round(float(f1[i]), 4) for i, t in enumerate(TYPES)}}
+
+
+def evaluate_agreement(data_dir: Path, model: Path | None = None, annotations: Path = ANNOTATIONS,
+                       encode: Callable[[Sequence[str]], np.ndarray] | None = None) -> dict:
+    """Set labels vs second annotation vs classifier, on the annotated rows of each set in `data_dir`."""
+    import pandas as pd
+
+    from flows.train_types import CLAP_TO_TYPES
+
+    if encode is None:
+        from flows.operators.embed import Embedder
+
+        encode = Embedder().encode
+    classifier = TypeClassifier(encode, model)
+    report: dict[str, dict] = {}
+    for file in sorted(annotations.glob("*.csv")):
+        if file.name not in ANNOTATED_SETS:
+            raise SystemExit(f"{file}: no reading rule for this set in ANNOTATED_SETS")
+        source = data_dir / file.name
+        if not source.is_file():
+            raise SystemExit(f"{source}: missing (the annotation {file} labels rows of it)")
+        text_col, label_col, mapping = ANNOTATED_SETS[file.name]
+        second = pd.read_csv(file)
+        rows = pd.read_csv(source).iloc[second["row"]]
+        if (rows["id"].astype(str).values != second["id"].astype(str).values).any():
+            raise SystemExit(f"{file}: rows and ids do not match {source}; is it another version of the set?")
+        texts = rows[text_col].astype(str).tolist()
+        gold = rows[label_col].astype(str).map(CLAP_TO_TYPES).tolist() if mapping == "clap" else rows[label_col].astype(str).tolist()
+        annotator = second["label"].astype(str).tolist()
+        predicted = [t for t, _ in classifier.classify(encode(texts), texts)]
+        report[file.name] = {
+            "rows": len(texts), "classifier": "model" if classifier.model is not None else "zero-shot",
+            "annotator_vs_set": _scores(gold, annotator),
+            "classifier_vs_set": _scores(gold, predicted),
+            "classifier_vs_annotator": _scores(annotator, predicted),
+        }
+    if not report:
+        raise SystemExit(f"{annotations}: no annotation files")
+    return report
 
 
 def evaluate_types(data: Path, train: Path | None = None, model: Path | None = None, text_col: str = "text",

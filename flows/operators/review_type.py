@@ -177,18 +177,24 @@ def prototype_vectors(encode: Callable[[Sequence[str]], np.ndarray]) -> np.ndarr
     return np.vstack(rows).astype(np.float32)
 
 
+# Without cues, a text shorter than this is a rating rather than a user experience.
+UX_MIN_WORDS = 12
+
+
 def zero_shot(vectors: np.ndarray, texts: Sequence[str], prototypes: np.ndarray) -> list[tuple[str, float]]:
-    """Cues first (a feature request often mentions a problem, so it wins over a bug cue), then prototypes."""
+    """Cues first (a feature request often mentions a problem, so it wins over a bug cue), then the
+    nearest of the four prototypes, so a bug report or request in words no cue knows still gets its type."""
     sims = vectors @ prototypes.T
     out = []
     for row, text in enumerate(texts):
         bug, feature = (bool(c.search(text)) for c in CUES)
         if feature:
-            out.append(("feature_request", float(sims[row, 1])))
+            i = 1
         elif bug:
-            out.append(("bug_report", float(sims[row, 0])))
+            i = 0
         else:
-            # Without cues, short texts are almost always ratings; longer ones may describe use.
-            i = 2 if sims[row, 2] > sims[row, 3] and len(text.split()) >= 12 else 3
-            out.append((TYPES[i], float(sims[row, i])))
+            i = int(sims[row].argmax())
+            if i == 2 and len(text.split()) < UX_MIN_WORDS:
+                i = 3  # a short text nearest to the user-experience prototype is praise or blame
+        out.append((TYPES[i], float(sims[row, i])))
     return out
