@@ -141,3 +141,15 @@ def test_train_types_on_two_files_with_their_own_columns(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train_types(["--data", str(tmp_path / "a.csv"), "--data", str(tmp_path / "b.csv"), "--text-col", "a", "--text-col", "b",
                      "--text-col", "c"], encode=_hashing_encode)
+
+
+def test_zero_shot_without_cues_uses_all_four_prototypes_and_keeps_short_texts_ratings(embedder):
+    texts = [
+        "the pay button does nothing when I tap it, tried five times today",  # a fault in words no cue knows
+        "ok",
+        "works as expected",
+    ]
+    classifier = TypeClassifier(embedder.encode)
+    assert not cue_features(texts).any()
+    got = [t for t, _ in classifier.classify(embedder.encode(texts), texts)]
+    assert got == ["bug_report", "rating", "rating"]

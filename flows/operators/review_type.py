@@ -177,8 +177,10 @@ def prototype_vectors(encode: Callable[[Sequence[str]], np.ndarray]) -> np.ndarr
     return np.vstack(rows).astype(np.float32)
 
 
-# Without cues, a text shorter than this is a rating rather than a user experience.
+# Without cues, a text shorter than UX_MIN_WORDS is a rating rather than a user experience, and one
+# shorter than REPORT_MIN_WORDS a rating rather than a bug report or request ("ok", "works as expected").
 UX_MIN_WORDS = 12
+REPORT_MIN_WORDS = 4
 
 
 def zero_shot(vectors: np.ndarray, texts: Sequence[str], prototypes: np.ndarray) -> list[tuple[str, float]]:
@@ -193,8 +195,8 @@ def zero_shot(vectors: np.ndarray, texts: Sequence[str], prototypes: np.ndarray)
         elif bug:
             i = 0
         else:
-            i = int(sims[row].argmax())
-            if i == 2 and len(text.split()) < UX_MIN_WORDS:
-                i = 3  # a short text nearest to the user-experience prototype is praise or blame
+            i, words = int(sims[row].argmax()), len(text.split())
+            if (i == 2 and words < UX_MIN_WORDS) or (i in (0, 1) and words < REPORT_MIN_WORDS):
+                i = 3  # too short to describe use, a fault or a wish: praise or blame
         out.append((TYPES[i], float(sims[row, i])))
     return out
