@@ -4,10 +4,10 @@ types: macro-F1 and per-class precision/recall/F1 of the review type, zero-shot 
 trained model at `--model`, or trained on `--train` (the `flows.train_types` recipe) and tested on
 `--data`; `--cache PATH` reuses embeddings stored by text.
 clusters: purity and NMI of the flow's online clustering against a gold cluster column.
-agreement: for each second annotation in `bench/data/annotations/` (row, id and label of a sample of a
-public set, labelled without seeing its labels), how far the annotator and the classifier each agree
-with the set's labels and with each other: the agreement between two careful readers bounds what a
-classifier can score against either one.
+agreement: for each second annotation in `bench/data/annotations/` (a sample of a public set: each
+row's 0-based position among the data rows, its id, and a label given without seeing the set's), how
+far the annotator and the classifier each agree with the set's labels and with each other: the
+agreement between two careful readers bounds what a classifier can score against either one.
 """
 
 from __future__ import annotations
