@@ -11,7 +11,9 @@ Measures, in this order, on `--n` reviews from the demo generator (`demo.generat
    Each measurement uses a fresh `Embedder` warmed up on an unrelated sentence, so no cache carries over.
 3. **SQS -> Elasticsearch**: all N messages are sent to a fresh ElasticMQ queue first, then the flow
    runs with `SIFT_SQS_STOP_AFTER_IDLE` into fresh `bench-…` indices (deleted afterwards).
-4. raw encode of the kept texts again, so the ratios use the mean of a measurement before and after
+4. **issue step**: the stored enriched reviews of run 1 replayed through `issues.issue_step` per
+   (app, label) key, in stored order, in this process: its CPU cost in ms per review (`issue_step_ms`).
+5. raw encode of the kept texts again, so the ratios use the mean of a measurement before and after
    the SQS run (the machine's load drifts; both values are printed).
 
 How the flow is timed: model loading and start-up are excluded by starting the clock at the first poll
@@ -309,6 +311,38 @@ def kept_texts(db: Path) -> list[str]:
         return [row[0] for row in conn.execute("SELECT json_extract(doc, '$.text_en') FROM reviews ORDER BY rowid")]
 
 
+def issue_step_cost(db: Path, settings: Settings) -> dict[str, float]:
+    """CPU ms per review of the issue step, replaying run 1's stored reviews per key (praise included)."""
+    import numpy as np
+
+    from flows.dataflow import issue_config
+    from flows.operators.issues import issue_step
+    from flows.records import EnrichedReview, Measures, Review
+
+    cfg = issue_config(settings)
+    items = []
+    with sqlite3.connect(db) as conn:
+        for doc, blob in conn.execute("SELECT doc, embedding FROM reviews ORDER BY rowid"):
+            d = json.loads(doc)
+            at = datetime.fromisoformat(d["created_at"])
+            review = Review(id=d["id"], app_id=d["app_id"], text=d["text"], source=d["source"], created_at=at,
+                            received_at=at, origin="bench", rating=d["rating"])
+            items.append(EnrichedReview(
+                review=review, measures=Measures(d["measures"]["word_count"], 0.0), lang=d["lang"],
+                text_en=d["text_en"], translated=d["translated"], primary_label=d["primary_label"], label_score=0.0,
+                embedding=tuple(np.frombuffer(blob, dtype=np.float32).tolist()), translation=d["translation"],
+                review_type=d["review_type"], sentiment=d["sentiment"], priority=d["priority"]))
+    states: dict[str, object] = {}
+    started = time.process_time()
+    for item in items:
+        key = f"{item.review.app_id}:{item.primary_label}:{item.lang_group}"
+        states[key], _ = issue_step(states.get(key), item, cfg)
+    cpu = time.process_time() - started
+    live = sum(len(s.issues) for s in states.values())  # type: ignore[attr-defined]
+    return {"issue_step_ms": round(1000 * cpu / max(len(items), 1), 4), "issue_step_reviews": len(items),
+            "issue_live_issues": live}
+
+
 # ── raw encode ─────────────────────────────────────────────────────────────────────────────────────
 
 def make_embedder(settings: Settings):
@@ -448,6 +482,10 @@ def main(argv: list[str] | None = None) -> int:
         everything = input_texts(lines)
         log(f"file -> SQLite: {file_run.records_per_s:,.1f} records/s; {len(kept):,} texts encoded by the flow")
 
+        issue_cost = issue_step_cost(db, settings)
+        log(f"issue step: {issue_cost['issue_step_ms']} ms CPU per review over {issue_cost['issue_step_reviews']:,} reviews")
+        result |= issue_cost
+
         log(f"raw encode of the {len(kept):,} kept texts …")
         enc_kept = [raw_encode(settings, kept, settings.batch_size)]
         log(f"raw encode of all {len(everything):,} input texts …")
@@ -532,6 +570,8 @@ def main(argv: list[str] | None = None) -> int:
         cpu_row += f"; SQS -> Elasticsearch flow {result['sqs_es_cpu_ms_per_record']} ms " \
                    f"(whole machine, Elasticsearch and ElasticMQ included, {result['sqs_es_machine_cpu_ms_per_record']})"
     rows.append(("CPU per input record", cpu_row))
+    rows.append(("issue step", f"{result['issue_step_ms']} ms CPU per review ({result['issue_step_reviews']:,} stored "
+                               f"reviews replayed; {result['issue_live_issues']} live issues at the end)"))
     ceiling = f"file -> SQLite {result['file_cpu_ceiling']:.2f}"
     if sqs_run is not None:
         ceiling += f", SQS -> Elasticsearch {result['sqs_es_cpu_ceiling']:.2f}"

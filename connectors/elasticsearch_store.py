@@ -83,6 +83,9 @@ REVIEW_MAPPINGS: dict[str, Any] = {
         "cluster_keywords": {"type": "keyword"},
         "cluster_name": {"type": "keyword"},
         "cluster_representative": {"type": "keyword"},
+        "issue_examples": {"type": "keyword"},
+        "theme_id": {"type": "keyword"},
+        "theme_name": {"type": "keyword"},
         "embedding": {"type": "dense_vector", "dims": DIMS, "index": True, "similarity": "cosine"},
     },
 }

@@ -1,5 +1,5 @@
-"""The Sift dataflow, top to bottom: reviews in -> parse -> denoise -> translate -> embed + label -> dedup -> cluster -> store;
-clustered reviews -> event-time windows per cluster -> ticket registry -> tickets; and watch-list commands in ->
+"""The Sift dataflow, top to bottom: reviews in -> parse -> denoise -> translate -> embed + label -> dedup -> themes
+-> issues -> store; reviews with an issue -> event-time windows per issue -> ticket registry -> tickets; and watch-list commands in ->
 watch list per app, joined with the clustered reviews -> feature requests (and weekly windows -> competitor tickets).
 
 Every input ends as exactly one outcome at the store sink: an `EnrichedReview`
@@ -25,6 +25,7 @@ from flows.operators.denoise import DenoiseRules, denoise
 from flows.operators.embed import Embedder
 from flows.operators.enrich import Enricher
 from flows.operators.event_clock import WatermarkClock
+from flows.operators.issues import IssueConfig, issue_step
 from flows.operators.feature_requests import FEATURE_LABEL, Document, WatchConfig, commands_from, watch_step
 from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
@@ -54,6 +55,10 @@ def _app_label(item: EnrichedReview) -> str:
 
 def _cluster(item: EnrichedReview) -> str:
     return item.cluster_id or ""
+
+
+def _has_issue(item: EnrichedReview) -> bool:
+    return item.cluster_id is not None
 
 
 def _window_closed(window: tuple[int, WindowStats]) -> WindowClosed:
@@ -129,8 +134,9 @@ def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
 
 
 def ticket_steps(name: str, items, settings: Settings, apps, window: timedelta):
-    """Tumbling event-time windows per `cluster_id` -> the ticket registry -> ticket documents."""
-    by_cluster = op.key_on(f"{name}_by_cluster", items, _cluster)
+    """Tumbling event-time windows per `cluster_id` (the issue) -> the ticket registry -> ticket documents.
+    Reviews with no issue (praise, bare ratings) are counted in the store, never in a ticket."""
+    by_cluster = op.key_on(f"{name}_by_cluster", op.filter(f"{name}_with_issue", items, _has_issue), _cluster)
     clock = WatermarkClock(review_time, wait_for_system_duration=timedelta(seconds=settings.tickets.late_seconds))
     windower = win.TumblingWindower(length=window, align_to=ALIGN_TO)
     windows = win.fold_window(f"{name}_windows", by_cluster, clock, windower, WindowStats, fold_review, merge_stats)
@@ -139,6 +145,11 @@ def ticket_steps(name: str, items, settings: Settings, apps, window: timedelta):
                       op.map_value(f"{name}_late", windows.late, _late_review))
     registry = op.stateful_map(f"{name}_registry", events, partial(registry_step, cfg=ticket_config(settings, apps, window)))
     return op.flat_map(f"{name}_versions", op.key_rm(f"{name}_unkey", registry), _ticket_documents)
+
+
+def issue_config(settings: Settings) -> IssueConfig:
+    return IssueConfig(join=settings.issue_join, join_floor=settings.issue_join_floor, merge=settings.issue_merge, max_issues=settings.issue_max_per_label,
+                       fade_days=settings.issue_fade_days, seed=settings.seed)
 
 
 def denoise_rules(settings: Settings, apps: dict[str, AppMetadata]) -> dict[str, DenoiseRules]:
@@ -170,6 +181,7 @@ def build_flow(
     dedup = DedupConfig(max_repeats=settings.dedup_max_repeats, capacity=settings.dedup_capacity)
     informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
     clusters = ClusterConfig(n_clusters=settings.clusters_per_label, dims=settings.cluster_dims, seed=settings.seed)
+    issues = issue_config(settings)
 
     flow = Dataflow("sift")
     raw = op.input("reviews_in", flow, source)
@@ -204,8 +216,11 @@ def build_flow(
     # trues: EnrichedReview (measures with repeat_count), falses: Rejected (repeated_spam, duplicate)
 
     keyed = op.key_on("by_app_label", unique.trues, _app_label)
-    clustered = op.stateful_map("cluster", keyed, partial(cluster_step, cfg=clusters))
-    # (app_id:label[:lang], EnrichedReview with cluster_id and keywords)
+    themed = op.stateful_map("cluster", keyed, partial(cluster_step, cfg=clusters))
+    # (app_id:label[:lang], EnrichedReview with its coarse theme_id and theme_name)
+    clustered = op.stateful_map("issues", themed, partial(issue_step, cfg=issues))
+    # (app_id:label[:lang], EnrichedReview with its issue: cluster_id, cluster_name (a key phrase), keywords,
+    # examples, priority; praise gets none)
 
     clustered_reviews = op.key_rm("unkey", clustered)
     outcomes = op.merge("outcomes", clustered_reviews, valid.falses, kept.falses, unique.falses)

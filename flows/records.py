@@ -71,7 +71,12 @@ class Measures:
 
 @dataclass(frozen=True)
 class EnrichedReview:
-    """A review that passed the filters, with its label, vector and cluster."""
+    """A review that passed the filters, with its label, vector, theme and issue.
+
+    The `cluster_*` fields describe the review's *issue* (`flows/operators/issues.py`); they are empty
+    for praise and bare ratings, which never form an issue. `theme_*` is the coarse River KMeans theme
+    of its (app, label) (`flows/operators/cluster.py`).
+    """
 
     review: Review
     measures: Measures
@@ -98,6 +103,9 @@ class EnrichedReview:
     priority: float = 0.0
     cluster_priority: float = 0.0
     cluster_growth: float = 1.0
+    issue_examples: tuple[str, ...] = ()  # review ids: central and unlike each other (MMR)
+    theme_id: str | None = None
+    theme_name: str = ""
 
     @property
     def id(self) -> str:
@@ -150,6 +158,9 @@ class EnrichedReview:
             "cluster_representative": self.cluster_representative,
             "cluster_priority": self.cluster_priority,
             "cluster_growth": self.cluster_growth,
+            "issue_examples": list(self.issue_examples),
+            "theme_id": self.theme_id,
+            "theme_name": self.theme_name,
             "embedding": list(self.embedding),
         }
 

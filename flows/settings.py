@@ -194,6 +194,11 @@ class Settings:
     label_threshold: float = 0.4
     clusters_per_label: int = 6
     cluster_dims: int = 96
+    issue_join: float = 0.62
+    issue_join_floor: float = 0.35
+    issue_merge: float = 0.45
+    issue_max_per_label: int = 200
+    issue_fade_days: float = 60.0
     seed: int = 42
     model_path: str = ""
     torch_threads: int = 0
@@ -277,6 +282,11 @@ class Settings:
             label_threshold=_float(env, "SIFT_LABEL_THRESHOLD", 0.4, -1.0, 1.0),
             clusters_per_label=_int(env, "SIFT_CLUSTERS_PER_LABEL", 6, 1, 100),
             cluster_dims=_int(env, "SIFT_CLUSTER_DIMS", 96, 2, 384),
+            issue_join=_float(env, "SIFT_ISSUE_JOIN", cls.issue_join, -1.0, 1.0),
+            issue_join_floor=_float(env, "SIFT_ISSUE_JOIN_FLOOR", cls.issue_join_floor, -1.0, 1.0),
+            issue_merge=_float(env, "SIFT_ISSUE_MERGE", cls.issue_merge, -1.0, 1.0),
+            issue_max_per_label=_int(env, "SIFT_ISSUE_MAX_PER_LABEL", cls.issue_max_per_label, 1, 100_000),
+            issue_fade_days=_float(env, "SIFT_ISSUE_FADE_DAYS", cls.issue_fade_days, 0.01, 36_500.0),
             seed=_int(env, "SIFT_SEED", 42, 0, 2**31 - 1),
             model_path=_str(env, "SIFT_MODEL_PATH", ""),
             torch_threads=_int(env, "SIFT_TORCH_THREADS", 0, 0, 256),

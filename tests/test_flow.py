@@ -10,6 +10,7 @@ from bytewax.testing import TestingSink, TestingSource, run_main
 
 from demo.generate import generate
 from flows.dataflow import build_flow
+from flows.operators.issues import is_praise
 from flows.records import EnrichedReview, Rejected
 from flows.settings import Settings
 from tests.helpers import raw
@@ -53,7 +54,8 @@ def test_every_input_becomes_exactly_one_outcome_with_the_right_kind(apps, embed
         next(o.id for o in out if o.id.startswith("h-")): "malformed_json"}
     pay = by_id["pay"]
     assert isinstance(pay, EnrichedReview)
-    assert pay.cluster_id.startswith("paynest:payments:c") and pay.cluster_keywords
+    assert pay.cluster_id.startswith("paynest:payments:i") and pay.cluster_keywords
+    assert pay.theme_id.startswith("paynest:payments:c")
     assert pay.review_type == "bug_report" and pay.sentiment == "negative" and 0 < pay.priority <= 1
     assert len(pay.embedding) == 384 and pay.measures.word_count == 12
     assert (pay.lang, pay.translation, pay.text_en) == ("en", "not_needed", pay.review.text)
@@ -63,7 +65,7 @@ def test_every_input_becomes_exactly_one_outcome_with_the_right_kind(apps, embed
         kept = by_id[rid]
         assert isinstance(kept, EnrichedReview)
         assert (kept.lang, kept.translation, kept.translated) == (lang, "untranslated", False)
-        assert kept.cluster_id.startswith(f"paynest:{kept.primary_label}:{lang}:c")
+        assert kept.cluster_id.startswith(f"paynest:{kept.primary_label}:{lang}:i")
         assert kept.to_doc()["translation"] == "untranslated"
     assert by_id["spam3"].measures.repeat_count == 4 and by_id["spam1"].measures.repeat_count == 2
 
@@ -100,11 +102,16 @@ def test_every_enriched_record_carries_all_enrichment_fields(apps, embedder):
     for o in out:
         doc = o.to_doc()
         assert doc["lang"] and doc["translation"] in ("not_needed", "translated", "untranslated", "failed")
-        assert doc["primary_label"] and doc["cluster_id"] and doc["cluster_keywords"] is not None
+        assert doc["primary_label"] and doc["theme_id"] and doc["theme_name"]
         assert doc["review_type"] in ("bug_report", "feature_request", "user_experience", "rating")
         assert doc["sentiment"] in ("negative", "neutral", "positive") and -1 <= doc["sentiment_score"] <= 1
         assert 0 <= doc["priority"] <= 1 and 0 <= doc["informativeness"] <= 1
         assert isinstance(doc["competitors"], list) and len(doc["embedding"]) == 384
-        assert doc["cluster_name"] and doc["cluster_representative"]
-        assert 0 <= doc["cluster_priority"] <= 1 and doc["cluster_growth"] > 0
+        if is_praise(o):  # stored and counted, never an issue
+            assert doc["cluster_id"] is None and not doc["cluster_name"] and doc["issue_examples"] == []
+        else:
+            assert doc["cluster_id"] and doc["cluster_name"] and doc["cluster_keywords"]
+            assert doc["cluster_representative"] in doc["issue_examples"]
+            assert 0 <= doc["cluster_priority"] <= 1 and doc["cluster_growth"] > 0
+    assert any(o.cluster_id for o in out) and any(o.cluster_id is None for o in out)
     assert any(o.competitors for o in out)

@@ -23,13 +23,13 @@ CFG = TicketConfig(window=HOUR, thresholds=lambda app_id, label: Thresholds(min_
                    app_names=lambda app_id: "PayNest", devrev_part="PROD-1", devrev_owner="DEVU-7")
 
 
-def review(i: int, at: datetime, text: str = "payment failed but money debited", cluster: str = "paynest:payments:c1",
+def review(i: int, at: datetime, text: str = "payment failed but money debited", cluster: str = "paynest:payments:i1",
            cluster_priority: float = 0.8, lang: str = "en", version: str = "4.12.0") -> EnrichedReview:
     r = Review(id=f"r{i}", app_id="paynest", text=text, source="google_play", created_at=at, received_at=at,
                origin="t", rating=1, app_version=version)
     return EnrichedReview(review=r, measures=Measures(5, 0.0), lang=lang, text_en=text, translated=False,
                           primary_label="payments", label_score=0.8, embedding=(0.0,), cluster_id=cluster,
-                          cluster_name="debited / failed / payment", cluster_keywords=("debited", "failed", "payment"),
+                          cluster_name="money debited but not credited", cluster_keywords=("money", "debited", "credited"),
                           sentiment="negative", priority=0.9, cluster_priority=cluster_priority, cluster_growth=2.0)
 
 
@@ -53,7 +53,7 @@ def replay(events, state=None):
 def test_an_issue_over_five_windows_is_one_ticket_with_five_versions_and_growing_counts():
     state, published = replay([window(WID0 + h, 6 + 2 * h) for h in range(5)])
     assert [t["version"] for t in published] == [1, 2, 3, 4, 5]
-    assert {t["id"] for t in published} == {ticket_id("paynest:payments:c1")}
+    assert {t["id"] for t in published} == {ticket_id("paynest:payments:i1")}
     assert [t["count"] for t in published] == [6, 8, 10, 12, 14]
     assert [t["total_count"] for t in published] == [6, 14, 24, 36, 50]
     assert published[0]["trend"].startswith("new") and published[1]["trend"].startswith("×1.3 vs previous hour")
@@ -108,7 +108,7 @@ def test_ticket_content_is_readable_and_shaped_for_devrev():
     stats = fold_review(stats, replace(review(99, T0, text="pagos fallan y me cobraron", lang="es"),
                                        translation="untranslated", priority=2.0))
     _, [ticket] = replay([WindowClosed(WID0, stats)])
-    assert ticket["title"] == "[PayNest] Payments: debited, failed, payment"
+    assert ticket["title"] == "[PayNest] Payments: money debited but not credited"
     assert "**8 reviews**" in ticket["body"] and "4.12.0" in ticket["body"]
     assert "_in es, not translated_" in ticket["body"]
     assert 3 <= len(ticket["representatives"]) <= 5

@@ -1,4 +1,4 @@
-"""Online clustering per (app, primary label) with River's incremental KMeans.
+"""Coarse themes per (app, primary label) with River's incremental KMeans (issues are `issues.py`).
 
 Vectors are first reduced with a fixed, seeded Gaussian random projection
 (384 -> `dims`, then re-normalised), which keeps cosine geometry closely while
@@ -7,9 +7,7 @@ making River's per-item cost several times smaller. The per-key state
 
 Guarantees: a cluster id is the index of a KMeans centre, so it never changes
 meaning; centres move slowly (`halflife` 0.02), so a review about the same issue
-next week lands in the same id. Each cluster also keeps the exact mean of its
-members (for the representative review) and event-time activity counters (for
-its priority, see `cluster_priority`).
+next week lands in the same id.
 """
 
 from __future__ import annotations
@@ -57,8 +55,6 @@ class ClusterConfig:
     halflife: float = 0.02
     keywords: int = 5
     seed_similarity: float = 0.6
-    fast_hours: float = 1.0  # half-life of the "now" activity counter
-    slow_hours: float = 24.0  # half-life of the baseline activity counter
 
 
 @dataclass
@@ -69,69 +65,13 @@ class ClusterState:
     sizes: Counter = field(default_factory=Counter)
     terms: dict[int, Counter] = field(default_factory=dict)
     all_terms: Counter = field(default_factory=Counter)
-    # cluster -> (review id, projected vector) of the review nearest the cluster's centre so far
-    representatives: dict[int, tuple[str, tuple[float, ...]]] = field(default_factory=dict)
     seeded: int = 0  # centres placed on real reviews so far (the rest are still random)
-    # cluster -> (sum of member vectors, member count): the exact mean the representative is nearest to
-    sums: dict[int, tuple[np.ndarray, int]] = field(default_factory=dict)
-    activity: dict[int, Activity] = field(default_factory=dict)
 
     @classmethod
     def new(cls, cfg: ClusterConfig) -> ClusterState:
         # Centres start near the unit sphere, where the projected vectors live.
         sigma = 1.0 / math.sqrt(cfg.dims)
         return cls(model=river_cluster.KMeans(n_clusters=cfg.n_clusters, halflife=cfg.halflife, sigma=sigma, seed=cfg.seed))
-
-
-@dataclass
-class Activity:
-    """Event-time activity of one cluster: decayed review counts and the running mean review priority."""
-
-    fast: float = 0.0
-    slow: float = 0.0
-    at: float = 0.0  # event time (epoch seconds) the counters are decayed to
-    mean_priority: float = 0.0
-    reviews: int = 0
-
-    def add(self, at: float, priority: float, cfg: ClusterConfig) -> None:
-        """Count one review at event time `at`; late reviews count with their decayed weight."""
-        if self.reviews == 0:
-            self.at = at
-        if at >= self.at:
-            self.fast *= _decay(at - self.at, cfg.fast_hours)
-            self.slow *= _decay(at - self.at, cfg.slow_hours)
-            self.at = at
-            weight_fast = weight_slow = 1.0
-        else:
-            weight_fast, weight_slow = _decay(self.at - at, cfg.fast_hours), _decay(self.at - at, cfg.slow_hours)
-        self.fast += weight_fast
-        self.slow += weight_slow
-        self.reviews += 1
-        self.mean_priority += (priority - self.mean_priority) / min(self.reviews, 50)
-
-    def growth(self, cfg: ClusterConfig) -> float:
-        """Recent rate over baseline rate (1.0 = steady); 1.0 until a few reviews are in."""
-        if self.fast < 3:
-            return 1.0
-        return (self.fast / cfg.fast_hours) / (self.slow / cfg.slow_hours)
-
-
-def _decay(seconds: float, halflife_hours: float) -> float:
-    return 0.5 ** (seconds / (3600 * halflife_hours))
-
-
-def cluster_priority(activity: Activity, cfg: ClusterConfig) -> float:
-    """Priority of a cluster in [0, 1], as of its latest review:
-
-        0.5 * mean review priority                    (type, sentiment, rating, informativeness)
-      + 0.3 * volume   1 - exp(-slow / 20)            slow = reviews, 24 h event-time half-life
-      + 0.2 * growth   clip((growth - 1) / 4, 0, 1)   growth = 1 h rate / 24 h rate
-
-    Recency is in the counters: a cluster that stops receiving reviews decays.
-    """
-    volume = 1 - math.exp(-activity.slow / 20)
-    growth = min(max((activity.growth(cfg) - 1) / 4, 0.0), 1.0)
-    return round(0.5 * activity.mean_priority + 0.3 * volume + 0.2 * growth, 4)
 
 
 @lru_cache(maxsize=8)
@@ -172,8 +112,8 @@ def keywords(state: ClusterState, cid: int, n: int) -> tuple[str, ...]:
 def cluster_step(
     state: ClusterState | None, item: EnrichedReview, cfg: ClusterConfig
 ) -> tuple[ClusterState, EnrichedReview]:
-    """Learn from `item`; assign its cluster id (the KMeans centre index, stable as the centres move),
-    the cluster's current keywords, a readable name and its representative review id."""
+    """Learn from `item`; set its theme: `theme_id` (the KMeans centre index, stable as the centres move)
+    and `theme_name` (the theme's top c-TF-IDF keywords)."""
     if state is None:
         state = ClusterState.new(cfg)
     review = item.review
@@ -182,9 +122,6 @@ def cluster_step(
     if cid is None:
         cid = learn_predict(state.model, x)
     state.sizes[cid] += 1
-    _update_representative(state, cid, item.id, x)
-    activity = state.activity.setdefault(cid, Activity())
-    activity.add(item.review.created_at.timestamp(), item.priority, cfg)
     counts = state.terms.setdefault(cid, Counter())
     words = [w for w in tokens(item.text_en) if w != review.app_id]
     counts.update(words)
@@ -197,12 +134,8 @@ def cluster_step(
     top_terms = keywords(state, cid, cfg.keywords)
     enriched = dataclasses.replace(
         item,
-        cluster_id=f"{review.app_id}:{item.primary_label}{group}:c{cid}",
-        cluster_keywords=top_terms,
-        cluster_name=" / ".join(top_terms[:3]) or item.primary_label,
-        cluster_representative=state.representatives[cid][0],
-        cluster_priority=cluster_priority(activity, cfg),
-        cluster_growth=round(activity.growth(cfg), 3),
+        theme_id=f"{review.app_id}:{item.primary_label}{group}:c{cid}",
+        theme_name=" / ".join(top_terms[:3]) or item.primary_label,
     )
     return state, enriched
 
@@ -254,23 +187,3 @@ def _seed(state: ClusterState, x: dict[int, float], cfg: ClusterConfig) -> int |
     center.update(x)
     state.seeded += 1
     return cid
-
-
-def _update_representative(state: ClusterState, cid: int, review_id: str, x: dict[int, float]) -> None:
-    """Keep the member nearest the exact mean of the cluster's members as its representative.
-
-    The mean is exact (a running sum), unlike the slowly moving KMeans centre, so the
-    representative follows what the cluster has actually collected.
-    """
-    vector = np.fromiter((x[i] for i in range(len(x))), dtype=np.float32, count=len(x))
-    total, count = state.sums.get(cid, (np.zeros_like(vector), 0))
-    total = total + vector
-    state.sums[cid] = (total, count + 1)
-    mean = total / (count + 1)
-    current = state.representatives.get(cid)
-    if current is None or _sq_distance(vector, mean) <= _sq_distance(np.asarray(current[1], dtype=np.float32), mean):
-        state.representatives[cid] = (review_id, tuple(round(float(v), 4) for v in vector))
-
-
-def _sq_distance(a: np.ndarray, b: np.ndarray) -> float:
-    return float(((a - b) ** 2).sum())

@@ -271,7 +271,9 @@ def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previ
     versions = [v for v, _ in stats.versions.most_common(5)]
     app_name = cfg.app_names(stats.app_id)
     label = stats.primary_label.replace("_", " ")
-    topic = ", ".join(stats.keywords[:3]) or label
+    # An issue is named by its key phrase; a competitor-feature group by its "org — feature" keyword.
+    by_phrase = stats.cluster_name and not cfg.thresholds(stats.app_id, stats.primary_label).by_count
+    topic = stats.cluster_name if by_phrase else (", ".join(stats.keywords[:3]) or label)
     ticket = {
         "id": ticket_id(stats.cluster_id),
         "app_id": stats.app_id,

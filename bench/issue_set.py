@@ -1,0 +1,138 @@
+"""The project's development set of gold issues: which public rows it holds, and how it is joined back.
+
+The rows are chosen by a fixed rule from `../shared/data` (no sampling, so a re-run picks the same rows):
+
+- `labeled/categories_clap2017_rq1.csv`: every review whose CLAP category is not OTHER, of each app with at
+  least `CLAP_MIN_PER_APP` such reviews (bug reports, requests, performance, energy, security, usability);
+- `streams/upi_phonepe_paytm_2025.csv`: every review rated 1-3 with at least `UPI_MIN_WORDS` words that
+  the collectors guessed to be English (it still holds Hinglish).
+
+Two readers grouped each app's reviews into issues from the texts alone, following
+`docs/annotation/issue-guideline.md`; `bench/data/annotations/issues/reader_<reader>.csv` keeps only
+`set, row, id, group` (row: 0-based position among the set's data rows). `build` joins them with the
+texts read at run time into a CSV for `python -m bench.issues`:
+
+    python -m bench.issue_set build --data ../shared/data --out var/issues_dev.csv
+    python -m bench.issue_set sheets --data ../shared/data --out DIR     # what a reader is given
+
+A reader's group `none` (no concrete problem or request) is a group of one per review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ANNOTATIONS = Path(__file__).parent / "data" / "annotations" / "issues"
+READERS = ("a", "b")
+CLAP = "labeled/categories_clap2017_rq1.csv"
+UPI = "streams/upi_phonepe_paytm_2025.csv"
+CLAP_MIN_PER_APP = 8
+UPI_MIN_WORDS = 6
+NO_ISSUE = "none"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One review of the development set."""
+
+    set: str  # the file, relative to the data folder
+    row: int  # 0-based position among that file's data rows
+    id: str
+    app: str
+    text: str
+    rating: str
+    date: str
+    version: str
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise SystemExit(f"{path}: missing (the development set of issues reads it)")
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def select_rows(data: Path) -> list[Row]:
+    """The development set's rows, in file order, CLAP first."""
+    clap = _read(data / CLAP)
+    kept = [(i, r) for i, r in enumerate(clap) if r["category"] != "OTHER"]
+    per_app = Counter(r["app"] for _, r in kept)
+    rows = [Row(CLAP, i, r["id"], r["app"], r["review"], r["rating"], r["date_iso"], r["version"])
+            for i, r in kept if per_app[r["app"]] >= CLAP_MIN_PER_APP]
+    for i, r in enumerate(_read(data / UPI)):
+        rating = r["rating"].strip()
+        if (r["lang_guess"] == "en" and rating and float(rating) <= 3
+                and len(r["text"].split()) >= UPI_MIN_WORDS):
+            rows.append(Row(UPI, i, r["review_id"], r["app"], r["text"], rating, r["date"], r["app_version"]))
+    return rows
+
+
+def load_annotation(reader: str, rows: list[Row], annotations: Path = ANNOTATIONS) -> list[str]:
+    """One reader's group per row (in `rows` order), checked against the rows' sets, positions and ids."""
+    path = annotations / f"reader_{reader}.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        marks = {(m["set"], int(m["row"])): m for m in csv.DictReader(f)}
+    groups = []
+    for r in rows:
+        mark = marks.get((r.set, r.row))
+        if mark is None:
+            raise SystemExit(f"{path}: no group for row {r.row} of {r.set}")
+        if mark["id"] != r.id:
+            raise SystemExit(f"{path}: row {r.row} of {r.set} has id {r.id!r}, the annotation says {mark['id']!r};"
+                             " is it another version of the set?")
+        groups.append(mark["group"])
+    if len(marks) != len(rows):
+        raise SystemExit(f"{path}: {len(marks)} groups for {len(rows)} rows")
+    return groups
+
+
+def build(data: Path, out: Path, annotations: Path = ANNOTATIONS) -> dict:
+    """Write the joined CSV (texts from `data`, groups of every reader); returns a summary."""
+    rows = select_rows(data)
+    by_reader = {reader: load_annotation(reader, rows, annotations) for reader in READERS}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["set", "row", "id", "app", "text", "rating", "date", "version", *(f"issue_{x}" for x in READERS)])
+        for i, r in enumerate(rows):
+            issues = [f"{NO_ISSUE}|{r.set}:{r.row}" if by_reader[x][i] == NO_ISSUE else by_reader[x][i]
+                      for x in READERS]
+            w.writerow([r.set, r.row, r.id, r.app, r.text, r.rating, r.date, r.version, *issues])
+    return {"rows": len(rows), "apps": len({r.app for r in rows}), "out": str(out),
+            **{f"groups_{x}": len({g for g in by_reader[x] if g != NO_ISSUE}) for x in READERS},
+            **{f"none_{x}": sum(g == NO_ISSUE for g in by_reader[x]) for x in READERS}}
+
+
+def write_sheets(data: Path, out: Path) -> dict:
+    """One tab-separated file per app for a reader: `n<TAB>text` (n = position in the development set)."""
+    rows = select_rows(data)
+    out.mkdir(parents=True, exist_ok=True)
+    per_app: dict[str, list[tuple[int, Row]]] = {}
+    for n, r in enumerate(rows):
+        per_app.setdefault(r.app, []).append((n, r))
+    for app, items in per_app.items():
+        with (out / f"{app}.tsv").open("w", encoding="utf-8") as f:
+            for n, r in items:
+                f.write(f"{n}\t{' '.join(r.text.split())}\n")
+    return {"rows": len(rows), "apps": len(per_app), "out": str(out)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.issue_set", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("build", "sheets"))
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    summary = build(args.data, args.out) if args.command == "build" else write_sheets(args.data, args.out)
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

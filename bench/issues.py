@@ -1,0 +1,234 @@
+"""Issue discovery against gold issue groups: the production issue step and batch baselines, same vectors.
+
+    python -m bench.issues --data CSV --text-col C --gold-col G [--group-col app] [--rating-col R]
+                           [--agreement-col G2] [--cache PATH] [--sweep]
+
+Each row is encoded once (the flow's embedder), typed and scored for sentiment as in the flow, and
+then, per group (one app's reviews; file order kept):
+
+- `online`: `flows.operators.issues.issue_step` with the flow's default settings, one review at a
+  time in file order; praise and bare ratings get no issue (each counts as a group of its own);
+- `agglomerative`: average-link on cosine distance, the threshold swept; the best is reported;
+- `hdbscan`: scikit-learn's HDBSCAN on cosine distance, `min_cluster_size` swept (noise: alone);
+- `singletons`: every review alone.
+
+Scores are B-cubed precision, recall and F1 over all rows, adjusted Rand index and cluster counts
+(groups of two or more). `--agreement-col` scores a second reader's groups against the gold ones.
+`--sweep` also runs the online step over a grid of its join, join-floor and merge thresholds (for tuning;
+the headline stays the default). The last line is one JSON object.
+
+The project's development set: `python -m bench.issue_set build --data ../shared/data --out
+var/issues_dev.csv`, then `--data var/issues_dev.csv --text-col text --gold-col issue_a --group-col app
+--rating-col rating --agreement-col issue_b`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+from flows.operators.issues import IssueConfig, issue_step
+from flows.records import EnrichedReview, Measures, Review
+
+AGGLOMERATIVE_THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(11))  # cosine distance 0.30..0.80
+HDBSCAN_SIZES = (2, 3, 4, 5)
+START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def bcubed(gold: Sequence[str], predicted: Sequence[str]) -> dict:
+    """B-cubed precision, recall and F1 (Amigó et al. 2009), averaged over items."""
+    pairs = Counter(zip(gold, predicted))
+    g_size, p_size = Counter(gold), Counter(predicted)
+    n = len(gold)
+    precision = sum(pairs[(g, p)] / p_size[p] for g, p in zip(gold, predicted)) / n
+    recall = sum(pairs[(g, p)] / g_size[g] for g, p in zip(gold, predicted)) / n
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def scores(gold: Sequence[str], predicted: Sequence[str]) -> dict:
+    from sklearn.metrics import adjusted_rand_score
+
+    sizes = Counter(predicted)
+    return {**bcubed(gold, predicted), "ari": round(float(adjusted_rand_score(gold, predicted)), 4),
+            "clusters": sum(1 for c in sizes.values() if c >= 2),
+            "clustered_share": round(sum(c for c in sizes.values() if c >= 2) / len(predicted), 4)}
+
+
+def enriched_rows(texts: list[str], groups: list[str], ratings: list[int | None], vectors: np.ndarray,
+                  encode) -> list[EnrichedReview]:
+    """The rows as the flow's issue step sees them: vector, review type, sentiment and priority as in the flow."""
+    from flows.operators.priority import review_priority
+    from flows.operators.review_type import TypeClassifier
+    from flows.operators.sentiment import sentiment
+
+    types = TypeClassifier(encode).classify(vectors, texts)
+    rows = []
+    for i, (text, group, rating) in enumerate(zip(texts, groups, ratings)):
+        at = START + timedelta(minutes=i)
+        review = Review(id=str(i), app_id=group, text=text, source="bench", created_at=at, received_at=at,
+                        origin=f"bench:{i}", rating=rating)
+        mood, mood_score = sentiment(text, rating)
+        rows.append(EnrichedReview(
+            review=review, measures=Measures(word_count=len(text.split()), non_english_ratio=0.0), lang="en",
+            text_en=text, translated=False, primary_label="all", label_score=1.0,
+            embedding=tuple(vectors[i].tolist()), review_type=types[i][0], type_score=types[i][1],
+            sentiment=mood, sentiment_score=mood_score, priority=review_priority(types[i][0], mood_score, 0.5, rating)))
+    return rows
+
+
+def run_online(rows: list[EnrichedReview], cfg: IssueConfig) -> tuple[list[str], float]:
+    """Issue ids in row order (praise: its own id) and the step's mean cost in ms per review."""
+    states: dict[str, object] = {}
+    out = []
+    started = time.perf_counter()
+    for item in rows:
+        key = item.review.app_id
+        states[key], done = issue_step(states.get(key), item, cfg, key=key)
+        out.append(done.cluster_id or f"alone:{item.id}")
+    cost = (time.perf_counter() - started) * 1000 / max(len(rows), 1)
+    return out, cost
+
+
+def _per_group(groups: list[str]) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = defaultdict(list)
+    for i, g in enumerate(groups):
+        rows[g].append(i)
+    return rows
+
+
+def run_agglomerative(vectors: np.ndarray, groups: list[str], threshold: float) -> list[str]:
+    from sklearn.cluster import AgglomerativeClustering
+
+    out = [""] * len(groups)
+    for g, rows in _per_group(groups).items():
+        if len(rows) == 1:
+            out[rows[0]] = f"{g}:0"
+            continue
+        labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                         distance_threshold=threshold).fit_predict(vectors[rows])
+        for r, label in zip(rows, labels):
+            out[r] = f"{g}:{label}"
+    return out
+
+
+def run_hdbscan(vectors: np.ndarray, groups: list[str], min_size: int) -> list[str]:
+    from sklearn.cluster import HDBSCAN
+
+    out = [""] * len(groups)
+    for g, rows in _per_group(groups).items():
+        if len(rows) <= min_size:
+            labels = np.full(len(rows), -1)
+        else:
+            distance = np.clip(1.0 - vectors[rows] @ vectors[rows].T, 0.0, 2.0).astype(np.float64)
+            labels = HDBSCAN(min_cluster_size=min_size, metric="precomputed", copy=True).fit_predict(distance)
+        for r, label in zip(rows, labels):
+            out[r] = f"{g}:noise:{r}" if label < 0 else f"{g}:{label}"
+    return out
+
+
+def evaluate(texts: list[str], gold: list[str], groups: list[str], ratings: list[int | None], vectors: np.ndarray,
+             encode, cfg: IssueConfig, sweep: bool = False, other: list[str] | None = None) -> dict:
+    rows = enriched_rows(texts, groups, ratings, vectors, encode)
+    online, cost = run_online(rows, cfg)
+    report: dict = {"rows": len(texts), "groups": len(set(groups)),
+                    "gold_issues": sum(1 for c in Counter(gold).values() if c >= 2),
+                    "gold_clustered_share": round(sum(c for c in Counter(gold).values() if c >= 2) / len(gold), 4),
+                    "praise_share": round(sum(p.startswith("alone:") for p in online) / len(online), 4)}
+    report["online"] = {**scores(gold, online), "join": cfg.join, "join_floor": cfg.join_floor, "merge": cfg.merge,
+                        "ms_per_review": round(cost, 4)}
+    agglo = {t: scores(gold, run_agglomerative(vectors, groups, t)) for t in AGGLOMERATIVE_THRESHOLDS}
+    best_t = max(agglo, key=lambda t: agglo[t]["f1"])
+    report["agglomerative"] = {**agglo[best_t], "threshold": best_t,
+                               "sweep": {str(t): agglo[t]["f1"] for t in AGGLOMERATIVE_THRESHOLDS}}
+    hdb = {m: scores(gold, run_hdbscan(vectors, groups, m)) for m in HDBSCAN_SIZES}
+    best_m = max(hdb, key=lambda m: hdb[m]["f1"])
+    report["hdbscan"] = {**hdb[best_m], "min_cluster_size": best_m, "sweep": {str(m): hdb[m]["f1"] for m in HDBSCAN_SIZES}}
+    report["singletons"] = scores(gold, [f"alone:{i}" for i in range(len(gold))])
+    best_batch = max(report["agglomerative"]["f1"], report["hdbscan"]["f1"])
+    report["online_minus_best_batch"] = round(report["online"]["f1"] - best_batch, 4)
+    if other is not None:
+        report["agreement"] = {**scores(gold, other), "note": "second reader's groups scored against the gold column"}
+    if sweep:
+        grid = {}
+        for join in (0.55, 0.6, 0.65):
+            for floor in (0.35, 0.45):
+                for merge in (0.4, 0.5, 0.9):
+                    trial = IssueConfig(**{**cfg.__dict__, "join": join, "join_floor": floor, "merge": merge})
+                    grid[f"join={join},floor={floor},merge={merge}"] = scores(gold, run_online(rows, trial)[0])["f1"]
+        report["online_sweep"] = grid
+    return report
+
+
+def _ratings(values: list) -> list[int | None]:
+    out = []
+    for v in values:
+        try:
+            r = int(float(v))
+        except (TypeError, ValueError):
+            r = None
+        out.append(r if r in (1, 2, 3, 4, 5) else None)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import pandas as pd
+
+    parser = argparse.ArgumentParser(prog="python -m bench.issues", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--text-col", default="text")
+    parser.add_argument("--gold-col", required=True)
+    parser.add_argument("--group-col", default="")
+    parser.add_argument("--rating-col", default="")
+    parser.add_argument("--agreement-col", default="")
+    parser.add_argument("--cache", type=Path, default=None, help="reuse embeddings stored by text (.npz)")
+    parser.add_argument("--sweep", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.data.is_file():
+        print(f"bench.issues: error: {args.data} does not exist", file=sys.stderr)
+        return 2
+    frame = pd.read_csv(args.data, dtype=str, keep_default_na=False)
+    for col in filter(None, (args.text_col, args.gold_col, args.group_col, args.rating_col, args.agreement_col)):
+        if col not in frame.columns:
+            print(f"bench.issues: error: no column {col!r} in {args.data} (columns: {list(frame.columns)})", file=sys.stderr)
+            return 2
+    texts = frame[args.text_col].tolist()
+    gold = frame[args.gold_col].tolist()
+    groups = frame[args.group_col].tolist() if args.group_col else ["all"] * len(texts)
+    gold = [f"{g}|{x}" for g, x in zip(groups, gold)]
+    other = [f"{g}|{x}" for g, x in zip(groups, frame[args.agreement_col])] if args.agreement_col else None
+    ratings = _ratings(frame[args.rating_col].tolist()) if args.rating_col else [None] * len(texts)
+
+    from flows.dataflow import issue_config
+    from flows.operators.embed import Embedder
+    from flows.settings import Settings
+    from flows.train_types import encode_cached
+
+    settings = Settings.from_env()
+    embedder = Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch, settings.embed_backend)
+    vectors = encode_cached(embedder.encode, texts, args.cache)
+    report = evaluate(texts, gold, groups, ratings, vectors, embedder.encode, issue_config(settings), args.sweep, other)
+    for name in ("online", "agglomerative", "hdbscan", "singletons"):
+        r = report[name]
+        extra = {"online": f"join {report['online']['join']}, {report['online']['ms_per_review']} ms/review",
+                 "agglomerative": f"best threshold {r.get('threshold')}",
+                 "hdbscan": f"best min_cluster_size {r.get('min_cluster_size')}", "singletons": ""}[name]
+        print(f"{name:14s} B3 P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f}  ARI {r['ari']:.3f}  "
+              f"clusters {r['clusters']:4d}  {extra}")
+    if "agreement" in report:
+        a = report["agreement"]
+        print(f"{'readers':14s} B3 P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}  ARI {a['ari']:.3f}")
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

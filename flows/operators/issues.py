@@ -1,0 +1,442 @@
+"""Online issue discovery per (app, primary label): issues are born, grow, merge and fade; there is no fixed k.
+
+Each issue keeps the sum of its members' unit vectors, so the *average-link* similarity of a review to
+an issue (its mean cosine to every member) is one dot product: `x · sum / n`. A review joins the issue
+it clears by the widest margin, when it clears one, else it starts a new issue. The bar falls with the
+issue's size, from `join` for an issue of one review towards `join_floor` (`floor + (join - floor) /
+sqrt(size)`): the mean similarity to a grown issue's many members is naturally lower than to one. After a
+review joins, the issue is compared with the others the same way (`sum_a · sum_b / (n_a n_b)`); at
+`merge` or above the younger issue folds into the older one, and the merged id points to the
+survivor (`IssueState.aliases`), so a ticket keyed by either id follows.
+
+Guarantees:
+- ids are `<key>:i<n>` with `n` counted per key, never reused; state is small, picklable and
+  snapshotted by Bytewax, so ids are stable across a recovery restart;
+- praise and bare ratings (`is_praise`) never start or grow an issue: they are stored with no issue;
+- memory is bounded: at most `max_issues` live issues per key (the least recently active one is
+  evicted first), an issue with no review for `fade_days` of event time is dropped, and aliases are
+  capped; a dropped issue's summary stays in the store on its reviews (name, keywords, representative);
+- names are key phrases of 2-5 words from the members' own text, ranked by how many members use
+  them (centrality) and how rare they are in the key's other issues (distinctiveness); the
+  representative is the member nearest the issue's mean, and `examples` are picked by MMR (central
+  and unlike each other).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from flows.operators.cluster import STOPWORDS
+from flows.records import EnrichedReview
+
+_WORD = re.compile(r"[^\W\d_][\w\u0900-\u097F'’]*")
+_HANDLES_AND_LINKS = re.compile(r"@\w+|https?://\S+|www\.\S+")
+# Words that may sit inside a key phrase but never open or close it.
+_EDGE_WORDS = STOPWORDS | frozenset("is are was be been being to of in on at for with and or but not no".split())
+
+
+@dataclass(frozen=True)
+class IssueConfig:
+    """Hyperparameters, stored verbatim."""
+
+    join: float = 0.62  # average-link similarity at which a review joins an issue of one member
+    join_floor: float = 0.35  # ... and the level that threshold falls to as the issue grows (by 1/sqrt(size))
+    merge: float = 0.45  # average-link similarity at which two issues become one
+    merge_min_size: int = 2  # both issues need this many members before they can merge
+    max_issues: int = 200  # live issues per key
+    fade_days: float = 60.0  # event-time days without a review before an issue leaves memory
+    max_aliases: int = 500
+    max_phrases: int = 80  # phrase counts kept per issue
+    examples: int = 3
+    candidates: int = 8  # members kept per issue as representative candidates
+    sketch_dims: int = 48  # candidates' vectors are kept as seeded random projections of this size
+    seed: int = 42
+    fast_hours: float = 1.0  # half-life of the "now" activity counter
+    slow_hours: float = 24.0  # half-life of the baseline activity counter
+
+
+@dataclass
+class Activity:
+    """Event-time activity of one issue: decayed review counts and the running mean review priority."""
+
+    fast: float = 0.0
+    slow: float = 0.0
+    at: float = 0.0  # event time (epoch seconds) the counters are decayed to
+    mean_priority: float = 0.0
+    reviews: int = 0
+
+    def add(self, at: float, priority: float, cfg: IssueConfig) -> None:
+        """Count one review at event time `at`; late reviews count with their decayed weight."""
+        if self.reviews == 0:
+            self.at = at
+        if at >= self.at:
+            self.fast *= _decay(at - self.at, cfg.fast_hours)
+            self.slow *= _decay(at - self.at, cfg.slow_hours)
+            self.at = at
+            weight_fast = weight_slow = 1.0
+        else:
+            weight_fast, weight_slow = _decay(self.at - at, cfg.fast_hours), _decay(self.at - at, cfg.slow_hours)
+        self.fast += weight_fast
+        self.slow += weight_slow
+        self.reviews += 1
+        self.mean_priority += (priority - self.mean_priority) / min(self.reviews, 50)
+
+    def growth(self, cfg: IssueConfig) -> float:
+        """Recent rate over baseline rate (1.0 = steady); 1.0 until a few reviews are in."""
+        if self.fast < 3:
+            return 1.0
+        return (self.fast / cfg.fast_hours) / (self.slow / cfg.slow_hours)
+
+
+def merge_activity(a: Activity, b: Activity, cfg: IssueConfig) -> Activity:
+    """Both issues' counters, decayed to the later of their times; the mean priority weighted by reviews."""
+    at = max(a.at, b.at)
+    reviews = a.reviews + b.reviews
+    mean = (a.mean_priority * a.reviews + b.mean_priority * b.reviews) / max(reviews, 1)
+    fast = a.fast * _decay(at - a.at, cfg.fast_hours) + b.fast * _decay(at - b.at, cfg.fast_hours)
+    slow = a.slow * _decay(at - a.at, cfg.slow_hours) + b.slow * _decay(at - b.at, cfg.slow_hours)
+    return Activity(fast=fast, slow=slow, at=at, mean_priority=mean, reviews=reviews)
+
+
+def _decay(seconds: float, halflife_hours: float) -> float:
+    return 0.5 ** (seconds / (3600 * halflife_hours))
+
+
+def issue_priority(activity: Activity, cfg: IssueConfig) -> float:
+    """Priority of an issue in [0, 1], as of its latest review:
+
+        0.5 * mean review priority                    (type, sentiment, rating, informativeness)
+      + 0.3 * volume   1 - exp(-slow / 20)            slow = reviews, 24 h event-time half-life
+      + 0.2 * growth   clip((growth - 1) / 4, 0, 1)   growth = 1 h rate / 24 h rate
+
+    Recency is in the counters: an issue that stops receiving reviews decays.
+    """
+    volume = 1 - math.exp(-activity.slow / 20)
+    growth = min(max((activity.growth(cfg) - 1) / 4, 0.0), 1.0)
+    return round(0.5 * activity.mean_priority + 0.3 * volume + 0.2 * growth, 4)
+
+
+
+@dataclass
+class Issue:
+    """One live issue: the running sum of member vectors and what names and shows it."""
+
+    number: int
+    total: np.ndarray  # sum of member unit vectors (float32)
+    size: int
+    first_seen: float  # event time, epoch seconds
+    last_seen: float
+    phrases: Counter = field(default_factory=Counter)  # key-phrase -> members using it
+    words: Counter = field(default_factory=Counter)  # content word -> members using it
+    # (review id, sketch of its vector) of a few central members
+    candidates: list[tuple[str, tuple[float, ...]]] = field(default_factory=list)
+    name: str = ""
+    activity: Activity = field(default_factory=Activity)
+
+
+@dataclass
+class IssueState:
+    """Learned state of one (app, label): its live issues, the id counter and merged-id pointers."""
+
+    issues: dict[int, Issue] = field(default_factory=dict)
+    next_number: int = 0
+    aliases: dict[int, int] = field(default_factory=dict)  # merged issue number -> survivor
+    phrase_df: Counter = field(default_factory=Counter)  # phrase -> live issues using it
+    evicted: int = 0
+    merged: int = 0
+
+    def resolve(self, number: int) -> int:
+        """The live issue a (possibly merged) number now lives in."""
+        seen = 0
+        while number in self.aliases and seen < 64:
+            number, seen = self.aliases[number], seen + 1
+        return number
+
+
+# Words that carry a verdict but no issue: a review made only of these (and function words) is a bare rating.
+GENERIC_WORDS = frozenset("""
+    good great nice best awesome excellent amazing super superb fantastic wonderful perfect love loved lovely like
+    liked cool fine fun useful helpful easy fast simple smooth happy satisfied thanks thank thankyou recommended
+    recommend bad worst worse poor terrible horrible useless waste rubbish pathetic hate fake fraud ever experience
+    experienced application apps service overall rating stars star star5 five totally absolutely keep working work
+    works well osm gud badhiya accha acha bekar bakwas
+""".split())
+# A contrast or a wish turns praise into feedback: "great app but it eats battery", "nice, please add dark mode".
+_CONTRAST = re.compile(
+    r"\b(but|however|though|although|except|unfortunately|only (?:thing|problem|issue|downside)|wish|"
+    r"please|pls|plz|should|needs?|want|lekin|par|magar)\b", re.IGNORECASE)
+
+
+def is_praise(item: EnrichedReview) -> bool:
+    """Generic praise or a bare rating: counted and stored, never an issue.
+
+    A bare rating names nothing beyond a verdict ("good app", "worst app ever", "best upi app in india");
+    praise is a positive review (or, for English, one typed `rating` / `user_experience`) with no contrast
+    or wish in it. "Great app but it eats battery" and "bad for battery" are feedback, not praise.
+    """
+    text = item.text_en if item.lang_group == "en" else item.review.text
+    content = [w for w in words_of(text) if w not in STOPWORDS and w not in GENERIC_WORDS and len(w) > 2
+               and w != item.review.app_id.lower()]
+    if not content:
+        return True
+    if _CONTRAST.search(text):
+        return False
+    if item.lang_group != "en":
+        return item.sentiment == "positive"
+    return item.sentiment == "positive" and item.review_type in ("rating", "user_experience")
+
+
+def words_of(text: str) -> list[str]:
+    return _WORD.findall(_HANDLES_AND_LINKS.sub(" ", text.lower()))
+
+
+def phrases_of(text: str, app_id: str = "") -> tuple[set[str], set[str]]:
+    """(key-phrase candidates of 2-5 words, content words) of one text.
+
+    A candidate neither starts nor ends with a function word and holds at most two of them,
+    e.g. "money debited but not credited", "otp not received".
+    """
+    tokens = words_of(text)[:80]
+    content = {t for t in tokens if t not in STOPWORDS and len(t) > 2 and t != app_id}
+    phrases: set[str] = set()
+    for i, first in enumerate(tokens):
+        if first in _EDGE_WORDS or len(first) < 3 or first == app_id:
+            continue
+        inner = 0
+        for j in range(i + 1, min(i + 5, len(tokens))):
+            last = tokens[j]
+            if last in _EDGE_WORDS:
+                inner += 1
+                if inner > 2:
+                    break
+                continue
+            if len(last) > 2 and last != app_id:
+                phrases.add(" ".join(tokens[i:j + 1]))
+    return phrases, content
+
+
+@lru_cache(maxsize=4)
+def _sketch_matrix(in_dims: int, out_dims: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((in_dims, out_dims)) / math.sqrt(out_dims)).astype(np.float32)
+
+
+def represent(embedding: tuple[float, ...]) -> np.ndarray:
+    x = np.asarray(embedding, dtype=np.float32)
+    return x / (np.linalg.norm(x) or 1.0)
+
+
+def sketch(x: np.ndarray, cfg: IssueConfig) -> np.ndarray:
+    v = x @ _sketch_matrix(len(x), cfg.sketch_dims, cfg.seed)
+    return v / (np.linalg.norm(v) or 1.0)
+
+
+def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
+               key: str = "") -> tuple[IssueState, EnrichedReview]:
+    """Assign `item` to an issue of its key (or none, for praise) and learn from it.
+
+    Sets `cluster_id` (`<app>:<label>[:lang]:i<n>`), `cluster_name` (the key phrase),
+    `cluster_keywords`, `cluster_representative` and `issue_examples` on the returned review.
+    """
+    if state is None:
+        state = IssueState()
+    if is_praise(item):
+        return state, dataclasses.replace(item, cluster_id=None, cluster_name="", cluster_keywords=(),
+                                          cluster_representative="", issue_examples=())
+    at = item.review.created_at.timestamp()
+    phrases, content = phrases_of(item.text_en, item.review.app_id)
+    x = represent(item.embedding)
+    _fade(state, at, cfg)
+    number = assign(state, x, cfg)
+    if number is None:
+        number = _start(state, x, at, cfg)
+        issue = state.issues[number]
+    else:
+        issue = state.issues[number]
+        issue.total += x
+        issue.size += 1
+        issue.last_seen = max(issue.last_seen, at)
+        issue.first_seen = min(issue.first_seen, at)
+    _learn_text(state, issue, phrases, content, cfg)
+    issue.activity.add(at, item.priority, cfg)
+    _offer_candidate(issue, item.id, x, cfg)
+    number = _maybe_merge(state, number, cfg)
+    issue = state.issues[number]
+    issue.name = name_of(state, issue)
+    group = "" if item.lang_group == "en" else f":{item.lang_group}"
+    prefix = key or f"{item.review.app_id}:{item.primary_label}{group}"
+    examples = examples_of(issue, cfg)
+    return state, dataclasses.replace(
+        item,
+        cluster_id=f"{prefix}:i{number}",
+        cluster_name=issue.name or item.primary_label,
+        cluster_keywords=keywords_of(state, issue),
+        cluster_representative=examples[0] if examples else item.id,
+        issue_examples=examples,
+        cluster_priority=issue_priority(issue.activity, cfg),
+        cluster_growth=round(issue.activity.growth(cfg), 3),
+    )
+
+
+def assign(state: IssueState, x: np.ndarray, cfg: IssueConfig) -> int | None:
+    """The number of the issue `x` joins, or None when no issue is similar enough."""
+    if not state.issues:
+        return None
+    numbers = list(state.issues)
+    totals = np.stack([state.issues[n].total for n in numbers])
+    sizes = np.fromiter((state.issues[n].size for n in numbers), dtype=np.float32, count=len(numbers))
+    similarity = (totals @ x) / sizes
+    margin = similarity - (cfg.join_floor + (cfg.join - cfg.join_floor) / np.sqrt(sizes))
+    best = int(np.argmax(margin))
+    return numbers[best] if margin[best] >= 0 else None
+
+
+def _start(state: IssueState, x: np.ndarray, at: float, cfg: IssueConfig) -> int:
+    if len(state.issues) >= cfg.max_issues:
+        stalest = min(state.issues.values(), key=lambda i: (i.last_seen, i.size, i.number))
+        _drop(state, stalest.number)
+        state.evicted += 1
+    number = state.next_number
+    state.next_number += 1
+    state.issues[number] = Issue(number=number, total=x.copy(), size=1, first_seen=at, last_seen=at)
+    return number
+
+
+def _drop(state: IssueState, number: int) -> None:
+    issue = state.issues.pop(number)
+    state.phrase_df.subtract(issue.phrases.keys())
+    state.phrase_df += Counter()  # drops counts at zero
+    for old in [k for k, v in state.aliases.items() if v == number]:
+        del state.aliases[old]
+
+
+def _fade(state: IssueState, now: float, cfg: IssueConfig) -> None:
+    horizon = now - cfg.fade_days * 86400
+    for number in [n for n, i in state.issues.items() if i.last_seen < horizon]:
+        _drop(state, number)
+        state.evicted += 1
+
+
+def _learn_text(state: IssueState, issue: Issue, phrases: set[str], content: set[str], cfg: IssueConfig) -> None:
+    new = [p for p in phrases if p not in issue.phrases]
+    issue.phrases.update(phrases)
+    issue.words.update(content)
+    state.phrase_df.update(new)
+    if len(issue.phrases) > 2 * cfg.max_phrases:
+        kept = dict(issue.phrases.most_common(cfg.max_phrases))
+        state.phrase_df.subtract([p for p in issue.phrases if p not in kept])
+        state.phrase_df += Counter()
+        issue.phrases = Counter(kept)
+    if len(issue.words) > 2 * cfg.max_phrases:
+        issue.words = Counter(dict(issue.words.most_common(cfg.max_phrases)))
+
+
+def _offer_candidate(issue: Issue, review_id: str, x: np.ndarray, cfg: IssueConfig) -> None:
+    """Keep the `candidates` members nearest the issue's current mean."""
+    s = tuple(round(float(v), 3) for v in sketch(x, cfg))
+    pool = [*issue.candidates, (review_id, s)]
+    if len(pool) > cfg.candidates:
+        centre = sketch(issue.total, cfg)
+        pool.sort(key=lambda c: -float(np.dot(centre, c[1])))
+        pool = pool[:cfg.candidates]
+    issue.candidates = pool
+
+
+def _maybe_merge(state: IssueState, number: int, cfg: IssueConfig) -> int:
+    """Fold `number` and its most similar issue into the older one when they have converged."""
+    issue = state.issues[number]
+    if issue.size < cfg.merge_min_size:
+        return number
+    others = [n for n, i in state.issues.items() if n != number and i.size >= cfg.merge_min_size]
+    if not others:
+        return number
+    totals = np.stack([state.issues[n].total for n in others])
+    sizes = np.fromiter((state.issues[n].size for n in others), dtype=np.float32, count=len(others))
+    similarity = (totals @ issue.total) / (sizes * issue.size)
+    best = int(np.argmax(similarity))
+    if similarity[best] < cfg.merge:
+        return number
+    survivor, gone = sorted((number, others[best]))
+    keep, drop = state.issues[survivor], state.issues[gone]
+    keep.total = keep.total + drop.total
+    keep.size += drop.size
+    keep.first_seen = min(keep.first_seen, drop.first_seen)
+    keep.last_seen = max(keep.last_seen, drop.last_seen)
+    shared = [p for p in drop.phrases if p in keep.phrases]
+    keep.phrases.update(drop.phrases)
+    keep.words.update(drop.words)
+    state.phrase_df.subtract(shared)
+    keep.candidates = keep.candidates + drop.candidates
+    keep.activity = merge_activity(keep.activity, drop.activity, cfg)
+    del state.issues[gone]
+    state.phrase_df += Counter()
+    for old, target in list(state.aliases.items()):
+        if target == gone:
+            state.aliases[old] = survivor
+    state.aliases[gone] = survivor
+    while len(state.aliases) > cfg.max_aliases:
+        del state.aliases[next(iter(state.aliases))]
+    state.merged += 1
+    _trim_candidates(keep, cfg)
+    return survivor
+
+
+def _trim_candidates(issue: Issue, cfg: IssueConfig) -> None:
+    if len(issue.candidates) > cfg.candidates:
+        centre = sketch(issue.total, cfg)
+        issue.candidates = sorted(issue.candidates, key=lambda c: -float(np.dot(centre, c[1])))[:cfg.candidates]
+
+
+def name_of(state: IssueState, issue: Issue) -> str:
+    """The key phrase used by most members, weighted by its rarity in the key's other issues."""
+    if not issue.phrases:
+        return ""
+    live = max(len(state.issues), 1)
+    best, best_score = "", 0.0
+    for phrase, count in issue.phrases.most_common(30):
+        if count < 2 and issue.size > 1:
+            break
+        coverage = count / issue.size
+        rarity = math.log(1 + live / max(state.phrase_df[phrase], 1))
+        words = phrase.split()
+        content = sum(w not in _EDGE_WORDS for w in words)
+        score = coverage * rarity * (1 + 0.15 * min(content - 1, 3)) * 0.95 ** (len(words) - content)
+        if score > best_score:
+            best, best_score = phrase, score
+    if not best:  # every phrase seen once: the first member's best phrase stands in
+        best = max(issue.phrases, key=lambda p: (p.count(" ") <= 3, len(p)))
+    return best
+
+
+def keywords_of(state: IssueState, issue: Issue, n: int = 5) -> tuple[str, ...]:
+    """Top content words: used by many members, with the phrase name's words first."""
+    ranked = [w for w, _ in issue.words.most_common(n + 3)]
+    lead = [w for w in issue.name.split() if w in issue.words]
+    out: list[str] = []
+    for w in [*lead, *ranked]:
+        if w not in out:
+            out.append(w)
+    return tuple(out[:n])
+
+
+def examples_of(issue: Issue, cfg: IssueConfig) -> tuple[str, ...]:
+    """Maximal marginal relevance over the candidates: central, then unlike the ones already chosen."""
+    if not issue.candidates:
+        return ()
+    centre = sketch(issue.total, cfg)
+    vectors = np.asarray([c[1] for c in issue.candidates], dtype=np.float32)
+    relevance = vectors @ centre
+    chosen = [int(np.argmax(relevance))]
+    while len(chosen) < min(cfg.examples, len(issue.candidates)):
+        redundancy = (vectors @ vectors[chosen].T).max(axis=1)
+        score = 0.6 * relevance - 0.4 * redundancy
+        score[chosen] = -np.inf
+        chosen.append(int(np.argmax(score)))
+    return tuple(issue.candidates[i][0] for i in chosen)

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from flows.operators.issues import IssueConfig, IssueState, is_praise, issue_step, phrases_of
+from flows.records import EnrichedReview, Measures, Review
+
+CFG = IssueConfig()
+T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+RNG = np.random.default_rng(11)
+TOPICS = {name: RNG.standard_normal(384) for name in ("debit", "otp", "cashback", "crash")}
+TEXTS = {
+    "debit": "money debited but not credited to the receiver",
+    "otp": "otp not received on my registered mobile number",
+    "cashback": "cashback reward not credited after the bill payment",
+    "crash": "app crashes on startup after the latest update",
+}
+
+
+def item(i: int, topic: str, noise: float = 0.3, *, text: str | None = None, review_type: str = "bug_report",
+         sentiment: str = "negative", at: datetime = T0, vector: np.ndarray | None = None,
+         rng: np.random.Generator = RNG) -> EnrichedReview:
+    v = TOPICS[topic] + noise * np.linalg.norm(TOPICS[topic]) / np.sqrt(384) * rng.standard_normal(384) \
+        if vector is None else vector
+    v = v / np.linalg.norm(v)
+    text = text or TEXTS[topic]
+    review = Review(id=f"r{i}", app_id="paynest", text=text, source="test", created_at=at, received_at=at, origin="t")
+    return EnrichedReview(review=review, measures=Measures(len(text.split()), 0.0), lang="en", text_en=text,
+                          translated=False, primary_label="payments", label_score=0.9, embedding=tuple(v.tolist()),
+                          review_type=review_type, sentiment=sentiment, priority=0.7)
+
+
+def run(items, state=None, cfg=CFG):
+    outs = []
+    for it in items:
+        state, out = issue_step(state, it, cfg)
+        outs.append(out)
+    return state, outs
+
+
+VARIANTS = {
+    "debit": ("money debited but not credited to the receiver", "my money debited but not credited, please help",
+              "sent 500 rs, money debited but not credited yet"),
+    "otp": ("otp not received on my registered mobile number", "login fails because otp not received",
+            "otp not received since morning, cannot pay"),
+}
+
+
+def stream(n: int, topics=("debit", "otp"), seed: int = 0) -> list[EnrichedReview]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        topic = topics[i % len(topics)]
+        variants = VARIANTS.get(topic, (TEXTS[topic],))
+        out.append(item(i, topic, rng=rng, at=T0 + timedelta(minutes=i), text=variants[(i // len(topics)) % len(variants)]))
+    return out
+
+
+def test_same_issue_shares_an_id_and_a_far_review_starts_a_new_issue():
+    state, outs = run(stream(40))
+    debit = {o.cluster_id for o in outs[0::2]}
+    otp = {o.cluster_id for o in outs[1::2]}
+    assert len(debit) == 1 and len(otp) == 1 and debit != otp
+    assert outs[0].cluster_id == "paynest:payments:i0" and outs[1].cluster_id == "paynest:payments:i1"
+    state, (crash,) = run([item(99, "crash")], state)
+    assert crash.cluster_id == "paynest:payments:i2"
+    assert len(state.issues) == 3
+
+
+def test_issue_is_named_by_a_key_phrase_of_its_members():
+    _, outs = run(stream(20))
+    assert outs[-2].cluster_name == "money debited but not credited"
+    assert outs[-1].cluster_name == "otp not received"
+    assert outs[-2].cluster_name != outs[-1].cluster_name
+    assert "money" in outs[-2].cluster_keywords or "debited" in outs[-2].cluster_keywords
+
+
+def test_key_phrases_do_not_start_or_end_with_a_function_word():
+    phrases, words = phrases_of("Money debited but not credited to the receiver")
+    assert "money debited but not credited" in phrases and "debited but not credited" in phrases
+    assert not any(p.split()[0] in {"but", "to", "the"} or p.split()[-1] in {"but", "to", "the"} for p in phrases)
+    assert {"money", "debited", "credited", "receiver"} <= words
+
+
+def test_praise_is_stored_without_an_issue_and_never_grows_one():
+    state, outs = run(stream(10))
+    sizes = {n: i.size for n, i in state.issues.items()}
+    praise = [
+        item(100, "debit", text="good app", review_type="rating", sentiment="positive"),
+        item(101, "debit", text="best upi app in india", review_type="rating", sentiment="positive"),
+        item(102, "debit", text="I use it every day to pay bills, love it", review_type="user_experience",
+             sentiment="positive"),
+    ]
+    state, praised = run(praise, state)
+    assert all(is_praise(p) for p in praise)
+    assert [p.cluster_id for p in praised] == [None, None, None]
+    assert {n: i.size for n, i in state.issues.items()} == sizes
+    assert not is_praise(item(103, "debit", review_type="user_experience", sentiment="negative"))
+    # a contrast or a concrete complaint is feedback, whatever the type
+    assert not is_praise(item(104, "debit", text="great app but it eats my battery", review_type="rating",
+                              sentiment="positive"))
+    assert not is_praise(item(105, "debit", text="bad for battery", review_type="rating"))
+    assert is_praise(item(106, "debit", text="worst app ever", review_type="rating"))
+
+
+def test_untranslated_text_is_judged_by_sentiment_alone():
+    hinglish = item(1, "debit", text="paisa kat gaya transfer nahi hua", review_type="rating")
+    hinglish = replace(hinglish, lang="hi-Latn", translation="untranslated")
+    assert not is_praise(hinglish)
+    assert is_praise(replace(hinglish, sentiment="positive"))
+    _, (out,) = run([hinglish])
+    assert out.cluster_id == "paynest:payments:hi-Latn:i0"
+
+
+def test_converging_issues_merge_and_the_merged_id_points_to_the_survivor():
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal(384)
+    a /= np.linalg.norm(a)
+    u = rng.standard_normal(384)
+    u -= (u @ a) * a
+    u /= np.linalg.norm(u)
+    b = 0.6 * a + 0.8 * u  # cos(a, b) = 0.6: two issues at join 0.75
+    bridge = (a + b) / np.linalg.norm(a + b)  # 0.89 to both
+    cfg = IssueConfig(join=0.75, merge=0.7)
+
+    def near(i: int, v: np.ndarray) -> EnrichedReview:
+        return item(i, "debit", vector=v + 0.01 * rng.standard_normal(384))
+
+    state, outs = run([near(i, a) for i in range(3)] + [near(10 + i, b) for i in range(3)], cfg=cfg)
+    assert [o.cluster_id[-2:] for o in outs] == ["i0"] * 3 + ["i1"] * 3
+    # reviews between them draw the two issues together until they are one
+    state, more = run([near(20 + i, bridge) for i in range(3)], state, cfg=cfg)
+    assert state.merged == 1 and list(state.issues) == [0]
+    assert state.resolve(1) == 0 and state.aliases == {1: 0}
+    assert more[-1].cluster_id == "paynest:payments:i0"
+    assert state.issues[0].size == 9
+    # a later review like the merged one's lands in the survivor
+    state, (late,) = run([near(30, b)], state, cfg=cfg)
+    assert late.cluster_id == "paynest:payments:i0"
+
+
+def test_live_issues_are_capped_and_stale_ones_fade():
+    cfg = IssueConfig(max_issues=5, fade_days=7)
+    rng = np.random.default_rng(8)
+    far = [item(i, "debit", vector=rng.standard_normal(384), at=T0 + timedelta(hours=i)) for i in range(40)]
+    state, outs = run(far, cfg=cfg)
+    assert len(state.issues) == 5 and state.evicted == 35
+    assert len({o.cluster_id for o in outs}) == 40  # ids are never reused
+    # a month later every old issue has faded
+    state, _ = run([item(100, "otp", at=T0 + timedelta(days=30))], state, cfg=cfg)
+    assert list(state.issues) == [40]
+    for issue in state.issues.values():
+        assert len(issue.phrases) <= 2 * cfg.max_phrases and len(issue.candidates) <= cfg.candidates
+
+
+def test_state_is_bounded_over_a_long_varied_stream():
+    cfg = IssueConfig(max_issues=50)
+    rng = np.random.default_rng(2)
+    words = "upi otp kyc refund cashback wallet bank card login update crash slow money ticket".split()
+    items = []
+    for i in range(3000):
+        text = " ".join(rng.choice(words, size=8))
+        items.append(item(i, "debit", vector=rng.standard_normal(384), text=text, at=T0 + timedelta(minutes=i)))
+    state, _ = run(items, cfg=cfg)
+    assert len(state.issues) <= 50 and len(state.aliases) <= cfg.max_aliases
+    assert len(pickle.dumps(state)) < 2_000_000
+
+
+def test_state_survives_a_pickle_round_trip_and_ids_stay_stable_across_a_restart():
+    items = stream(80, topics=("debit", "otp", "cashback"))
+    state, first = run(items[:40])
+    restored = pickle.loads(pickle.dumps(state))
+    assert isinstance(restored, IssueState)
+    _, uninterrupted = run(items[40:], state)
+    _, resumed = run(items[40:], restored)
+    assert [o.cluster_id for o in resumed] == [o.cluster_id for o in uninterrupted]
+    assert {o.cluster_id for o in resumed} == {o.cluster_id for o in first}
+    assert [o.cluster_name for o in resumed] == [o.cluster_name for o in uninterrupted]
+
+
+def test_examples_are_central_and_diverse_members_not_the_first_review():
+    rng = np.random.default_rng(5)
+    centre = TOPICS["crash"]
+    outlier = item(0, "crash", vector=centre + 0.9 * rng.standard_normal(384))  # a far-ish first member
+    rest = [item(i, "crash", vector=centre + 0.5 * rng.standard_normal(384)) for i in range(1, 30)]
+    _, outs = run([outlier, *rest], cfg=IssueConfig(join=0.3))
+    last = outs[-1]
+    assert last.cluster_id == outs[0].cluster_id
+    assert last.cluster_representative != "r0" and last.cluster_representative == last.issue_examples[0]
+    assert len(set(last.issue_examples)) == 3
+    members = {o.id for o in outs}
+    assert set(last.issue_examples) <= members
+
+
+def test_issue_priority_rises_with_a_spike_and_decays_after_it():
+    """Growth compares the last hour's rate with the day's: a burst after a quiet day raises it."""
+    rng = np.random.default_rng(3)
+
+    def at(i: int, when: datetime) -> EnrichedReview:
+        return item(i, "debit", 0.2, at=when, rng=rng)
+
+    quiet = [at(i, T0 + timedelta(hours=2 * i)) for i in range(12)]  # one review every 2 hours for a day
+    burst = [at(100 + i, T0 + timedelta(hours=24, minutes=i)) for i in range(30)]  # 30 in half an hour
+    later = [at(200, T0 + timedelta(days=4))]
+    _, outs = run(quiet + burst + later)
+    assert len({o.cluster_id for o in outs}) == 1
+    calm, spike, after = outs[len(quiet) - 1], outs[len(quiet) + len(burst) - 1], outs[-1]
+    assert calm.cluster_growth == 1.0
+    assert spike.cluster_growth > 5
+    assert spike.cluster_priority > calm.cluster_priority + 0.2
+    assert after.cluster_priority < spike.cluster_priority
+    assert 0 <= calm.cluster_priority <= 1 and 0 <= spike.cluster_priority <= 1
