@@ -5,8 +5,8 @@
 The demo generator is deterministic, so regenerating the stream with the same `--n`/`--seed`
 tells which stored review ids are incident reviews (the failed payments after 4.12.0). For the
 English (original or translated) incident reviews it prints how they spread over clusters, the
-share in the largest one, that cluster's name, size and purity (incident reviews / members), and
-its peak growth. Untranslated Hinglish incident reviews are clustered per language and reported
+share in the largest issue, that issue's name, size and purity (incident reviews / members; also over
+the members written during the incident's own span), and its peak growth. Untranslated Hinglish incident reviews are clustered per language and reported
 apart. The last line is one JSON object.
 """
 
@@ -17,10 +17,15 @@ import json
 import sqlite3
 import sys
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from demo.generate import build
 from flows.settings import PROJECT_ROOT
+
+
+def _at(doc: dict) -> datetime:
+    return datetime.fromisoformat(doc["created_at"])
 
 
 def measure(db: Path, n: int, seed: int) -> dict:
@@ -37,6 +42,11 @@ def measure(db: Path, n: int, seed: int) -> dict:
     top, top_count = spread.most_common(1)[0]
     members = [d for d in docs if d["cluster_id"] == top]
     last = members[-1]
+    # The demo's baseline has the same complaints as the incident ("payment failed but money debited"), before
+    # and during it; within the incident's own span the issue's members are mostly the incident's reviews.
+    start = min(_at(d) for d in english)
+    end = max(_at(d) for d in english)
+    during = [d for d in members if start <= _at(d) <= end]
     return {
         "incident_reviews": len(incident),
         "english": len(english),
@@ -46,6 +56,7 @@ def measure(db: Path, n: int, seed: int) -> dict:
         "share_in_top_cluster": round(top_count / len(english), 3),
         "top_cluster_size": len(members),
         "top_cluster_purity": round(sum(kinds.get(d["id"]) == "incident" for d in members) / len(members), 3),
+        "top_cluster_purity_during_incident": round(sum(kinds.get(d["id"]) == "incident" for d in during) / len(during), 3),
         "peak_growth": max(d.get("cluster_growth", 1.0) for d in members),
         "peak_cluster_priority": max(d.get("cluster_priority", 0.0) for d in members),
         "spread": [[cid, count] for cid, count in spread.most_common(6)],
@@ -64,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     result = measure(args.db, args.n, args.seed)
     print(f"{result['english']} English incident reviews: {result['share_in_top_cluster']:.0%} in "
           f"{result['top_cluster']} \"{result['top_cluster_name']}\" ({result['top_cluster_size']} members, "
-          f"purity {result['top_cluster_purity']:.0%}, peak growth ×{result['peak_growth']:.1f})")
+          f"purity {result['top_cluster_purity']:.0%}, {result['top_cluster_purity_during_incident']:.0%} during the incident, peak growth ×{result['peak_growth']:.1f})")
     for cid, count in result["spread"][1:]:
         print(f"  also {count:4d} in {cid}")
     print(json.dumps(result, ensure_ascii=False))

@@ -191,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agreement-col", default="")
     parser.add_argument("--cache", type=Path, default=None, help="reuse embeddings stored by text (.npz)")
     parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--doc", type=Path, default=None,
+                        help="also write the figures as a markdown page (e.g. docs/results/issues-dev.md)")
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"bench.issues: error: {args.data} does not exist", file=sys.stderr)
@@ -226,8 +228,46 @@ def main(argv: list[str] | None = None) -> int:
     if "agreement" in report:
         a = report["agreement"]
         print(f"{'readers':14s} B3 P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}  ARI {a['ari']:.3f}")
+    if args.doc is not None:
+        write_doc(args.doc, report, " ".join(["python -m bench.issues", *(argv if argv is not None else sys.argv[1:])]))
     print(json.dumps(report))
     return 0
+
+
+def write_doc(path: Path, report: dict, command: str) -> None:
+    """The run's figures as a markdown page; re-running the command rewrites it."""
+    def row(name: str, r: dict, setting: str) -> str:
+        return (f"| {name} | {r['precision']:.3f} | {r['recall']:.3f} | **{r['f1']:.3f}** | {r['ari']:.3f} | "
+                f"{r['clusters']} | {setting} |")
+
+    lines = [
+        "# Issue discovery against gold issue groups",
+        "",
+        f"Written by `{command}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; re-run it to refresh this page.",
+        "",
+        f"{report['rows']} reviews in {report['groups']} apps; the gold groups hold {report['gold_issues']} issues of two or "
+        f"more reviews ({report['gold_clustered_share']:.0%} of the reviews; the rest are alone or name no concrete issue). "
+        f"The online step left {report['praise_share']:.1%} of the reviews without an issue (praise and bare ratings).",
+        "",
+        "| method | B³ precision | B³ recall | B³ F1 | ARI | clusters (2+) | setting |",
+        "|---|---|---|---|---|---|---|",
+        row("online issue step (the flow's defaults)", report["online"],
+            f"join {report['online']['join']}, floor {report['online']['join_floor']}, merge {report['online']['merge']}; "
+            f"{report['online']['ms_per_review']} ms/review"),
+        row("average-link agglomerative (best of sweep)", report["agglomerative"],
+            f"cosine distance {report['agglomerative']['threshold']}"),
+        row("HDBSCAN (best of sweep)", report["hdbscan"], f"min_cluster_size {report['hdbscan']['min_cluster_size']}"),
+        row("every review alone", report["singletons"], ""),
+    ]
+    if "agreement" in report:
+        lines.append(row("second reader against the gold reader", report["agreement"], "readers' agreement"))
+    lines += ["", f"Online minus the best batch baseline: **{report['online_minus_best_batch']:+.4f}** B³ F1.", ""]
+    if "online_sweep" in report:
+        lines += ["Online step over its own grid (B³ F1):", "", "| setting | B³ F1 |", "|---|---|"]
+        lines += [f"| {k} | {v:.4f} |" for k, v in report["online_sweep"].items()]
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 if __name__ == "__main__":

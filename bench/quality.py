@@ -15,7 +15,7 @@
         macro-F1 and per-class precision / recall / F1 of the review type (zero-shot by default).
 
     python -m bench.quality clusters --data PATH --gold-col COLUMN
-        purity and NMI of the online clustering against a gold cluster column.
+        purity and NMI of the coarse KMeans themes against a gold column (issues: `python -m bench.issues`).
 
     python -m bench.quality agreement --data ../shared/data/labeled [--model PATH]
         on the rows of the public sets that `bench/data/annotations/` labels a second time: macro-F1

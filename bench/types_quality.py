@@ -3,7 +3,7 @@
 types: macro-F1 and per-class precision/recall/F1 of the review type, zero-shot (default), with the
 trained model at `--model`, or trained on `--train` (the `flows.train_types` recipe) and tested on
 `--data`; `--cache PATH` reuses embeddings stored by text.
-clusters: purity and NMI of the flow's online clustering against a gold cluster column.
+clusters: purity and NMI of the coarse KMeans themes against a gold column (issues: `python -m bench.issues`).
 agreement: for each second annotation in `bench/data/annotations/` (a sample of a public set: each
 row's 0-based position among the data rows, its id, and a label given without seeing the set's), how
 far the annotator and the classifier each agree with the set's labels and with each other: the
@@ -131,7 +131,7 @@ def evaluate_clusters(data: Path, text_col: str = "text", gold_col: str = "clust
         item = EnrichedReview(review=review, measures=Measures(0, 0.0), lang="en", text_en=text, translated=False,
                               primary_label="all", label_score=1.0, embedding=tuple(vectors[i].tolist()))
         state, out = cluster_step(state, item, cfg)
-        predicted.append(out.cluster_id)
+        predicted.append(out.theme_id)
     majority = sum(Counter(g for g, p in zip(gold, predicted) if p == c).most_common(1)[0][1] for c in set(predicted))
     return {
         "rows": len(texts), "clusters": len(set(predicted)), "gold_clusters": len(set(gold)),

@@ -84,6 +84,8 @@ def test_key_phrases_do_not_start_or_end_with_a_function_word():
     assert "money debited but not credited" in phrases and "debited but not credited" in phrases
     assert not any(p.split()[0] in {"but", "to", "the"} or p.split()[-1] in {"but", "to", "the"} for p in phrases)
     assert {"money", "debited", "credited", "receiver"} <= words
+    across, _ = phrases_of("OTP not coming, tried 5 times")
+    assert "otp not coming" in across and not any("tried" in p for p in across)  # never across punctuation
 
 
 def test_praise_is_stored_without_an_issue_and_never_grows_one():

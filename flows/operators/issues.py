@@ -37,6 +37,7 @@ from flows.operators.cluster import STOPWORDS
 from flows.records import EnrichedReview
 
 _WORD = re.compile(r"[^\W\d_][\w\u0900-\u097F'’]*")
+_CLAUSE = re.compile(r"[.,;:!?()\[\]\n|/\"“”…]+|\s-\s")
 _HANDLES_AND_LINKS = re.compile(r"@\w+|https?://\S+|www\.\S+")
 # Words that may sit inside a key phrase but never open or close it.
 _EDGE_WORDS = STOPWORDS | frozenset("is are was be been being to of in on at for with and or but not no".split())
@@ -160,13 +161,15 @@ class IssueState:
         return number
 
 
-# Words that carry a verdict but no issue: a review made only of these (and function words) is a bare rating.
+# Words that carry a verdict or a plea but no issue: a review made only of these (and function words) names nothing
+# a developer could act on ("worst app ever", "please solve my problem").
 GENERIC_WORDS = frozenset("""
     good great nice best awesome excellent amazing super superb fantastic wonderful perfect love loved lovely like
     liked cool fine fun useful helpful easy fast simple smooth happy satisfied thanks thank thankyou recommended
     recommend bad worst worse poor terrible horrible useless waste rubbish pathetic hate fake fraud ever experience
     experienced application apps service overall rating stars star star5 five totally absolutely keep working work
     works well osm gud badhiya accha acha bekar bakwas
+    problem problems issue issues solve solved resolve resolved fix fixed help kindly sir mam really totally
 """.split())
 # A contrast or a wish turns praise into feedback: "great app but it eats battery", "nice, please add dark mode".
 _CONTRAST = re.compile(
@@ -200,25 +203,31 @@ def words_of(text: str) -> list[str]:
 def phrases_of(text: str, app_id: str = "") -> tuple[set[str], set[str]]:
     """(key-phrase candidates of 2-5 words, content words) of one text.
 
-    A candidate neither starts nor ends with a function word and holds at most two of them,
-    e.g. "money debited but not credited", "otp not received".
+    A candidate lies within one clause (never across punctuation), neither starts nor ends with a
+    function word and holds at most two of them, e.g. "money debited but not credited", "otp not received".
     """
-    tokens = words_of(text)[:80]
-    content = {t for t in tokens if t not in STOPWORDS and len(t) > 2 and t != app_id}
     phrases: set[str] = set()
-    for i, first in enumerate(tokens):
-        if first in _EDGE_WORDS or len(first) < 3 or first == app_id:
-            continue
-        inner = 0
-        for j in range(i + 1, min(i + 5, len(tokens))):
-            last = tokens[j]
-            if last in _EDGE_WORDS:
-                inner += 1
-                if inner > 2:
-                    break
+    content: set[str] = set()
+    budget = 80
+    for clause in _CLAUSE.split(_HANDLES_AND_LINKS.sub(" ", text.lower())):
+        tokens = _WORD.findall(clause)[:budget]
+        budget -= len(tokens)
+        content.update(t for t in tokens if t not in STOPWORDS and len(t) > 2 and t != app_id)
+        for i, first in enumerate(tokens):
+            if first in _EDGE_WORDS or len(first) < 3 or first == app_id:
                 continue
-            if len(last) > 2 and last != app_id:
-                phrases.add(" ".join(tokens[i:j + 1]))
+            inner = 0
+            for j in range(i + 1, min(i + 5, len(tokens))):
+                last = tokens[j]
+                if last in _EDGE_WORDS:
+                    inner += 1
+                    if inner > 2:
+                        break
+                    continue
+                if len(last) > 2 and last != app_id:
+                    phrases.add(" ".join(tokens[i:j + 1]))
+        if budget <= 0:
+            break
     return phrases, content
 
 
