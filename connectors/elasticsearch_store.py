@@ -84,6 +84,7 @@ REVIEW_MAPPINGS: dict[str, Any] = {
         "cluster_name": {"type": "keyword"},
         "cluster_representative": {"type": "keyword"},
         "issue_examples": {"type": "keyword"},
+        "issue_merged": {"type": "keyword"},
         "theme_id": {"type": "keyword"},
         "theme_name": {"type": "keyword"},
         "embedding": {"type": "dense_vector", "dims": DIMS, "index": True, "similarity": "cosine"},

@@ -104,6 +104,7 @@ class EnrichedReview:
     cluster_priority: float = 0.0
     cluster_growth: float = 1.0
     issue_examples: tuple[str, ...] = ()  # review ids: central and unlike each other (MMR)
+    issue_merged: tuple[str, ...] = ()  # ids of issues merged into this one (the latest few)
     theme_id: str | None = None
     theme_name: str = ""
 
@@ -159,6 +160,7 @@ class EnrichedReview:
             "cluster_priority": self.cluster_priority,
             "cluster_growth": self.cluster_growth,
             "issue_examples": list(self.issue_examples),
+            "issue_merged": list(self.issue_merged),
             "theme_id": self.theme_id,
             "theme_name": self.theme_name,
             "embedding": list(self.embedding),

@@ -143,6 +143,7 @@ def test_converging_issues_merge_and_the_merged_id_points_to_the_survivor():
     # a later review like the merged one's lands in the survivor
     state, (late,) = run([near(30, b)], state, cfg=cfg)
     assert late.cluster_id == "paynest:payments:i0"
+    assert late.issue_merged == ("paynest:payments:i1",)  # so the survivor's ticket can name the merged one
 
 
 def test_live_issues_are_capped_and_stale_ones_fade():

@@ -179,3 +179,13 @@ def test_replay_through_the_flow(apps, embedder):
     assert spike[0]["primary_label"] == "login_otp"
     quiet_ids = {enriched[p["id"]].cluster_id for p in payloads if "dark mode" in p["text"]}
     assert not any(ticket_id(c) in by_id for c in quiet_ids)
+
+
+def test_a_ticket_names_the_issues_merged_into_its_issue():
+    stats = WindowStats()
+    for i in range(6):
+        item = review(i, T0 + timedelta(minutes=i))
+        stats = fold_review(stats, replace(item, issue_merged=("paynest:payments:i7",) if i == 3 else ()))
+    _, [ticket] = replay([WindowClosed(WID0, stats)])
+    assert ticket["merged_from"] == ["paynest:payments:i7"]
+

@@ -37,6 +37,7 @@ from flows.operators.cluster import STOPWORDS
 from flows.records import EnrichedReview
 
 _WORD = re.compile(r"[^\W\d_][\w\u0900-\u097F'’]*")
+MERGED_SHOWN = 5
 _CLAUSE = re.compile(r"[.,;:!?()\[\]\n|/\"“”…]+|\s-\s")
 _HANDLES_AND_LINKS = re.compile(r"@\w+|https?://\S+|www\.\S+")
 # Words that may sit inside a key phrase but never open or close it.
@@ -258,7 +259,7 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
         state = IssueState()
     if is_praise(item):
         return state, dataclasses.replace(item, cluster_id=None, cluster_name="", cluster_keywords=(),
-                                          cluster_representative="", issue_examples=())
+                                          cluster_representative="", issue_examples=(), issue_merged=())
     at = item.review.created_at.timestamp()
     phrases, content = phrases_of(item.text_en, item.review.app_id)
     x = represent(item.embedding)
@@ -282,6 +283,7 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     group = "" if item.lang_group == "en" else f":{item.lang_group}"
     prefix = key or f"{item.review.app_id}:{item.primary_label}{group}"
     examples = examples_of(issue, cfg)
+    merged = tuple(f"{prefix}:i{old}" for old in merged_into(state, number, MERGED_SHOWN))
     return state, dataclasses.replace(
         item,
         cluster_id=f"{prefix}:i{number}",
@@ -289,6 +291,7 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
         cluster_keywords=keywords_of(state, issue),
         cluster_representative=examples[0] if examples else item.id,
         issue_examples=examples,
+        issue_merged=merged,
         cluster_priority=issue_priority(issue.activity, cfg),
         cluster_growth=round(issue.activity.growth(cfg), 3),
     )
@@ -324,6 +327,11 @@ def _drop(state: IssueState, number: int) -> None:
     state.phrase_df += Counter()  # drops counts at zero
     for old in [k for k, v in state.aliases.items() if v == number]:
         del state.aliases[old]
+
+
+def merged_into(state: IssueState, number: int, limit: int) -> list[int]:
+    """The most recent issue numbers that were merged into `number` (directly or through another merge)."""
+    return [old for old, target in reversed(state.aliases.items()) if target == number][:limit]
 
 
 def _fade(state: IssueState, now: float, cfg: IssueConfig) -> None:

@@ -69,6 +69,7 @@ class WindowStats:
     versions: Counter = field(default_factory=Counter)
     langs: Counter = field(default_factory=Counter)
     types: Counter = field(default_factory=Counter)
+    merged: frozenset[str] = frozenset()  # issue ids merged into this one, as its reviews said
     samples: list[Sample] = field(default_factory=list)
 
     @property
@@ -103,6 +104,8 @@ def fold_review(stats: WindowStats, item: EnrichedReview) -> WindowStats:
         stats.versions[r.app_version] += 1
     stats.langs[item.lang] += 1
     stats.types[item.review_type] += 1
+    if item.issue_merged:
+        stats.merged = stats.merged | frozenset(item.issue_merged)
     sample = Sample(r.id, r.text[:500], item.text_en[:500], item.lang, item.translation, r.rating,
                     round(item.priority + item.informativeness, 4))
     stats.samples = _best_samples([*stats.samples, sample])
@@ -124,7 +127,7 @@ def merge_stats(a: WindowStats, b: WindowStats) -> WindowStats:
         priority_sum=a.priority_sum + b.priority_sum,
         peak_priority=max(a.peak_priority, b.peak_priority), peak_growth=max(a.peak_growth, b.peak_growth),
         first_seen=min(a.first_seen, b.first_seen), last_seen=max(a.last_seen, b.last_seen),  # type: ignore[type-var]
-        versions=a.versions + b.versions, langs=a.langs + b.langs, types=a.types + b.types,
+        versions=a.versions + b.versions, langs=a.langs + b.langs, types=a.types + b.types, merged=a.merged | b.merged,
         samples=_best_samples([*a.samples, *b.samples]),
     )
 
@@ -280,6 +283,8 @@ def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previ
         "primary_label": stats.primary_label,
         "cluster_id": stats.cluster_id,
         "cluster_name": stats.cluster_name,
+        # Issues merged into this one: their earlier tickets describe the same problem.
+        "merged_from": sorted(set(old.get("merged_from", ()) if old else ()) | stats.merged),
         "status": "open",
         "version": (old["version"] + 1) if old else 1,
         "created_at": old["created_at"] if old else now,
