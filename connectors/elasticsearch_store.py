@@ -85,6 +85,8 @@ REVIEW_MAPPINGS: dict[str, Any] = {
         "cluster_representative": {"type": "keyword"},
         "issue_examples": {"type": "keyword"},
         "issue_merged": {"type": "keyword"},
+        "app_rate": {"type": "float"},
+        "app_latest_version": {"type": "keyword"},
         "theme_id": {"type": "keyword"},
         "theme_name": {"type": "keyword"},
         "embedding": {"type": "dense_vector", "dims": DIMS, "index": True, "similarity": "cosine"},

@@ -116,23 +116,32 @@ def parse_app(data: dict[str, Any]) -> AppMetadata:
     )
 
 
+TICKET_COUNTS = ("min_reviews", "min_feature_requests")  # integers >= 1
+TICKET_SHARES = ("alpha_hour", "alpha_day", "alpha_week", "prior_share")  # numbers in 0..1
+TICKET_DAYS = ("resolve_days",)  # numbers > 0
+
+
 def _tickets(value: Any) -> dict[str, Any]:
-    """Per-app ticket thresholds: `min_reviews` and `min_feature_requests` (integers >= 1), `min_priority` (0..1)."""
+    """Per-app ticket thresholds (`flows/operators/tickets.py` says how they are used): `min_reviews` and
+    `min_feature_requests` (integers >= 1), `alpha_hour` / `alpha_day` / `alpha_week` and `prior_share`
+    (0..1), `resolve_days` (> 0)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"'tickets' must be an object, got {type(value).__name__}")
-    unknown = sorted(set(value) - {"min_reviews", "min_priority", "min_feature_requests"})
+    allowed = (*TICKET_COUNTS, *TICKET_SHARES, *TICKET_DAYS)
+    unknown = sorted(set(value) - set(allowed))
     if unknown:
-        raise ValueError(f"'tickets' has unknown settings {unknown}; allowed: min_reviews, min_priority, "
-                         "min_feature_requests (window lengths are settings shared by all apps)")
-    for name in ("min_reviews", "min_feature_requests"):
+        raise ValueError(f"'tickets' has unknown settings {unknown}; allowed: {', '.join(allowed)} "
+                         "(window lengths are settings shared by all apps)")
+    for name in TICKET_COUNTS:
         count = value.get(name, 1)
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ValueError(f"'tickets.{name}' must be an integer >= 1, got {count!r}")
-    priority = value.get("min_priority", 0.0)
-    if not isinstance(priority, (int, float)) or isinstance(priority, bool) or not 0 <= priority <= 1:
-        raise ValueError(f"'tickets.min_priority' must be a number in 0..1, got {priority!r}")
+    for name in (*TICKET_SHARES, *TICKET_DAYS):
+        number = value.get(name, 0.5)
+        if not isinstance(number, (int, float)) or isinstance(number, bool) or not 0 <= number <= (1 if name in TICKET_SHARES else 3650):
+            raise ValueError(f"'tickets.{name}' must be a number in 0..1 (days: > 0), got {number!r}")
     return dict(value)
 
 

@@ -31,9 +31,10 @@ from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
 from flows.operators.parse import parse_message
 from flows.operators.tickets import (
-    ALIGN_TO, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, merge_stats, registry_step,
-    review_time,
+    ALIGN_TO, DAY, HOUR, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, merge_stats,
+    registry_step, review_time,
 )
+from flows.operators.volume import volume_step
 from flows.operators.translate import NoTranslator, TranslateBatch, Translator
 from flows.records import EnrichedReview, Outcome, RawMessage, Rejected, Review, WatchCommand
 from flows.settings import Settings
@@ -59,14 +60,6 @@ def _cluster(item: EnrichedReview) -> str:
 
 def _has_issue(item: EnrichedReview) -> bool:
     return item.cluster_id is not None
-
-
-def _window_closed(window: tuple[int, WindowStats]) -> WindowClosed:
-    return WindowClosed(*window)
-
-
-def _late_review(late: tuple[int, EnrichedReview]) -> LateReview:
-    return LateReview(*late)
 
 
 def _ticket_documents(docs: list[dict]) -> list[Document]:
@@ -97,10 +90,11 @@ def _current(apps: dict[str, AppMetadata] | AppCatalog):
     return apps.current if isinstance(apps, AppCatalog) else (lambda: apps)
 
 
-def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog, window: timedelta) -> TicketConfig:
-    """Window length and DevRev fields from settings; thresholds per app (its `"tickets"` metadata, else settings),
+def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog,
+                  scales: tuple[tuple[str, timedelta], ...]) -> TicketConfig:
+    """Scales and DevRev fields from settings; thresholds per app (its `"tickets"` metadata, else settings),
     read from the catalog each time so edited metadata applies to the next window. Competitor-feature groups
-    need `min_feature_requests` requests and no priority."""
+    need `min_feature_requests` requests, counted alone."""
     current = _current(apps)
     t = settings.tickets
 
@@ -108,15 +102,24 @@ def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog,
         meta = current().get(app_id)
         own = meta.tickets if meta else {}
         if label == FEATURE_LABEL:
-            return Thresholds(int(own.get("min_feature_requests", t.min_feature_requests)), 0.0, by_count=True)
-        return Thresholds(int(own.get("min_reviews", t.min_reviews)), float(own.get("min_priority", t.min_priority)))
+            return Thresholds(int(own.get("min_feature_requests", t.min_feature_requests)), by_count=True)
+        alpha = ((HOUR, float(own.get("alpha_hour", t.alpha_hour))), (DAY, float(own.get("alpha_day", t.alpha_day))),
+                 (WEEK, float(own.get("alpha_week", t.alpha_week))))
+        return Thresholds(int(own.get("min_reviews", t.min_reviews)), alpha=alpha,
+                          prior_share=float(own.get("prior_share", t.prior_share)),
+                          resolve_days=float(own.get("resolve_days", t.resolve_days)))
 
     def app_name(app_id: str) -> str:
         meta = current().get(app_id)
         return meta.name if meta else app_id
 
-    return TicketConfig(window=window, thresholds=thresholds, app_names=app_name,
+    return TicketConfig(scales=scales, thresholds=thresholds, app_names=app_name,
                         devrev_part=t.devrev_part, devrev_owner=t.devrev_owner)
+
+
+def issue_scales(settings: Settings) -> tuple[tuple[str, timedelta], ...]:
+    """Hourly windows for incidents (`SIFT_TICKET_WINDOW_MINUTES`), daily and weekly ones for recurring issues."""
+    return ((HOUR, timedelta(minutes=settings.tickets.window_minutes)), (DAY, timedelta(days=1)), (WEEK, timedelta(days=7)))
 
 
 def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
@@ -133,17 +136,32 @@ def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
     return WatchConfig(competitors=competitors, app_names=app_name)
 
 
-def ticket_steps(name: str, items, settings: Settings, apps, window: timedelta):
-    """Tumbling event-time windows per `cluster_id` (the issue) -> the ticket registry -> ticket documents.
-    Reviews with no issue (praise, bare ratings) are counted in the store, never in a ticket."""
+def _events(scale: str):
+    def closed(window: tuple[int, WindowStats]) -> WindowClosed:
+        return WindowClosed(window[0], window[1], scale)
+
+    def late(item: tuple[int, EnrichedReview]) -> LateReview:
+        return LateReview(item[0], item[1], scale)
+
+    return closed, late
+
+
+def ticket_steps(name: str, items, settings: Settings, apps, scales: tuple[tuple[str, timedelta], ...]):
+    """Tumbling event-time windows per `cluster_id` (the issue) at each scale -> one ticket registry per issue
+    -> ticket documents. Reviews with no issue (praise, bare ratings) are counted in the store, never in a ticket."""
     by_cluster = op.key_on(f"{name}_by_cluster", op.filter(f"{name}_with_issue", items, _has_issue), _cluster)
     clock = WatermarkClock(review_time, wait_for_system_duration=timedelta(seconds=settings.tickets.late_seconds))
-    windower = win.TumblingWindower(length=window, align_to=ALIGN_TO)
-    windows = win.fold_window(f"{name}_windows", by_cluster, clock, windower, WindowStats, fold_review, merge_stats)
-    # down: (cluster_id, (window_id, WindowStats)) when the window closes; late: (cluster_id, (window_id, review))
-    events = op.merge(f"{name}_window_events", op.map_value(f"{name}_closed", windows.down, _window_closed),
-                      op.map_value(f"{name}_late", windows.late, _late_review))
-    registry = op.stateful_map(f"{name}_registry", events, partial(registry_step, cfg=ticket_config(settings, apps, window)))
+    streams = []
+    for scale, length in scales:
+        windower = win.TumblingWindower(length=length, align_to=ALIGN_TO)
+        windows = win.fold_window(f"{name}_{scale}_windows", by_cluster, clock, windower, WindowStats, fold_review,
+                                  merge_stats)
+        # down: (cluster_id, (window_id, WindowStats)) when the window closes; late: (cluster_id, (window_id, review))
+        closed, late = _events(scale)
+        streams += [op.map_value(f"{name}_{scale}_closed", windows.down, closed),
+                    op.map_value(f"{name}_{scale}_late", windows.late, late)]
+    events = op.merge(f"{name}_window_events", *streams)
+    registry = op.stateful_map(f"{name}_registry", events, partial(registry_step, cfg=ticket_config(settings, apps, scales)))
     return op.flat_map(f"{name}_versions", op.key_rm(f"{name}_unkey", registry), _ticket_documents)
 
 
@@ -212,7 +230,9 @@ def build_flow(
 
     by_app = op.key_on("by_app", enriched, _review_app)
     deduped = op.stateful_map("dedup", by_app, partial(dedup_enriched_step, cfg=dedup))
-    unique = op.branch("is_unique", op.key_rm("unkey_app", deduped), _is_kept)
+    counted = op.stateful_map("app_volume", deduped, volume_step)
+    # (app_id, EnrichedReview with app_rate and app_latest_version | Rejected)
+    unique = op.branch("is_unique", op.key_rm("unkey_app", counted), _is_kept)
     # trues: EnrichedReview (measures with repeat_count), falses: Rejected (repeated_spam, duplicate)
 
     keyed = op.key_on("by_app_label", unique.trues, _app_label)
@@ -228,7 +248,7 @@ def build_flow(
 
     if documents_sink is None:
         return flow
-    tickets = ticket_steps("tickets", clustered_reviews, settings, catalog, timedelta(minutes=settings.tickets.window_minutes))
+    tickets = ticket_steps("tickets", clustered_reviews, settings, catalog, issue_scales(settings))
     documents = [tickets]
 
     if watch_source is not None:
@@ -242,7 +262,7 @@ def build_flow(
                               _is_document)
         # trues: Document (watchlist change, feature request); falses: EnrichedReview in its competitor-feature group
         feature_tickets = ticket_steps("features", watch_out.falses, settings, catalog,
-                                       timedelta(hours=settings.tickets.feature_window_hours))
+                                       ((WEEK, timedelta(hours=settings.tickets.feature_window_hours)),))
         documents += [valid_commands.falses, watch_out.trues, feature_tickets]
 
     op.output("documents_out", op.merge("documents", *documents), documents_sink)

@@ -105,6 +105,8 @@ class EnrichedReview:
     cluster_growth: float = 1.0
     issue_examples: tuple[str, ...] = ()  # review ids: central and unlike each other (MMR)
     issue_merged: tuple[str, ...] = ()  # ids of issues merged into this one (the latest few)
+    app_rate: float = 0.0  # the app's kept reviews per hour around this review (event time)
+    app_latest_version: str = ""  # the newest app version seen in the app's reviews so far
     theme_id: str | None = None
     theme_name: str = ""
 
@@ -161,6 +163,8 @@ class EnrichedReview:
             "cluster_growth": self.cluster_growth,
             "issue_examples": list(self.issue_examples),
             "issue_merged": list(self.issue_merged),
+            "app_rate": self.app_rate,
+            "app_latest_version": self.app_latest_version,
             "theme_id": self.theme_id,
             "theme_name": self.theme_name,
             "embedding": list(self.embedding),

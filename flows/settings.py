@@ -147,7 +147,11 @@ class TicketSettings:
     window_minutes: int = 60
     late_seconds: int = 600
     min_reviews: int = 5
-    min_priority: float = 0.6
+    alpha_hour: float = 1e-3
+    alpha_day: float = 1e-3
+    alpha_week: float = 0.01
+    prior_share: float = 0.02
+    resolve_days: float = 3.0
     feature_window_hours: int = 168
     min_feature_requests: int = 5
     queue_url: str = ""
@@ -243,7 +247,11 @@ class Settings:
             window_minutes=_int(env, "SIFT_TICKET_WINDOW_MINUTES", 60, 1, 7 * 24 * 60),
             late_seconds=_int(env, "SIFT_TICKET_LATE_SECONDS", 600, 0, 7 * 24 * 3600),
             min_reviews=_int(env, "SIFT_TICKET_MIN_REVIEWS", 5, 1, 1_000_000),
-            min_priority=_float(env, "SIFT_TICKET_MIN_PRIORITY", 0.6, 0.0, 1.0),
+            alpha_hour=_float(env, "SIFT_TICKET_ALPHA_HOUR", TicketSettings.alpha_hour, 0.0, 1.0),
+            alpha_day=_float(env, "SIFT_TICKET_ALPHA_DAY", TicketSettings.alpha_day, 0.0, 1.0),
+            alpha_week=_float(env, "SIFT_TICKET_ALPHA_WEEK", TicketSettings.alpha_week, 0.0, 1.0),
+            prior_share=_float(env, "SIFT_TICKET_PRIOR_SHARE", TicketSettings.prior_share, 0.0, 1.0),
+            resolve_days=_float(env, "SIFT_TICKET_RESOLVE_DAYS", TicketSettings.resolve_days, 0.01, 3650.0),
             feature_window_hours=_int(env, "SIFT_FEATURE_WINDOW_HOURS", 168, 1, 24 * 366),
             min_feature_requests=_int(env, "SIFT_TICKET_MIN_FEATURE_REQUESTS", 5, 1, 1_000_000),
             queue_url=_str(env, "SIFT_TICKETS_QUEUE_URL", ""),

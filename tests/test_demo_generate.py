@@ -164,7 +164,7 @@ def test_app_metadata_labels() -> None:
     assert len(meta["vocabulary"]) >= 35 and {"upi", "kyc", "otp", "npci"} <= set(meta["vocabulary"])
     assert {c["name"] for c in meta["competitors"]} >= {"Google Pay", "PhonePe", "Paytm", "Amazon Pay", "BHIM", "CRED"}
     assert all(c["hashtags"] and c["aliases"] for c in meta["competitors"])
-    assert meta["tickets"] == {"min_reviews": 5, "min_priority": 0.6}
+    assert meta["tickets"] == {"min_reviews": 5}
 
 
 def test_cli_writes_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

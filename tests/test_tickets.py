@@ -10,7 +10,8 @@ from bytewax.testing import TestingSink, TestingSource, run_main
 
 from flows.dataflow import build_flow
 from flows.operators.tickets import (
-    ALIGN_TO, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step, ticket_id,
+    ALIGN_TO, DAY, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step,
+    significance, ticket_id,
 )
 from flows.records import EnrichedReview, Measures, Review
 from flows.settings import Settings
@@ -19,27 +20,31 @@ from tests.helpers import raw
 HOUR = timedelta(hours=1)
 T0 = datetime(2026, 10, 5, 0, 0, tzinfo=timezone.utc)
 WID0 = int((T0 - ALIGN_TO) / HOUR)
-CFG = TicketConfig(window=HOUR, thresholds=lambda app_id, label: Thresholds(min_reviews=5, min_priority=0.6),
+SCALES = (("hour", HOUR), (DAY, timedelta(days=1)), (WEEK, timedelta(days=7)))
+CFG = TicketConfig(scales=SCALES, thresholds=lambda app_id, label: Thresholds(min_reviews=5),
                    app_names=lambda app_id: "PayNest", devrev_part="PROD-1", devrev_owner="DEVU-7")
 
 
 def review(i: int, at: datetime, text: str = "payment failed but money debited", cluster: str = "paynest:payments:i1",
-           cluster_priority: float = 0.8, lang: str = "en", version: str = "4.12.0") -> EnrichedReview:
+           cluster_priority: float = 0.8, lang: str = "en", version: str = "4.12.0", app_rate: float = 0.0,
+           latest: str = "") -> EnrichedReview:
     r = Review(id=f"r{i}", app_id="paynest", text=text, source="google_play", created_at=at, received_at=at,
                origin="t", rating=1, app_version=version)
     return EnrichedReview(review=r, measures=Measures(5, 0.0), lang=lang, text_en=text, translated=False,
                           primary_label="payments", label_score=0.8, embedding=(0.0,), cluster_id=cluster,
                           cluster_name="money debited but not credited", cluster_keywords=("money", "debited", "credited"),
-                          sentiment="negative", priority=0.9, cluster_priority=cluster_priority, cluster_growth=2.0)
+                          sentiment="negative", priority=0.9, cluster_priority=cluster_priority, cluster_growth=2.0,
+                          app_rate=app_rate, app_latest_version=latest or version)
 
 
-def window(wid: int, n: int, **kw) -> WindowClosed:
+def window(wid: int, n: int, scale: str = "hour", **kw) -> WindowClosed:
+    length = dict(SCALES)[scale]
     stats = WindowStats()
-    start = ALIGN_TO + wid * HOUR
+    start = ALIGN_TO + wid * length
     for i in range(n):
-        stats = fold_review(stats, review(wid * 1000 + i, start + timedelta(minutes=i % 60),
+        stats = fold_review(stats, review(wid * 1000 + i, start + (length / max(n, 1)) * i,
                                           text=f"payment {i} failed but money debited", **kw))
-    return WindowClosed(wid, stats)
+    return WindowClosed(wid, stats, scale)
 
 
 def replay(events, state=None):
@@ -61,14 +66,67 @@ def test_an_issue_over_five_windows_is_one_ticket_with_five_versions_and_growing
     assert pickle.loads(pickle.dumps(state)).ticket == state.ticket
 
 
-def test_low_volume_or_low_priority_windows_raise_nothing():
+def test_low_volume_raises_nothing_and_a_steady_issue_stops_raising_once_its_baseline_knows_it():
     _, quiet = replay([window(WID0 + h, 2) for h in range(5)])
-    _, mild = replay([window(WID0 + h, 20, cluster_priority=0.3) for h in range(5)])
-    assert quiet == [] and mild == []
+    assert quiet == []
+    state, steady = replay([window(WID0 + h, 6) for h in range(48)])  # 6 an hour for two days
+    assert len(steady) > 1 and steady[0]["status"] == "open"
+    assert steady[-1]["status"] == "cooling" and steady[-1]["severity"] == "low"
+    assert all(t["trigger_scale"] == "hour" for t in steady)
+    raised_at = [t["window_start"] for t in steady]
+    assert max(raised_at) < (ALIGN_TO + (WID0 + 30) * HOUR).isoformat()  # the second day is the baseline
+
+
+def test_a_loud_app_needs_more_than_a_quiet_one_for_the_same_hour():
+    # 6 reviews of one issue in an hour: an incident for an app with 10 kept reviews an hour, noise for one with 1,000
+    _, quiet_app = replay([window(WID0, 6, app_rate=10.0)])
+    _, loud_app = replay([window(WID0, 6, app_rate=1000.0)])
+    assert len(quiet_app) == 1 and loud_app == []
+    _, loud_spike = replay([window(WID0, 60, app_rate=1000.0)])  # 3x the expected 20
+    assert len(loud_spike) == 1 and loud_spike[0]["scales"]["hour"]["expected"] == 20.0
+
+
+def test_significance_is_the_poisson_upper_tail():
+    assert significance(0, 1.0) == 1.0
+    assert abs(significance(1, 1.0) - (1 - 0.36787944)) < 1e-6
+    assert abs(significance(3, 2.0) - (1 - 0.67667642)) < 1e-6  # 1 - P(X <= 2)
+
+
+def test_a_quiet_apps_recurring_issue_is_raised_weekly_and_a_spike_raises_the_same_tickets_severity():
+    # 2 kept reviews an hour (336 a week): 20 reviews of one issue in a week is a notable share; no hour stands out
+    state, weekly = replay([window(WID0 // 168, 20, scale=WEEK, app_rate=2.0)])
+    assert [(t["trigger_scale"], t["severity"], t["status"]) for t in weekly] == [(WEEK, "medium", "open")]
+    assert "week: 20 reviews where 6.7 were expected" in weekly[0]["body"]
+    next_week_hour = (WID0 // 168 + 1) * 168 + 10
+    state, spiked = replay([window(next_week_hour, 9, app_rate=2.0)], state)
+    assert [(t["id"], t["severity"], t["version"]) for t in spiked] == [(weekly[0]["id"], "high", 2)]
+    assert set(spiked[0]["scales"]) == {WEEK, "hour"}
+
+
+def test_an_issue_quiet_for_resolve_days_is_resolved_and_reopens_as_a_regression_with_versions():
+    state, first = replay([window(WID0, 8, version="4.12.0")])
+    assert first[0]["status"] == "open" and first[0]["versions_all"] == ["4.12.0"]
+    back = WID0 + 24 * 5  # five days later, on a newer version
+    state, later = replay([window(back, 8, version="4.13.0")], state)
+    assert [t["status"] for t in later] == ["resolved", "reopened"]
+    assert later[0]["severity"] == "low" and later[0]["regression"]["versions_before"] == ["4.12.0"]
+    reopened = later[1]
+    assert reopened["regression"]["versions_after"] == ["4.13.0"] and "regression" in reopened["tags"]
+    assert reopened["regression"]["resolved_at"].startswith((T0 + timedelta(days=3, hours=1)).date().isoformat())
+    assert "Regression: resolved" in reopened["body"]
+    assert len({t["id"] for t in first + later}) == 1
+
+
+def test_a_ticket_says_when_its_issue_is_not_seen_since_a_version():
+    state, _ = replay([window(WID0, 8, version="4.12.0")])
+    # the app has shipped 4.12.1 since; a cooling window still from 4.12.0 reviews
+    _, [cooling] = replay([window(WID0 + 1, 1, version="4.12.0", latest="4.12.1")], state)
+    assert cooling["status"] == "cooling" and cooling["not_seen_since"] == "4.12.0"
+    assert "not seen since 4.12.0" in cooling["body"]
 
 
 def test_a_spike_is_raised_in_the_first_window_it_appears_and_severity_follows_it():
-    _, published = replay([window(WID0, 2), window(WID0 + 1, 40, cluster_priority=0.9), window(WID0 + 2, 1)])
+    _, published = replay([window(WID0, 2), window(WID0 + 1, 40), window(WID0 + 2, 1)])
     first = published[0]
     assert first["window_start"] == (ALIGN_TO + (WID0 + 1) * HOUR).isoformat()
     assert first["severity"] == "blocker" and first["trend"].startswith("×20.0")
@@ -99,7 +157,7 @@ def test_a_window_whose_reviews_all_came_late_is_decided_before_the_next_one():
     assert [(t["window_start"], t["count"], t["version"]) for t in published] == [
         ((ALIGN_TO + WID0 * HOUR).isoformat(), 6, 1), ((ALIGN_TO + (WID0 + 1) * HOUR).isoformat(), 8, 2)]
     assert published[1]["trend"].startswith("×1.3 vs previous hour (6 → 8)")
-    assert state.held == {}
+    assert state.scales["hour"].held == {}
     assert pickle.loads(pickle.dumps(state)) == state
 
 
@@ -169,13 +227,15 @@ def test_replay_through_the_flow(apps, embedder):
     enriched = {o.id: o for o in outcomes if isinstance(o, EnrichedReview)}
     issue_cluster = enriched["t0000"].cluster_id
     issue = by_id.pop(ticket_id(issue_cluster))
-    assert [t["version"] for t in issue] == [1, 2, 3, 4, 5]
-    counts = [t["count"] for t in issue]
+    hourly = [t for t in issue if t["trigger_scale"] == "hour"]
+    assert [t["version"] for t in hourly] == [1, 2, 3, 4, 5]
+    counts = [t["count"] for t in hourly]
     assert counts == sorted(counts) and counts[-1] > counts[0]
+    assert [t["version"] for t in issue] == list(range(1, len(issue) + 1))  # one ticket across the scales
     spike_ids = [p["id"] for p in payloads if "OTP" in p["text"]]
     spike_cluster = enriched[spike_ids[0]].cluster_id
     spike = by_id.pop(ticket_id(spike_cluster))
-    assert spike[0]["window_start"] == (T0 + 3 * HOUR).isoformat()
+    assert spike[0]["window_start"] == (T0 + 3 * HOUR).isoformat() and spike[0]["trigger_scale"] == "hour"
     assert spike[0]["primary_label"] == "login_otp"
     quiet_ids = {enriched[p["id"]].cluster_id for p in payloads if "dark mode" in p["text"]}
     assert not any(ticket_id(c) in by_id for c in quiet_ids)

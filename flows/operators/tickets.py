@@ -1,21 +1,30 @@
-"""Tickets from clusters: event-time window statistics, the ticket decision, and the ticket registry.
+"""Tickets from issues: event-time window statistics at several scales, a significance test, and the registry.
 
-The flow folds every clustered review into a tumbling event-time window per cluster
-(`WindowStats`, built by `fold_review`), and when a window closes hands it to the
-registry (`registry_step`, a stateful map keyed by cluster id). Guarantees:
+The flow folds every review that has an issue into tumbling event-time windows per issue at each
+scale (hour, day, week; `WindowStats`, built by `fold_review`) and, when a window closes, hands it
+to the registry (`registry_step`, a stateful map keyed by the issue id). Guarantees:
 
-- one stable `ticket_id` per cluster (cluster ids are stable, see `cluster.py`): later
-  windows of the same issue update that ticket (`version` + 1) instead of opening a new one;
-- a window raises a ticket when it has at least `min_reviews` reviews and its priority
-  (the cluster's peak priority in the window) is at least `min_priority`, both from the
-  app's `"tickets"` metadata or the settings; an open ticket is updated by every later
-  window that passes the thresholds, and by one that changes its severity (cooling down);
-- Bytewax calls a review *late* once it is behind the cluster's watermark, even when its own
+- one stable `ticket_id` per issue (issue ids are stable, see `issues.py`) across every scale: later
+  windows update that ticket (`version` + 1) instead of opening a new one;
+- a window *passes* when its count is at least `min_reviews` and unlikely under a Poisson law with
+  the expected count `max(issue baseline, app prior)` (`significance`): the issue's own baseline is
+  its decayed rate over the hourly windows before this one (hour and day scales only: a spike); the
+  app prior is the app's rate of kept reviews times the window times `prior_share` (every scale; at
+  the week scale it is the only one, so an issue that keeps a notable share of a quiet app's week
+  passes). `alpha` per scale and the other limits come from the app's `"tickets"` metadata or the
+  settings;
+- lifecycle: a passing window opens the ticket (`status` open) or updates it; when no scale passes
+  any more the ticket is `cooling` (severity low); once `resolve_days` of event time pass without a
+  passing window it is `resolved`, and if the issue passes again it is `reopened` as a regression,
+  with the app versions before and after. Severity is the highest of the passing scales': an hourly
+  spike is high (blocker when far beyond expectation), a daily one high, a weekly recurring issue
+  medium;
+- Bytewax calls a review *late* once it is behind the issue's watermark, even when its own
   window is still open (reviews from a queue arrive out of order). Such a review is held and
   added to its window when that window closes, so it counts where it belongs; a window all of
   whose reviews came late (Bytewax never opens it) is decided, in order, when a later window of
-  the cluster closes. Only a review whose window the registry has already decided is counted
-  on the cluster's next ticket version (`late_count`, `total_count`). Nothing is dropped silently;
+  the issue closes. Only a review whose hourly window the registry has already decided is counted
+  on the issue's next ticket version (`late_count`, `total_count`). Nothing is dropped silently;
 - everything here is pure and the state is small and picklable (Bytewax snapshots it).
 """
 
@@ -28,11 +37,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from scipy.special import gammainc
+
+from flows.operators.volume import Rate, newer, version_key
 from flows.records import EnrichedReview
 
 ALIGN_TO = datetime(2000, 1, 1, tzinfo=timezone.utc)
 SAMPLES = 5
 SEVERITIES = ("low", "medium", "high", "blocker")
+HOUR, DAY, WEEK = "hour", "day", "week"
+BASELINE_HALFLIFE_DAYS = 7.0
+BASELINE_MIN_HOURS = 24.0  # an issue watched for less than this has no baseline of its own yet
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,8 @@ class WindowStats:
     langs: Counter = field(default_factory=Counter)
     types: Counter = field(default_factory=Counter)
     merged: frozenset[str] = frozenset()  # issue ids merged into this one, as its reviews said
+    app_rate: float = 0.0  # the app's kept reviews per hour, as of the window's latest review
+    app_latest_version: str = ""
     samples: list[Sample] = field(default_factory=list)
 
     @property
@@ -106,6 +123,10 @@ def fold_review(stats: WindowStats, item: EnrichedReview) -> WindowStats:
     stats.types[item.review_type] += 1
     if item.issue_merged:
         stats.merged = stats.merged | frozenset(item.issue_merged)
+    if at >= (stats.last_seen or at):
+        stats.app_rate = item.app_rate
+    if newer(item.app_latest_version, stats.app_latest_version):
+        stats.app_latest_version = item.app_latest_version
     sample = Sample(r.id, r.text[:500], item.text_en[:500], item.lang, item.translation, r.rating,
                     round(item.priority + item.informativeness, 4))
     stats.samples = _best_samples([*stats.samples, sample])
@@ -128,6 +149,8 @@ def merge_stats(a: WindowStats, b: WindowStats) -> WindowStats:
         peak_priority=max(a.peak_priority, b.peak_priority), peak_growth=max(a.peak_growth, b.peak_growth),
         first_seen=min(a.first_seen, b.first_seen), last_seen=max(a.last_seen, b.last_seen),  # type: ignore[type-var]
         versions=a.versions + b.versions, langs=a.langs + b.langs, types=a.types + b.types, merged=a.merged | b.merged,
+        app_rate=latest.app_rate,
+        app_latest_version=max(a.app_latest_version, b.app_latest_version, key=lambda v: (bool(v), version_key(v))),
         samples=_best_samples([*a.samples, *b.samples]),
     )
 
@@ -146,46 +169,75 @@ def _best_samples(samples: list[Sample]) -> list[Sample]:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a window is worth a ticket."""
+    """When a window is worth a ticket (per app; see the module docstring for the rule)."""
 
     min_reviews: int
-    min_priority: float
-    by_count: bool = False  # severity from the count alone (competitor features: no urgency score)
+    by_count: bool = False  # competitor features: the count alone decides, severity from the count
+    alpha: tuple[tuple[str, float], ...] = ((HOUR, 1e-3), (DAY, 1e-3), (WEEK, 0.01))
+    prior_share: float = 0.02  # the share of the app's kept reviews a typical issue gets
+    resolve_days: float = 3.0
+
+    def alpha_for(self, scale: str) -> float:
+        return dict(self.alpha).get(scale, 1e-3)
 
 
 @dataclass(frozen=True)
 class TicketConfig:
     """Everything the registry needs besides its state."""
 
-    window: timedelta
+    scales: tuple[tuple[str, timedelta], ...]  # (name, window length), shortest first
     thresholds: Callable[[str, str], Thresholds]  # (app_id, primary label) -> thresholds; follows reloaded metadata
     app_names: Callable[[str], str] = lambda app_id: app_id
     devrev_part: str = ""
     devrev_owner: str = ""
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
+    def length(self, scale: str) -> timedelta:
+        return dict(self.scales)[scale]
+
+    @property
+    def finest(self) -> str:
+        return self.scales[0][0]
+
+
+@dataclass
+class ScaleState:
+    """One scale of one issue: the last window decided, late reviews held for open windows, and whether
+    its last decided window passed (with the severity it gave)."""
+
+    last_window: tuple[int, int] | None = None  # (window id, review count)
+    held: dict[int, WindowStats] = field(default_factory=dict)  # window id -> late reviews of that window
+    passing: str = ""  # the severity of its last passing window, "" when that window did not pass
+
 
 @dataclass
 class TicketState:
-    """Per cluster: the last ticket published (if any), the last window decided, reviews that came after
-    their window was decided, and late reviews held for windows not decided yet."""
+    """Per issue: the last ticket published, each scale's windows, the issue's own hourly baseline and
+    its lifecycle (`status`)."""
 
     ticket: dict[str, Any] | None = None
-    last_window: tuple[int, int] | None = None  # (window id, review count)
+    scales: dict[str, ScaleState] = field(default_factory=dict)
     late: int = 0
-    held: dict[int, WindowStats] = field(default_factory=dict)  # window id -> late reviews of that window
+    baseline: Rate = field(default_factory=lambda: Rate(BASELINE_HALFLIFE_DAYS * 86400))
+    last_pass_end: float | None = None  # event time (epoch s) the last passing window ended
+    versions: Counter = field(default_factory=Counter)  # the issue's reviews per app version, over its life
+    reviews: int = 0  # the issue's reviews in decided finest-scale windows, over its life
+    status: str = ""  # "" | open | cooling | resolved | reopened
+    regression: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class WindowClosed:
     window_id: int
     stats: WindowStats
+    scale: str = HOUR
 
 
 @dataclass(frozen=True)
 class LateReview:
     window_id: int
     review: EnrichedReview
+    scale: str = HOUR
 
 
 def ticket_id(cluster_id: str) -> str:
@@ -193,18 +245,35 @@ def ticket_id(cluster_id: str) -> str:
     return "tkt-" + hashlib.sha256(cluster_id.encode("utf-8")).hexdigest()[:16]
 
 
-def severity(stats: WindowStats, limits: Thresholds, passes: bool) -> str:
-    """blocker / high / medium when the window passes the thresholds, else low (cooling down);
-    groups judged `by_count` are high at 3x their minimum, else medium."""
-    if not passes:
-        return "low"
+def significance(count: int, expected: float) -> float:
+    """P(X >= count) for X ~ Poisson(expected): how surprising the window's count is."""
+    if count <= 0:
+        return 1.0
+    return float(gammainc(count, max(expected, 1e-9)))
+
+
+def expected_count(stats: WindowStats, scale: str, length: timedelta, state: TicketState, limits: Thresholds) -> float:
+    """What the window would hold with nothing happening: the larger of the issue's own baseline (not at
+    the week scale) and the app prior (the app's rate x the window x `prior_share`)."""
+    hours = length.total_seconds() / 3600
+    prior = stats.app_rate * hours * limits.prior_share
+    own = 0.0
+    if scale != WEEK and state.baseline.watched_hours >= BASELINE_MIN_HOURS:
+        own = state.baseline.per_hour() * hours
+    return max(own, prior)
+
+
+def severity(stats: WindowStats, limits: Thresholds, scale: str, p_value: float) -> str:
+    """The severity a passing window gives: counts alone for `by_count` groups (high at 3x the minimum);
+    else an hourly spike is high (blocker when it has 3x the minimum and p <= 1e-6), a daily one high,
+    a weekly recurring issue medium."""
     if limits.by_count:
         return "high" if stats.count >= 3 * limits.min_reviews else "medium"
-    if stats.peak_priority >= 0.85 or (stats.count >= 5 * limits.min_reviews and stats.peak_growth >= 3):
+    if scale == WEEK:
+        return "medium"
+    if scale == HOUR and stats.count >= 3 * limits.min_reviews and p_value <= 1e-6:
         return "blocker"
-    if stats.peak_priority >= 0.75 or stats.count >= 3 * limits.min_reviews:
-        return "high"
-    return "medium"
+    return "high"
 
 
 def trend(count: int, previous: int | None, window: timedelta) -> tuple[str, float | None]:
@@ -228,46 +297,110 @@ def _span(window: timedelta) -> str:
 def registry_step(
     state: TicketState | None, event: WindowClosed | LateReview, cfg: TicketConfig
 ) -> tuple[TicketState, list[dict[str, Any]]]:
-    """Apply a closed window or a late review to the cluster's ticket; return the ticket versions to publish."""
+    """Apply a closed window or a late review to the issue's ticket; return the ticket versions to publish."""
     state = state or TicketState()
+    scale = state.scales.setdefault(event.scale, ScaleState())
     if isinstance(event, LateReview):
-        if state.last_window is not None and event.window_id <= state.last_window[0]:
-            state.late += 1  # its window was decided: `late_count` / `total_count` of the next ticket version
+        if scale.last_window is not None and event.window_id <= scale.last_window[0]:
+            if event.scale == cfg.finest:
+                state.late += 1  # its window was decided: `late_count` / `total_count` of the next ticket version
         else:
-            state.held[event.window_id] = fold_review(state.held.get(event.window_id) or WindowStats(), event.review)
+            scale.held[event.window_id] = fold_review(scale.held.get(event.window_id) or WindowStats(), event.review)
         return state, []
 
     published: list[dict[str, Any]] = []
-    for wid in sorted(w for w in state.held if w < event.window_id):  # windows Bytewax never opened
-        state, docs = _decide(state, wid, state.held.pop(wid), cfg)
+    for wid in sorted(w for w in scale.held if w < event.window_id):  # windows Bytewax never opened
+        state, docs = _decide(state, event.scale, wid, scale.held.pop(wid), cfg)
         published += docs
-    held = state.held.pop(event.window_id, None)
+    held = scale.held.pop(event.window_id, None)
     stats = merge_stats(event.stats, held) if held is not None else event.stats
-    state, docs = _decide(state, event.window_id, stats, cfg)
+    state, docs = _decide(state, event.scale, event.window_id, stats, cfg)
     return state, published + docs
 
 
-def _decide(state: TicketState, wid: int, stats: WindowStats, cfg: TicketConfig) -> tuple[TicketState, list[dict[str, Any]]]:
-    """The ticket decision for one closed window of the cluster."""
-    previous = state.last_window[1] if state.last_window and state.last_window[0] == wid - 1 else None
-    state.last_window = (wid, stats.count)
+def _decide(state: TicketState, name: str, wid: int, stats: WindowStats,
+            cfg: TicketConfig) -> tuple[TicketState, list[dict[str, Any]]]:
+    """The ticket decision for one closed window of the issue at one scale."""
+    scale = state.scales.setdefault(name, ScaleState())
+    length = cfg.length(name)
+    start = ALIGN_TO + wid * length
+    end = start + length
+    previous = scale.last_window[1] if scale.last_window and scale.last_window[0] == wid - 1 else None
+    scale.last_window = (wid, stats.count)
     limits = cfg.thresholds(stats.app_id, stats.primary_label)
-    passes = stats.count >= limits.min_reviews and stats.peak_priority >= limits.min_priority
-    level = severity(stats, limits, passes)
-    if state.ticket is None and not passes:
-        return state, []
-    if state.ticket is not None and not passes and level == state.ticket["severity"]:
-        return state, []
-    state.ticket = build_ticket(state.ticket, stats, wid, previous, level, state.late, cfg)
-    return state, [state.ticket]
+    published: list[dict[str, Any]] = []
+
+    if (state.ticket is not None and state.status in ("open", "cooling", "reopened") and state.last_pass_end is not None
+            and start.timestamp() - state.last_pass_end >= limits.resolve_days * 86400):
+        resolved_at = datetime.fromtimestamp(state.last_pass_end + limits.resolve_days * 86400, timezone.utc)
+        state.status = "resolved"
+        state.regression = {"resolved_at": resolved_at.isoformat(), "versions_before": _top_versions(state.versions)}
+        for s in state.scales.values():
+            s.passing = ""
+        state.ticket = build_ticket(state, stats, name, wid, previous, "low", None, cfg)
+        published.append(state.ticket)
+
+    if name == cfg.finest:
+        state.reviews += stats.count
+        state.versions.update(stats.versions)
+        if len(state.versions) > 40:
+            state.versions = Counter(dict(state.versions.most_common(20)))
+
+    if limits.by_count:
+        expected, p_value = None, None
+        passes = stats.count >= limits.min_reviews
+    else:
+        expected = expected_count(stats, name, length, state, limits)
+        p_value = significance(stats.count, expected)
+        passes = stats.count >= limits.min_reviews and p_value <= limits.alpha_for(name)
+    if name == cfg.finest:  # the baseline learns after the test, so a spike is judged against the time before it
+        state.baseline.observe(end.timestamp(), stats.count)
+
+    if passes:
+        scale.passing = severity(stats, limits, name, p_value if p_value is not None else 1.0)
+        state.last_pass_end = max(state.last_pass_end or 0.0, end.timestamp())
+        if state.status == "resolved":
+            state.status = "reopened"
+            state.regression = {**(state.regression or {}), "versions_after": [v for v, _ in stats.versions.most_common(5)]}
+        elif state.status != "reopened":
+            state.status = "open"
+        level = max((s.passing for s in state.scales.values() if s.passing), key=SEVERITIES.index)
+        state.ticket = build_ticket(state, stats, name, wid, previous, level, (expected, p_value), cfg)
+        return state, published + [state.ticket]
+    if scale.passing:
+        scale.passing = ""
+        if state.ticket is not None and state.status in ("open", "reopened"):
+            levels = [s.passing for s in state.scales.values() if s.passing]
+            if not levels:
+                state.status = "cooling"
+            level = max(levels, key=SEVERITIES.index) if levels else "low"
+            if level != state.ticket["severity"] or state.status == "cooling":
+                state.ticket = build_ticket(state, stats, name, wid, previous, level, (expected, p_value), cfg)
+                return state, published + [state.ticket]
+    return state, published
 
 
-def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previous: int | None, level: str,
-                 late: int, cfg: TicketConfig) -> dict[str, Any]:
-    """The next version of a cluster's ticket document."""
-    start = ALIGN_TO + wid * cfg.window
-    end = start + cfg.window
-    trend_text, ratio = trend(stats.count, previous, cfg.window)
+def _top_versions(versions: Counter, n: int = 5) -> list[str]:
+    return [v for v, _ in versions.most_common(n)]
+
+
+def not_seen_since(state: TicketState, stats: WindowStats) -> str | None:
+    """The issue's newest app version, when the app has shipped a newer one since (a fix to verify)."""
+    if not state.versions:
+        return None
+    newest = max(state.versions, key=version_key)
+    return newest if newer(stats.app_latest_version, newest) else None
+
+
+def build_ticket(state: TicketState, stats: WindowStats, scale: str, wid: int, previous: int | None, level: str,
+                 test: tuple[float | None, float | None] | None, cfg: TicketConfig) -> dict[str, Any]:
+    """The next version of an issue's ticket document, from the window that changed it."""
+    old = state.ticket
+    late = state.late
+    length = cfg.length(scale)
+    start = ALIGN_TO + wid * length
+    end = start + length
+    trend_text, ratio = trend(stats.count, previous, length)
     now = cfg.now().isoformat()
     peak = old is None or stats.count > old["peak_count"]
     peak_severity = max(level, old["peak_severity"] if old else level, key=SEVERITIES.index)
@@ -277,6 +410,13 @@ def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previ
     # An issue is named by its key phrase; a competitor-feature group by its "org — feature" keyword.
     by_phrase = stats.cluster_name and not cfg.thresholds(stats.app_id, stats.primary_label).by_count
     topic = stats.cluster_name if by_phrase else (", ".join(stats.keywords[:3]) or label)
+    scales = dict(old.get("scales", {})) if old else {}
+    if test is not None:
+        expected, p_value = test
+        scales[scale] = {"window_start": start.isoformat(), "count": stats.count,
+                         "expected": None if expected is None else round(expected, 3),
+                         "p_value": None if p_value is None else float(f"{p_value:.3g}"),
+                         "passing": bool(state.scales[scale].passing)}
     ticket = {
         "id": ticket_id(stats.cluster_id),
         "app_id": stats.app_id,
@@ -285,7 +425,11 @@ def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previ
         "cluster_name": stats.cluster_name,
         # Issues merged into this one: their earlier tickets describe the same problem.
         "merged_from": sorted(set(old.get("merged_from", ()) if old else ()) | stats.merged),
-        "status": "open",
+        "status": state.status or "open",
+        "trigger_scale": scale,
+        "scales": scales,
+        "regression": state.regression if state.status in ("reopened", "resolved") else None,
+        "not_seen_since": not_seen_since(state, stats),
         "version": (old["version"] + 1) if old else 1,
         "created_at": old["created_at"] if old else now,
         "updated_at": now,
@@ -294,15 +438,16 @@ def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previ
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
         "count": stats.count,
-        "window_total": (old["window_total"] if old else 0) + stats.count,
-        "total_count": (old["window_total"] if old else 0) + stats.count + late,
-        "negative_share": round(stats.negative / stats.count, 3),
+        "window_total": state.reviews,
+        "total_count": state.reviews + late,
+        "negative_share": round(stats.negative / stats.count, 3) if stats.count else 0.0,
         "avg_rating": stats.avg_rating,
         "trend": trend_text,
         "trend_ratio": ratio,
         "priority": round(stats.peak_priority, 4),
         "growth": round(stats.peak_growth, 2),
         "app_versions": versions,
+        "versions_all": _top_versions(state.versions, 10),
         "review_types": dict(stats.types.most_common()),
         "langs": dict(stats.langs.most_common()),
         "first_seen": old["first_seen"] if old else stats.first_seen.isoformat(),  # type: ignore[union-attr]
@@ -316,7 +461,8 @@ def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previ
             {"review_id": s.review_id, "text": s.text, "text_en": s.text_en, "lang": s.lang, "rating": s.rating}
             for s in stats.samples
         ],
-        "tags": sorted({f"label:{stats.primary_label}", f"severity:{level}", "source:sift",
+        "tags": sorted({f"label:{stats.primary_label}", f"severity:{level}", "source:sift", f"scale:{scale}",
+                        *(["regression"] if state.status == "reopened" else []),
                         *(f"version:{v}" for v in versions[:3])}),
     }
     ticket["body"] = ticket_body(ticket, stats, cfg)
@@ -327,19 +473,25 @@ def build_ticket(old: dict[str, Any] | None, stats: WindowStats, wid: int, previ
 def ticket_body(ticket: dict[str, Any], stats: WindowStats, cfg: TicketConfig) -> str:
     """Markdown a person reads on DevRev: numbers, trend, versions and example reviews."""
     rating = f"{stats.avg_rating:.1f}★" if stats.avg_rating is not None else "no ratings"
+    why = _why(ticket)
     lines = [
         f"**{ticket['count']} reviews** about *{ticket['cluster_name'] or ticket['primary_label']}* "
         f"between {ticket['window_start'][:16]} and {ticket['window_end'][:16]} UTC "
         f"({ticket['trend']}); {ticket['total_count']} since {ticket['first_seen'][:10]}.",
         "",
-        f"- Severity: **{ticket['severity']}** (peak {ticket['peak_severity']}) · priority {ticket['priority']:.2f} · "
-        f"growth ×{ticket['growth']:.1f}",
+        f"- Status: **{ticket['status']}** · severity **{ticket['severity']}** (peak {ticket['peak_severity']})"
+        f"{' · ' + why if why else ''}",
         f"- Peak: {ticket['peak_count']} reviews in the window from {ticket['peak_window_start'][:16]} UTC",
         f"- Negative: {ticket['negative_share']:.0%} · average rating {rating}",
-        f"- App versions: {', '.join(ticket['app_versions']) or 'not reported'}",
-        f"- Label: `{ticket['primary_label']}` · cluster `{ticket['cluster_id']}` · keywords: "
+        f"- App versions: {', '.join(ticket['app_versions']) or 'not reported'}"
+        f"{' · not seen since ' + ticket['not_seen_since'] if ticket['not_seen_since'] else ''}",
+        f"- Label: `{ticket['primary_label']}` · issue `{ticket['cluster_id']}` · keywords: "
         f"{', '.join(stats.keywords) or '-'}",
     ]
+    if ticket["regression"]:
+        r = ticket["regression"]
+        lines.append(f"- Regression: resolved {r['resolved_at'][:10]} (versions {', '.join(r.get('versions_before', [])) or '-'})"
+                     + (f", back in {', '.join(r['versions_after'])}" if r.get("versions_after") else ""))
     if ticket["late_count"]:
         lines.append(f"- Late reviews counted after their window closed: {ticket['late_count']}")
     lines += ["", "### Example reviews", ""]
@@ -354,6 +506,15 @@ def ticket_body(ticket: dict[str, Any], stats: WindowStats, cfg: TicketConfig) -
         lines.append("")
     lines.append(f"_Raised by Sift from window-level aggregation; version {ticket['version']}._")
     return "\n".join(lines)
+
+
+def _why(ticket: dict[str, Any]) -> str:
+    """One line on the test that decided this version: "hour: 12 reviews where 0.8 were expected (p 2e-09)"."""
+    test = ticket["scales"].get(ticket["trigger_scale"])
+    if not test or test.get("expected") is None:
+        return ""
+    return (f"{ticket['trigger_scale']}: {test['count']} reviews where {test['expected']:.1f} were expected "
+            f"(p {test['p_value']:.2g})")
 
 
 def _quote(text: str) -> str:
