@@ -249,3 +249,23 @@ def test_a_ticket_names_the_issues_merged_into_its_issue():
     _, [ticket] = replay([WindowClosed(WID0, stats)])
     assert ticket["merged_from"] == ["paynest:payments:i7"]
 
+
+
+def test_app_metadata_overrides_the_ticket_rule_and_bad_values_are_refused():
+    import json as _json
+
+    import pytest
+
+    from flows.appmeta import parse_app
+    from flows.dataflow import issue_scales, ticket_config
+    from flows.settings import PROJECT_ROOT
+
+    base = _json.loads((PROJECT_ROOT / "demo" / "apps" / "paynest.json").read_text(encoding="utf-8"))
+    app = parse_app({**base, "tickets": {"min_reviews": 3, "alpha_hour": 0.05, "prior_share": 0.1, "resolve_days": 7}})
+    settings = Settings.from_env({})
+    limits = ticket_config(settings, {app.app_id: app}, issue_scales(settings)).thresholds(app.app_id, "payments")
+    assert (limits.min_reviews, limits.alpha_for("hour"), limits.alpha_for("week"), limits.prior_share,
+            limits.resolve_days) == (3, 0.05, settings.tickets.alpha_week, 0.1, 7.0)
+    for bad in ({"alpha_hour": 2}, {"min_priority": 0.6}, {"prior_share": "x"}):
+        with pytest.raises(ValueError, match="tickets"):
+            parse_app({**base, "tickets": bad})
