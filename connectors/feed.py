@@ -26,7 +26,9 @@ Guarantees:
   Documents updated in the last `SETTLE_SECONDS` are held back, so writes still in flight (or not
   yet searchable in Elasticsearch) cannot be skipped by a cursor that moved past them. This
   relies on writers stamping `updated_at` with the time of the write.
-- **Watch-list commands** are validated with `parse_commands` (422 with its message), then
+- **Watch-list commands** are validated with `parse_commands` (422 with its message: also for
+  `NaN`/`Infinity`, an `app_id` not in the app metadata (`SIFT_APPS`, re-read as the flow does),
+  and look-alike hashtags, names or aliases, which are NFKC-normalised first), then
   durably enqueued before the 202: one JSON line per command appended under an exclusive
   `flock` to `SIFT_WATCHLIST_FILE`, or one SQS message per command to `SIFT_WATCHLIST_QUEUE_URL`.
   Each line re-parses with `parse_commands` to the same command (pass `issued_at` back as
@@ -60,6 +62,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.store import ReviewStore, decode_cursor, encode_cursor, open_store
+from flows.appmeta import AppCatalog
 from flows.operators.watchlist import parse_commands
 from flows.records import WatchCommand
 from flows.settings import ConfigError, Settings
@@ -404,7 +407,7 @@ async def post_watchlist(request: Request) -> dict[str, Any]:
     """Validate a snap-in watch-list command and enqueue it for the flow."""
     body = await request.body()
     try:
-        commands = parse_commands(body)
+        commands = parse_commands(body, known_apps=request.app.state.apps.current())
     except ValueError as e:
         raise HTTPException(422, str(e)) from e
     except RecursionError as e:
@@ -445,6 +448,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="1", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
     )
     app.state.token_digest = _digest(settings.feed.token)
+    app.state.apps = AppCatalog(settings.apps_path, settings.apps_reload_seconds)  # the app ids commands may name
     app.add_middleware(Limits, max_body_bytes=settings.feed.max_body_bytes,
                        rate_per_minute=settings.feed.rate_per_minute)
     app.include_router(v1)

@@ -244,11 +244,11 @@ def test_watchlist_command_is_appended_and_re_parses_to_the_same_commands(feed):
 
 def test_concurrent_watchlist_posts_do_not_interleave(feed):
     before = len(read_lines(feed.watch_file)) if feed.watch_file.exists() else 0
-    tags = " ".join(f"#Org{i}x{'y' * 60}" for i in range(10))  # long lines: interleaving would show
     results: list[int] = []
 
     def post(n: int) -> None:
-        results.append(feed.post("/v1/watchlist", {"app_id": f"app{n}", "command": f"add {tags}"}).status_code)
+        tags = " ".join(f"#Org{n}x{i}x{'y' * 60}" for i in range(10))  # long lines: interleaving would show
+        results.append(feed.post("/v1/watchlist", {"app_id": "paynest", "command": f"add {tags}"}).status_code)
 
     threads = [threading.Thread(target=post, args=(n,)) for n in range(12)]
     for t in threads:
@@ -283,6 +283,47 @@ def test_bad_watchlist_command_is_422_with_the_reason(feed, body, message):
     resp = feed.post("/v1/watchlist", body)
     assert resp.status_code == 422, resp.text
     assert resp.json()["detail"].startswith(message)
+
+
+LOOK_ALIKE = "#G\u043e\u043eglePay"  # two Cyrillic о inside a Latin name
+
+
+@pytest.mark.parametrize("body, message", [
+    (b'{"app_id": "paynest", "command": "add #GooglePay", "issued_at": NaN}',
+     "command is not valid JSON (NaN is not a JSON number)"),
+    (b'{"app_id": "paynest", "action": "add", "orgs": [{"name": "Paytm", "rank": -Infinity}]}',
+     "command is not valid JSON (-Infinity is not a JSON number)"),
+    ({"app_id": "nopay", "command": "add #GooglePay"},
+     "unknown app_id 'nopay': no app with that id in the app metadata"),
+    ({"app_id": "paynest", "command": f"add #PhonePe {LOOK_ALIKE}"},
+     f"command: {LOOK_ALIKE!r} mixes writing systems or digit systems like a look-alike"),
+    ({"app_id": "paynest", "action": "add", "orgs": [{"hashtags": [LOOK_ALIKE]}]},
+     f"orgs[0].hashtags: {LOOK_ALIKE!r} mixes writing systems"),
+    ({"app_id": "paynest", "action": "add", "orgs": [{"name": "Google Pay", "aliases": ["g\u0440ay"]}]},
+     "orgs[0].aliases: 'gрay' mixes writing systems"),  # a Cyrillic р
+])
+def test_watchlist_refuses_nan_unknown_apps_and_look_alikes(feed, body, message):
+    before = feed.watch_file.read_bytes() if feed.watch_file.exists() else b""
+    resp = feed.post("/v1/watchlist", body)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"].startswith(message)
+    assert (feed.watch_file.read_bytes() if feed.watch_file.exists() else b"") == before  # nothing enqueued
+
+
+def test_full_width_hashtags_are_the_ascii_ones(feed):
+    before = len(read_lines(feed.watch_file)) if feed.watch_file.exists() else 0
+    full_width = "\uff03\uff27\uff4f\uff4f\uff47\uff4c\uff45\uff30\uff41\uff59"  # ＃ＧｏｏｇｌｅＰａｙ
+    resp = feed.post("/v1/watchlist", {"app_id": "paynest", "command": f"add {full_width} #GooglePay"})
+    assert resp.status_code == 202, resp.text
+    [command] = resp.json()["commands"]  # NFKC makes them one hashtag
+    assert (command["org"], command["hashtags"]) == ("Google Pay", ["#GooglePay"])
+    structured = {"app_id": "paynest", "action": "add",
+                  "orgs": [{"name": "\uff30\uff41\uff59\uff54\uff4d", "hashtags": ["\uff03\uff30\uff41\uff59\uff54\uff4d"]}]}
+    [paytm] = feed.post("/v1/watchlist", structured).json()["commands"]
+    assert (paytm["org"], paytm["hashtags"]) == ("Paytm", ["#Paytm"])
+    lines = read_lines(feed.watch_file)[before:]
+    assert [(line["orgs"][0]["name"], line["orgs"][0]["hashtags"]) for line in lines] == [
+        ("Google Pay", ["#GooglePay"]), ("Paytm", ["#Paytm"])]
 
 
 def test_oversize_body_is_413_by_length_and_while_streaming(feed):
