@@ -252,14 +252,25 @@ class StoreHandle:
         return self.store
 
 
+class BadRequest(ValueError):
+    """A request argument the feed itself found wrong; its message is fixed text, safe to return."""
+
+
+BAD_CURSOR = "invalid cursor: pass the `next` of an earlier page, or no `since` to start at the beginning"
+
+
 def _read(call: Callable[[], Any]) -> Any:
-    """Run a store read: a bad argument is a 400, any store failure a 503 (logged, not echoed)."""
+    """Run a store read: a bad argument is a 400, any store failure a 503. Only `BadRequest` messages
+    reach the client; any other error text (a codec's, a backend's) is logged, cut short, never echoed."""
     try:
         return call()
-    except ValueError as e:
+    except BadRequest as e:
         raise HTTPException(400, str(e)) from e
+    except ValueError as e:
+        log.warning("feed: store refused a read: %s: %.200s", type(e).__name__, e)
+        raise HTTPException(400, "invalid request arguments") from e
     except Exception as e:  # noqa: BLE001 - backend errors differ per store; the client only needs "retry"
-        log.warning("feed: store read failed: %s: %s", type(e).__name__, e)
+        log.warning("feed: store read failed: %s: %.300s", type(e).__name__, e)
         raise HTTPException(503, "store unavailable, retry later", headers={"Retry-After": "5"}) from e
 
 
@@ -272,15 +283,22 @@ def _updated(doc: dict[str, Any]) -> datetime:
     return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
 
 
+def check_cursor(since: str) -> None:
+    """`BadRequest` with the fixed `BAD_CURSOR` message unless `since` is a cursor this feed could have
+    made: an ISO 8601 time and an id that is valid UTF-8 text."""
+    try:
+        updated_at, doc_id = decode_cursor(since)
+        datetime.fromisoformat(updated_at)
+        doc_id.encode("utf-8")
+    except ValueError:  # UnicodeError included: a lone surrogate no store can bind
+        raise BadRequest(BAD_CURSOR) from None
+
+
 def list_page(store: ReviewStore, kind: str, since: str | None, limit: int, app_id: str | None,
               settle_seconds: float = SETTLE_SECONDS, **filters: str | None) -> dict[str, Any]:
     """One page of `kind` updated after `since`, settled documents only (see the module docstring)."""
     if since:
-        try:
-            decode_cursor(since)
-        except ValueError as e:
-            raise ValueError(f"{e}: pass the `next` of an earlier page, or no `since` to start at the "
-                             "beginning") from e
+        check_cursor(since)
     wanted = {name: value for name, value in filters.items() if value is not None}
     docs, _ = store.list_documents(kind, cursor=since, limit=limit + 1, app_id=app_id, **wanted)
     horizon = datetime.now(timezone.utc) - timedelta(seconds=settle_seconds)
