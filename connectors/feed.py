@@ -14,10 +14,23 @@ Guarantees:
 - **Auth.** Every route but `/healthz` needs `Authorization: Bearer <SIFT_FEED_TOKEN>`, compared in
   constant time; otherwise 401 with `WWW-Authenticate: Bearer`. The server refuses to start
   without a token (or with one shorter than 16 characters). The token and the Authorization header
-  are never logged.
-- **Limits.** Before any route runs: a token bucket per client address (`SIFT_FEED_RATE_PER_MINUTE`,
-  bursts up to one minute's worth) answers 429 with `Retry-After`; a body over
-  `SIFT_FEED_MAX_BODY_BYTES`, by `Content-Length` or counted while it streams, answers 413.
+  are never logged. A request with more than one `Authorization` header, or with a credential in
+  the URL (a query parameter named like `token`, `access_token`, `api_key`, ...), is refused with
+  400 on every route, and the access log shows such values (and the token, wherever it appears in
+  the target) as `[redacted]`.
+- **Client address.** The TCP peer. `X-Forwarded-For` is read only when the peer is in
+  `SIFT_FEED_TRUSTED_PROXIES` (none by default), and then only its rightmost entries, up to the
+  first address that is not a trusted proxy (see `client_address`). It is always an IP address:
+  header text never reaches the rate limiter or the log.
+- **Limits.** Before any route runs: a token bucket per client (`SIFT_FEED_RATE_PER_MINUTE`,
+  bursts up to one minute's worth; IPv6 clients per /64) answers 429 with `Retry-After`. The
+  table of buckets holds at most `TokenBuckets.MAX_CLIENTS` clients; beyond that new clients share
+  one bucket. A body over `SIFT_FEED_MAX_BODY_BYTES`, by `Content-Length` or counted while it
+  streams, answers 413. A request line plus headers over 16 KiB is refused by h11 with 400.
+- **Access log.** One line per request: client address, method, target (at most
+  `MAX_LOGGED_TARGET` characters, printable ASCII, credentials redacted) and status. No header
+  value is logged. Error details from the store or a codec are logged, never returned; a bad
+  cursor gets one fixed message.
 - **Ordering and cursors.** A list is ordered by `(updated_at, id)`, oldest first. `next` is the
   position after the last item returned; pass it back as `since` to get everything updated after
   that point. Paging a fixed set returns every document exactly once. A document updated again
@@ -42,18 +55,22 @@ import argparse
 import fcntl
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import math
 import os
+import re
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
@@ -167,58 +184,158 @@ async def require_token(
         raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
 
-# --- limits: the one place -------------------------------------------------------------------------
+# --- the client, the access log and the limits: the one place --------------------------------------
+
+MAX_FORWARDED_HOPS = 8  # X-Forwarded-For entries read, from the right
+MAX_HEAD_BYTES = 16 * 1024  # a request line plus headers larger than this is refused by h11 (400)
+MAX_LOGGED_TARGET = 200  # characters of the request target in an access-log line
+# Query parameters that carry credentials: refused with 400, and their values never logged.
+_SECRET_PARAM = re.compile(r"token|secret|passw|api[-_]?key|auth|credential|^(key|sig|signature)$", re.I)
+REDACTED = "[redacted]"
+
+access_log = logging.getLogger(__name__ + ".access")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _ip(text: str) -> Address | None:
+    """An address written as a socket or a proxy writes it (`1.2.3.4`, `1.2.3.4:80`, `::1`,
+    `[::1]:80`), IPv4-mapped IPv6 as IPv4; None when it is not an address."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
+def client_address(peer: str | None, forwarded_for: Sequence[bytes], trusted: Sequence[Network]) -> str:
+    """Who sent the request: the TCP peer, unless the peer is a trusted proxy. Then it is the
+    rightmost `X-Forwarded-For` entry that is not itself a trusted proxy (each proxy appends the
+    address it saw, so everything left of that entry is the client's own claim and is never
+    read). At most `MAX_FORWARDED_HOPS` entries are read; an entry that is not an IP address stops
+    the walk at the last proxy. Always an IP address (or `-` without a peer), never header text."""
+    ip = _ip(peer) if peer else None
+    if ip is None:
+        return "-"
+    if not any(ip in net for net in trusted):
+        return str(ip)
+    hops = b",".join(forwarded_for).decode("latin-1").rsplit(",", MAX_FORWARDED_HOPS)[-MAX_FORWARDED_HOPS:]
+    for hop in reversed(hops):
+        claimed = _ip(hop)
+        if claimed is None:
+            break
+        ip = claimed
+        if not any(ip in net for net in trusted):
+            break
+    return str(ip)
+
+
+def bucket_key(address: str) -> str:
+    """The rate-limit key of a client address: IPv6 clients by their /64, which one host commonly owns."""
+    ip = _ip(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
+
+
+def secret_params(query_string: bytes) -> list[str]:
+    """Names of query parameters that look like credentials (`token`, `access_token`, `api_key`, ...)."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, max_num_fields=None)
+    return [name for name, _ in pairs if _SECRET_PARAM.search(name)]
+
+
+def logged_target(raw_path: bytes, query_string: bytes, secrets: Sequence[str] = ()) -> str:
+    """The request target as the access log shows it: printable ASCII, credential-looking query values
+    and any of `secrets` replaced by `[redacted]`, cut to `MAX_LOGGED_TARGET` characters."""
+    path = unquote(raw_path.decode("latin-1"))
+    for secret in filter(None, secrets):
+        path = path.replace(secret, REDACTED)
+    target = quote(path, safe="/:@!$&'()*+,;=-._~[]")
+    if query_string:
+        pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, max_num_fields=None)
+        shown = [(name, REDACTED if _SECRET_PARAM.search(name) or any(s and s in value for s in secrets) else value)
+                 for name, value in pairs]
+        shown = [(REDACTED if any(s and s in name for s in secrets) else name, value) for name, value in shown]
+        target += "?" + urlencode(shown, safe="[]")
+    return target if len(target) <= MAX_LOGGED_TARGET else target[: MAX_LOGGED_TARGET - 1] + "…"
 
 
 class TokenBuckets:
-    """Per-client token buckets: `rate_per_minute` tokens a minute, at most that many saved up."""
+    """Per-client token buckets: `rate_per_minute` tokens a minute, at most that many saved up.
+
+    The table is bounded. A client unseen for a minute has a full bucket again, the same as a new
+    one, so it is forgotten. When `max_clients` clients were all seen within the last minute, any
+    further new client shares one overflow bucket until slots free up: a flood of addresses can
+    neither grow the table nor get past the limit."""
 
     MAX_CLIENTS = 10_000
 
-    def __init__(self, rate_per_minute: int, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, rate_per_minute: int, clock: Callable[[], float] = time.monotonic,
+                 max_clients: int = MAX_CLIENTS):
         self.capacity = float(rate_per_minute)
         self.per_second = rate_per_minute / 60.0
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, at)
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, at); oldest first
+        self._overflow = (self.capacity, clock())
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def take(self, client: str) -> float:
         """0 when the request may go ahead, else the seconds until a token is free."""
         now = self.clock()
-        tokens, at = self._buckets.get(client, (self.capacity, now))
+        self._forget_full(now)
+        shared = client not in self._buckets and len(self._buckets) >= self.max_clients
+        tokens, at = self._overflow if shared else self._buckets.pop(client, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - at) * self.per_second)
-        if tokens < 1.0:
-            self._buckets[client] = (tokens, now)
-            return (1.0 - tokens) / self.per_second
-        if len(self._buckets) >= self.MAX_CLIENTS:
-            self._forget_full(now)
-        self._buckets[client] = (tokens - 1.0, now)
-        return 0.0
+        wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.per_second
+        state = (tokens - (0.0 if wait else 1.0), now)
+        if shared:
+            self._overflow = state
+        else:
+            self._buckets[client] = state  # to the end: most recently seen
+        return wait
 
     def _forget_full(self, now: float) -> None:
-        full_after = self.capacity / self.per_second
-        self._buckets = {c: (t, at) for c, (t, at) in self._buckets.items() if now - at < full_after}
+        full_after = self.capacity / self.per_second  # one minute: any bucket has refilled by then
+        while self._buckets:
+            client, (_, at) = next(iter(self._buckets.items()))
+            if now - at < full_after:
+                break
+            del self._buckets[client]
 
 
 class Limits:
-    """ASGI middleware: rate limit by client address, then the request body size cap."""
+    """ASGI middleware, before any route: who the client is, rate limit, refusals, body size cap, and
+    one access-log line per request."""
 
-    def __init__(self, app, max_body_bytes: int, rate_per_minute: int):
+    def __init__(self, app, max_body_bytes: int, rate_per_minute: int, trusted_proxies: Sequence[str] = (),
+                 secrets: Sequence[str] = ()):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.too_large = f"request body is larger than {max_body_bytes:,} bytes"
         self.buckets = TokenBuckets(rate_per_minute)
+        self.trusted = [ipaddress.ip_network(net) for net in trusted_proxies]
+        self.secrets = tuple(s for s in secrets if s)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        client = scope.get("client")
-        wait = self.buckets.take(client[0] if client else "-")
-        if wait:
-            reply = JSONResponse({"detail": "rate limit exceeded"}, 429, {"Retry-After": str(math.ceil(wait))})
-            return await reply(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length", b"")  # uvicorn has checked it is a number
-        if length.isdigit() and int(length) > self.max_body_bytes:
-            return await JSONResponse({"detail": self.too_large}, 413)(scope, receive, send)
+        headers = scope["headers"]
+        peer = scope.get("client")
+        client = client_address(peer[0] if peer else None, [v for n, v in headers if n == b"x-forwarded-for"],
+                                self.trusted)
+        scope["client"] = (client, peer[1] if peer and client == peer[0] else 0)
+        length = next((v for n, v in headers if n == b"content-length"), b"")  # uvicorn has checked it is a number
         seen = 0
 
         async def counted_receive():  # chunked bodies have no Content-Length
@@ -229,7 +346,25 @@ class Limits:
                 raise HTTPException(413, self.too_large)  # the route reading the body answers 413
             return message
 
-        await self.app(scope, counted_receive, send)
+        async def logged_send(message):
+            if message["type"] == "http.response.start":
+                access_log.info('%s - "%s %s HTTP/%s" %d', client, scope["method"][:16],
+                                logged_target(scope.get("raw_path", b""), scope["query_string"], self.secrets),
+                                scope["http_version"], message["status"])
+            await send(message)
+
+        wait = self.buckets.take(bucket_key(client))
+        if wait:
+            refusal = JSONResponse({"detail": "rate limit exceeded"}, 429, {"Retry-After": str(math.ceil(wait))})
+        elif sum(n == b"authorization" for n, _ in headers) > 1:
+            refusal = JSONResponse({"detail": "send one Authorization header, not several"}, 400)
+        elif secret_params(scope["query_string"]):
+            refusal = JSONResponse({"detail": "send the token in the Authorization header, never in the URL"}, 400)
+        elif length.isdigit() and int(length) > self.max_body_bytes:
+            refusal = JSONResponse({"detail": self.too_large}, 413)
+        else:
+            return await self.app(scope, counted_receive, logged_send)
+        await refusal(scope, counted_receive, logged_send)
 
 
 # --- the store, opened once per process -------------------------------------------------------------
@@ -468,7 +603,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.token_digest = _digest(settings.feed.token)
     app.state.apps = AppCatalog(settings.apps_path, settings.apps_reload_seconds)  # the app ids commands may name
     app.add_middleware(Limits, max_body_bytes=settings.feed.max_body_bytes,
-                       rate_per_minute=settings.feed.rate_per_minute)
+                       rate_per_minute=settings.feed.rate_per_minute,
+                       trusted_proxies=settings.feed.trusted_proxies, secrets=(settings.feed.token,))
     app.include_router(v1)
 
     @app.get("/healthz", response_model=Health, tags=["health"], responses={503: {"model": Health}})
@@ -520,7 +656,10 @@ def main(argv: list[str] | None = None) -> int:
     shown = f"[{host}]" if ":" in host else host
     queue = settings.watchlist.queue_url or settings.watchlist.path
     print(f"sift feed: http://{shown}:{port} (store: {settings.store}; watch list: {queue})", flush=True)
-    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False)
+    # Our own access log (Limits); uvicorn's X-Forwarded-For handling is off: `client_address`
+    # believes only SIFT_FEED_TRUSTED_PROXIES.
+    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False,
+                h11_max_incomplete_event_size=MAX_HEAD_BYTES, proxy_headers=False, access_log=False)
     return 0
 
 

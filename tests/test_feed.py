@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.feed import BAD_CURSOR, FileCommandQueue, TokenBuckets
+from connectors.feed import BAD_CURSOR, FileCommandQueue, TokenBuckets, client_address, logged_target
 from connectors.sqlite_store import SqliteStore
 from flows.operators.watchlist import parse_commands
 from tests.helpers import ROOT, free_port
@@ -410,3 +412,114 @@ def test_token_file_works_and_the_token_is_never_printed(feed, tmp_path):
     assert "GET /v1/tickets" in output  # the access log is there ...
     assert TOKEN not in output and "Bearer" not in output  # ... but never the token or the header
     assert feed.out.read_text().splitlines()[0].startswith(f"sift feed: {feed.url} (store: sqlite;")
+
+
+# ── hardening: client address, credentials in URLs, early answers, slow clients ─────────────────
+
+def rss_kib(pid: int) -> int:
+    return int(next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                    if line.startswith("VmRSS:")).split()[1])
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored_and_never_logged(tmp_path):
+    # The attack: distinct, huge X-Forwarded-For headers to get a bucket each, grow the table
+    # and the access log. Without SIFT_FEED_TRUSTED_PROXIES the peer's address is the client.
+    feed = start_feed(tmp_path, SIFT_FEED_RATE_PER_MINUTE="100")
+    try:
+        rss_before, log_before, start = rss_kib(feed.proc.pid), feed.err.stat().st_size, time.monotonic()
+        with httpx.Client(timeout=10) as client:
+            statuses = [client.get(feed.url + "/healthz", headers={"X-Forwarded-For": f"10.{n // 256}.{n % 256}.9, "
+                                                                    + f"spoof{n}-" + "x" * 12_000}).status_code
+                        for n in range(2000)]
+        refilled = (time.monotonic() - start) * 100 / 60
+        assert statuses.count(200) <= 100 + refilled + 1  # one bucket, the peer's, for all 2,000
+        logged = feed.err.read_text()
+        assert "spoof" not in logged and "10.0.0.9" not in logged
+        assert feed.err.stat().st_size - log_before < 2000 * 120  # one short line per request
+        assert all(len(line) < 300 for line in logged.splitlines())
+        assert rss_kib(feed.proc.pid) - rss_before < 10 * 1024  # the 24 MB of header text was not kept
+    finally:
+        stop_feed(feed)
+
+
+def test_forwarded_for_counts_only_what_the_trusted_proxy_appended(tmp_path):
+    feed = start_feed(tmp_path, SIFT_FEED_RATE_PER_MINUTE="4", SIFT_FEED_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8")
+    try:
+        def get(forwarded: str) -> int:
+            return feed.get("/v1/tickets", headers={**AUTH, "X-Forwarded-For": forwarded}).status_code
+
+        assert [get("203.0.113.7") for _ in range(4)] == [200] * 4
+        assert get("203.0.113.7") == 429
+        assert get("198.51.100.1, 203.0.113.7") == 429  # what the client wrote left of the proxy's entry is not read
+        assert get("203.0.113.7, 10.1.2.3") == 429  # a chain of trusted proxies is walked through
+        assert get("203.0.113.8") == 200  # another client behind the proxy has its own bucket
+        assert [get(f"2001:db8::{n}") for n in range(1, 6)] == [200] * 4 + [429]  # IPv6: one bucket per /64
+        assert get("<script>not-an-address") == 200  # unusable: the proxy (127.0.0.1) is the client
+    finally:
+        stop_feed(feed)
+    logged = feed.err.read_text()
+    assert '203.0.113.7 - "GET /v1/tickets HTTP/1.1" 429' in logged
+    assert "198.51.100.1" not in logged and "script" not in logged
+
+
+def test_client_address_and_logged_target_are_bounded_and_clean():
+    proxies = [ipaddress.ip_network("10.0.0.0/8")]
+    assert client_address("203.0.113.5", [b"1.2.3.4"], proxies) == "203.0.113.5"  # not a proxy: header ignored
+    assert client_address("10.0.0.1", [b"6.6.6.6, 1.2.3.4"], proxies) == "1.2.3.4"
+    assert client_address("10.0.0.1", [b"6.6.6.6", b"1.2.3.4, 10.9.9.9"], proxies) == "1.2.3.4"  # two headers
+    assert client_address("10.0.0.1", [b"[2001:db8::1]:443"], proxies) == "2001:db8::1"
+    assert client_address("10.0.0.1", [b"x" * 60_000], proxies) == "10.0.0.1"
+    assert client_address("10.0.0.1", [b", ".join([b"10.0.0.2"] * 50 + [b"1.2.3.4"] + [b"10.0.0.3"] * 10)],
+                          proxies) == "10.0.0.3"  # at most MAX_FORWARDED_HOPS entries are read
+    assert client_address("::ffff:10.0.0.1", [b"1.2.3.4"], proxies) == "1.2.3.4"
+    assert client_address(None, [b"1.2.3.4"], proxies) == "-"
+
+    assert logged_target(b"/v1/tickets", b"limit=5&access_token=abc&since=x") == (
+        "/v1/tickets?limit=5&access_token=[redacted]&since=x")
+    assert logged_target(b"/v1/tickets/s3cret-token-value", b"app_id=s3cret-token-value",
+                         secrets=["s3cret-token-value"]) == "/v1/tickets/[redacted]?app_id=[redacted]"
+    long = logged_target(b"/v1/tickets/" + b"%0A%1b[31m" * 500, b"")
+    assert len(long) == 200 and long.endswith("…") and long.isprintable() and "\n" not in long
+
+
+def test_token_buckets_stay_bounded_and_overflow_clients_share_one_bucket():
+    now = [0.0]
+    buckets = TokenBuckets(rate_per_minute=2, clock=lambda: now[0], max_clients=3)
+    assert [buckets.take(c) for c in "abc"] == [0.0] * 3
+    assert [buckets.take(c) for c in "def"] == [0.0, 0.0, pytest.approx(30.0)]  # d, e, f share one bucket
+    assert len(buckets) == 3
+    now[0] = 30.0
+    assert buckets.take("a") == 0.0  # known clients keep their own bucket
+    now[0] = 61.0  # b and c were last seen a minute ago: full again, so forgotten
+    assert buckets.take("g") == 0.0 and len(buckets) == 2
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/v1/tickets", {"token": TOKEN}), ("/v1/tickets", {"access_token": TOKEN}),
+    ("/v1/feature-requests", {"limit": 5, "Access_Token": TOKEN}), ("/healthz", {"api_key": TOKEN}),
+])
+def test_credentials_in_the_url_are_refused(feed, path, params):
+    resp = feed.get(path, **params)
+    assert (resp.status_code, resp.json()) == (400, {"detail": "send the token in the Authorization header, "
+                                                                "never in the URL"})
+
+
+def test_credentials_in_the_url_are_redacted_in_the_access_log(feed):
+    assert feed.get("/v1/tickets", token=TOKEN).status_code == 400
+    assert feed.get("/v1/tickets", since=TOKEN).status_code == 400  # the token under an innocent name
+    assert feed.get("/v1/tickets/" + TOKEN).status_code == 404  # ... or in the path
+    logged = feed.output()
+    assert TOKEN not in logged
+    assert '"GET /v1/tickets?token=[redacted] HTTP/1.1" 400' in logged
+    assert '"GET /v1/tickets?since=[redacted] HTTP/1.1" 400' in logged
+    assert '"GET /v1/tickets/[redacted] HTTP/1.1" 404' in logged
+
+
+@pytest.mark.parametrize("values", [
+    [f"Bearer {TOKEN}", "Bearer wrong-token-0000000000"], ["Bearer wrong-token-0000000000", f"Bearer {TOKEN}"],
+    [f"Bearer {TOKEN}", f"Bearer {TOKEN}"],
+])
+def test_two_authorization_headers_are_refused(feed, values):
+    for path in ("/v1/tickets", "/healthz"):
+        resp = httpx.get(feed.url + path, headers=[("Authorization", v) for v in values], timeout=10)
+        assert (resp.status_code, resp.json()) == (400, {"detail": "send one Authorization header, not several"})
