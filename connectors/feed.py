@@ -26,7 +26,11 @@ Guarantees:
   bursts up to one minute's worth; IPv6 clients per /64) answers 429 with `Retry-After`. The
   table of buckets holds at most `TokenBuckets.MAX_CLIENTS` clients; beyond that new clients share
   one bucket. A body over `SIFT_FEED_MAX_BODY_BYTES`, by `Content-Length` or counted while it
-  streams, answers 413. A request line plus headers over 16 KiB is refused by h11 with 400.
+  streams, answers 413. A response sent before the request body was read to its end (401, 413,
+  429, ...) carries `Connection: close` and the connection is closed: the rest of the body is
+  never read. A request line plus headers over 16 KiB is refused by h11 with 400. A connection
+  that has not sent a whole request (head and body) `SIFT_FEED_REQUEST_TIMEOUT` seconds (10) after
+  it opened, or after the request's first byte, is closed.
 - **Access log.** One line per request: client address, method, target (at most
   `MAX_LOGGED_TARGET` characters, printable ASCII, credentials redacted) and status. No header
   value is logged. Error details from the store or a codec are logged, never returned; a bad
@@ -52,6 +56,7 @@ Guarantees:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import fcntl
 import hashlib
 import hmac
@@ -77,6 +82,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import ClientDisconnect
 
 from connectors.store import ReviewStore, decode_cursor, encode_cursor, open_store
 from flows.appmeta import AppCatalog
@@ -316,7 +322,8 @@ class TokenBuckets:
 
 class Limits:
     """ASGI middleware, before any route: who the client is, rate limit, refusals, body size cap, and
-    one access-log line per request."""
+    one access-log line per request. A response sent before the request body was read to its end
+    carries `Connection: close`, so the server closes the connection instead of reading the rest."""
 
     def __init__(self, app, max_body_bytes: int, rate_per_minute: int, trusted_proxies: Sequence[str] = (),
                  secrets: Sequence[str] = ()):
@@ -336,18 +343,23 @@ class Limits:
                                 self.trusted)
         scope["client"] = (client, peer[1] if peer and client == peer[0] else 0)
         length = next((v for n, v in headers if n == b"content-length"), b"")  # uvicorn has checked it is a number
+        body_left = (length.isdigit() and int(length) > 0) or any(n == b"transfer-encoding" for n, _ in headers)
         seen = 0
 
         async def counted_receive():  # chunked bodies have no Content-Length
-            nonlocal seen
+            nonlocal seen, body_left
             message = await receive()
             seen += len(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_left = False
             if seen > self.max_body_bytes:
                 raise HTTPException(413, self.too_large)  # the route reading the body answers 413
             return message
 
         async def logged_send(message):
             if message["type"] == "http.response.start":
+                if body_left:  # answered before the body was read: close rather than read (drain) the rest
+                    message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
                 access_log.info('%s - "%s %s HTTP/%s" %d', client, scope["method"][:16],
                                 logged_target(scope.get("raw_path", b""), scope["query_string"], self.secrets),
                                 scope["http_version"], message["status"])
@@ -365,6 +377,55 @@ class Limits:
         else:
             return await self.app(scope, counted_receive, logged_send)
         await refusal(scope, counted_receive, logged_send)
+
+
+def timed_h11(request_timeout: float) -> type:
+    """uvicorn's h11 protocol with a deadline for reading each request. uvicorn closes idle keep-alive
+    connections but never times out a request it has started to read, so a client could hold a
+    connection open for ever by sending a header line now and then (slowloris). Here a connection
+    that has not delivered a whole request, head and body, `request_timeout` seconds after it opened
+    or after the request's first byte is closed."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class TimedH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is None and self._reading():
+                self._arm()
+            super().data_received(data)
+            if not self._reading():
+                self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _reading(self) -> bool:
+            return self.conn.their_state in (h11.IDLE, h11.SEND_BODY)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(request_timeout, self._expired)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expired(self) -> None:
+            self._deadline = None
+            if self._reading() and not self.transport.is_closing():
+                log.info("feed: closed a connection from %s that sent no whole request in %g s",
+                         self.client[0] if self.client else "-", request_timeout)
+                self.transport.close()
+
+    return TimedH11Protocol
 
 
 # --- the store, opened once per process -------------------------------------------------------------
@@ -558,7 +619,10 @@ def list_feature_requests(
          openapi_extra={"requestBody": WATCH_COMMAND_BODY}, responses={422: {}, 503: {}})
 async def post_watchlist(request: Request) -> dict[str, Any]:
     """Validate a snap-in watch-list command and enqueue it for the flow."""
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect as e:  # gone, or closed for not sending the body in time: nobody reads this
+        raise HTTPException(408, "request body not received in time") from e
     try:
         commands = parse_commands(body, known_apps=request.app.state.apps.current())
     except ValueError as e:
@@ -656,10 +720,11 @@ def main(argv: list[str] | None = None) -> int:
     shown = f"[{host}]" if ":" in host else host
     queue = settings.watchlist.queue_url or settings.watchlist.path
     print(f"sift feed: http://{shown}:{port} (store: {settings.store}; watch list: {queue})", flush=True)
-    # Our own access log (Limits); uvicorn's X-Forwarded-For handling is off: `client_address`
-    # believes only SIFT_FEED_TRUSTED_PROXIES.
+    # Our own protocol (h11 with a read deadline) and access log (Limits); uvicorn's X-Forwarded-For
+    # handling is off: `client_address` believes only SIFT_FEED_TRUSTED_PROXIES.
     uvicorn.run(app, host=host, port=port, log_config=None, server_header=False,
-                h11_max_incomplete_event_size=MAX_HEAD_BYTES, proxy_headers=False, access_log=False)
+                http=timed_h11(settings.feed.request_timeout), h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+                proxy_headers=False, access_log=False)
     return 0
 
 

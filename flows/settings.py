@@ -151,6 +151,7 @@ class FeedSettings:
     max_body_bytes: int = 64 * 1024
     rate_per_minute: int = 600
     trusted_proxies: tuple[str, ...] = ()  # networks whose X-Forwarded-For is believed; none by default
+    request_timeout: float = 10.0  # seconds to send a whole request (head and body) from its first byte
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,7 @@ class Settings:
             max_body_bytes=_int(env, "SIFT_FEED_MAX_BODY_BYTES", 64 * 1024, 256, 16 * 1024 * 1024),
             rate_per_minute=_int(env, "SIFT_FEED_RATE_PER_MINUTE", 600, 1, 1_000_000),
             trusted_proxies=_networks(env, "SIFT_FEED_TRUSTED_PROXIES"),
+            request_timeout=_float(env, "SIFT_FEED_REQUEST_TIMEOUT", 10.0, 0.1, 600.0),
         )
         tickets = TicketSettings(
             window_minutes=_int(env, "SIFT_TICKET_WINDOW_MINUTES", 60, 1, 7 * 24 * 60),

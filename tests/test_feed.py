@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
 import json
 import os
@@ -523,3 +524,107 @@ def test_two_authorization_headers_are_refused(feed, values):
     for path in ("/v1/tickets", "/healthz"):
         resp = httpx.get(feed.url + path, headers=[("Authorization", v) for v in values], timeout=10)
         assert (resp.status_code, resp.json()) == (400, {"detail": "send one Authorization header, not several"})
+
+
+def host_port(feed: Feed) -> tuple[str, int]:
+    host, port = feed.url.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
+def send_body_until_refused(feed: Feed, head: bytes, chunk: bytes, total: int = 10**9) -> tuple[bytes, int, bool]:
+    """Send `head`, then `chunk` after `chunk` (up to `total` bytes) while reading the answer.
+    Returns the answer, the body bytes the server took before it stopped us, and whether it closed."""
+    sock = socket.create_connection(host_port(feed), timeout=10)
+    sent = 0
+
+    def pump() -> None:
+        nonlocal sent
+        try:
+            while sent < total:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass  # the server closed the connection
+
+    sock.sendall(head)
+    sender = threading.Thread(target=pump)
+    sender.start()
+    answer, closed = b"", False
+    try:
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                closed = True
+                break
+            answer += data
+    except ConnectionResetError:
+        closed = True
+    except TimeoutError:
+        pass  # still open 10 s later
+    with contextlib.suppress(OSError):  # already reset
+        sock.shutdown(socket.SHUT_RDWR)
+    sender.join(60)
+    sock.close()
+    return answer, sent, closed
+
+
+@pytest.mark.parametrize("auth, framing, status", [
+    (False, "chunked", 401),  # unauthenticated: the route never reads the body
+    (True, "chunked", 413),  # over the limit while it streams
+    (True, "length", 413),  # over the limit by Content-Length
+    (False, "small", 401),  # within the limit, unauthenticated, half sent
+])
+def test_early_answers_close_the_connection_instead_of_reading_the_body(feed, auth, framing, status):
+    head = b"POST /v1/watchlist HTTP/1.1\r\nHost: feed\r\nContent-Type: application/json\r\n"
+    head += f"Authorization: Bearer {TOKEN}\r\n".encode() if auth else b""
+    chunk = b"x" * 65536
+    if framing == "chunked":
+        head += b"Transfer-Encoding: chunked\r\n"
+        chunk = b"10000\r\n" + chunk + b"\r\n"
+    else:
+        head += f"Content-Length: {10**9 if framing == 'length' else 1000}\r\n".encode()
+    answer, sent, closed = send_body_until_refused(feed, head + b"\r\n", chunk if framing != "small" else b"x" * 10,
+                                                   total=10**9 if framing != "small" else 100)
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    assert b"\r\nconnection: close\r\n" in answer.lower()
+    assert closed, "the server kept the connection open to read the rest of the body"
+    assert sent < 64 * 2**20, f"the server read {sent:,} bytes of a body it had already refused"
+
+
+def test_half_sent_requests_are_closed_after_the_request_timeout(tmp_path):
+    feed = start_feed(tmp_path, SIFT_FEED_REQUEST_TIMEOUT="1")
+
+    def seconds_until_closed(first: bytes, trickle: bytes) -> float:
+        """Send `first`, then `trickle` every 0.2 s; the seconds until the server closes (at most 15)."""
+        sock = socket.create_connection(host_port(feed), timeout=0.2)
+        start = time.monotonic()
+        try:
+            sock.sendall(first)
+            while time.monotonic() - start < 15:
+                try:
+                    if sock.recv(1024) == b"":
+                        break
+                except TimeoutError:
+                    pass
+                if trickle:
+                    sock.sendall(trickle)
+        except OSError:  # reset or broken pipe: closed too
+            pass
+        finally:
+            sock.close()
+        return time.monotonic() - start
+
+    try:
+        headers = seconds_until_closed(b"GET /v1/tickets HTTP/1.1\r\nHost: feed\r\n", b"X-Slow: 1\r\n")
+        idle = seconds_until_closed(b"", b"")
+        body = seconds_until_closed(b"POST /v1/watchlist HTTP/1.1\r\nHost: feed\r\nContent-Length: 1000\r\n"
+                                    + f"Authorization: Bearer {TOKEN}\r\n\r\n".encode(), b"x")
+        assert 0.9 <= headers < 4 and 0.9 <= idle < 4 and 0.9 <= body < 4, (headers, idle, body)
+        with httpx.Client(timeout=10) as client:  # a keep-alive connection that sends whole requests is kept
+            first = client.get(feed.url + "/v1/tickets", headers=AUTH)
+            time.sleep(1.5)
+            second = client.get(feed.url + "/v1/tickets", headers=AUTH)
+            assert (first.status_code, second.status_code) == (200, 200)
+    finally:
+        stop_feed(feed)
+    assert "feed: closed a connection from 127.0.0.1 that sent no whole request in 1 s" in feed.output()
