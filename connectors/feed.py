@@ -14,10 +14,27 @@ Guarantees:
 - **Auth.** Every route but `/healthz` needs `Authorization: Bearer <SIFT_FEED_TOKEN>`, compared in
   constant time; otherwise 401 with `WWW-Authenticate: Bearer`. The server refuses to start
   without a token (or with one shorter than 16 characters). The token and the Authorization header
-  are never logged.
-- **Limits.** Before any route runs: a token bucket per client address (`SIFT_FEED_RATE_PER_MINUTE`,
-  bursts up to one minute's worth) answers 429 with `Retry-After`; a body over
-  `SIFT_FEED_MAX_BODY_BYTES`, by `Content-Length` or counted while it streams, answers 413.
+  are never logged. A request with more than one `Authorization` header, or with a credential in
+  the URL (a query parameter named like `token`, `access_token`, `api_key`, ...), is refused with
+  400 on every route, and the access log shows such values (and the token, wherever it appears in
+  the target) as `[redacted]`.
+- **Client address.** The TCP peer. `X-Forwarded-For` is read only when the peer is in
+  `SIFT_FEED_TRUSTED_PROXIES` (none by default), and then only its rightmost entries, up to the
+  first address that is not a trusted proxy (see `client_address`). It is always an IP address:
+  header text never reaches the rate limiter or the log.
+- **Limits.** Before any route runs: a token bucket per client (`SIFT_FEED_RATE_PER_MINUTE`,
+  bursts up to one minute's worth; IPv6 clients per /64) answers 429 with `Retry-After`. The
+  table of buckets holds at most `TokenBuckets.MAX_CLIENTS` clients; beyond that new clients share
+  one bucket. A body over `SIFT_FEED_MAX_BODY_BYTES`, by `Content-Length` or counted while it
+  streams, answers 413. A response sent before the request body was read to its end (401, 413,
+  429, ...) carries `Connection: close` and the connection is closed: the rest of the body is
+  never read. A request line plus headers over 16 KiB is refused by h11 with 400. A connection
+  that has not sent a whole request (head and body) `SIFT_FEED_REQUEST_TIMEOUT` seconds (10) after
+  it opened, or after the request's first byte, is closed.
+- **Access log.** One line per request: client address, method, target (at most
+  `MAX_LOGGED_TARGET` characters, printable ASCII, credentials redacted) and status. No header
+  value is logged. Error details from the store or a codec are logged, never returned; a bad
+  cursor gets one fixed message.
 - **Ordering and cursors.** A list is ordered by `(updated_at, id)`, oldest first. `next` is the
   position after the last item returned; pass it back as `since` to get everything updated after
   that point. Paging a fixed set returns every document exactly once. A document updated again
@@ -26,7 +43,9 @@ Guarantees:
   Documents updated in the last `SETTLE_SECONDS` are held back, so writes still in flight (or not
   yet searchable in Elasticsearch) cannot be skipped by a cursor that moved past them. This
   relies on writers stamping `updated_at` with the time of the write.
-- **Watch-list commands** are validated with `parse_commands` (422 with its message), then
+- **Watch-list commands** are validated with `parse_commands` (422 with its message: also for
+  `NaN`/`Infinity`, an `app_id` not in the app metadata (`SIFT_APPS`, re-read as the flow does),
+  and look-alike hashtags, names or aliases, which are NFKC-normalised first), then
   durably enqueued before the 202: one JSON line per command appended under an exclusive
   `flock` to `SIFT_WATCHLIST_FILE`, or one SQS message per command to `SIFT_WATCHLIST_QUEUE_URL`.
   Each line re-parses with `parse_commands` to the same command (pass `issued_at` back as
@@ -37,29 +56,36 @@ Guarantees:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import fcntl
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import math
 import os
+import re
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import ClientDisconnect
 
 from connectors.store import ReviewStore, decode_cursor, encode_cursor, open_store
+from flows.appmeta import AppCatalog
 from flows.operators.watchlist import parse_commands
 from flows.records import WatchCommand
 from flows.settings import ConfigError, Settings
@@ -164,69 +190,242 @@ async def require_token(
         raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
 
-# --- limits: the one place -------------------------------------------------------------------------
+# --- the client, the access log and the limits: the one place --------------------------------------
+
+MAX_FORWARDED_HOPS = 8  # X-Forwarded-For entries read, from the right
+MAX_HEAD_BYTES = 16 * 1024  # a request line plus headers larger than this is refused by h11 (400)
+MAX_LOGGED_TARGET = 200  # characters of the request target in an access-log line
+# Query parameters that carry credentials: refused with 400, and their values never logged.
+_SECRET_PARAM = re.compile(r"token|secret|passw|api[-_]?key|auth|credential|^(key|sig|signature)$", re.I)
+REDACTED = "[redacted]"
+
+access_log = logging.getLogger(__name__ + ".access")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _ip(text: str) -> Address | None:
+    """An address written as a socket or a proxy writes it (`1.2.3.4`, `1.2.3.4:80`, `::1`,
+    `[::1]:80`), IPv4-mapped IPv6 as IPv4; None when it is not an address."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
+def client_address(peer: str | None, forwarded_for: Sequence[bytes], trusted: Sequence[Network]) -> str:
+    """Who sent the request: the TCP peer, unless the peer is a trusted proxy. Then it is the
+    rightmost `X-Forwarded-For` entry that is not itself a trusted proxy (each proxy appends the
+    address it saw, so everything left of that entry is the client's own claim and is never
+    read). At most `MAX_FORWARDED_HOPS` entries are read; an entry that is not an IP address stops
+    the walk at the last proxy. Always an IP address (or `-` without a peer), never header text."""
+    ip = _ip(peer) if peer else None
+    if ip is None:
+        return "-"
+    if not any(ip in net for net in trusted):
+        return str(ip)
+    hops = b",".join(forwarded_for).decode("latin-1").rsplit(",", MAX_FORWARDED_HOPS)[-MAX_FORWARDED_HOPS:]
+    for hop in reversed(hops):
+        claimed = _ip(hop)
+        if claimed is None:
+            break
+        ip = claimed
+        if not any(ip in net for net in trusted):
+            break
+    return str(ip)
+
+
+def bucket_key(address: str) -> str:
+    """The rate-limit key of a client address: IPv6 clients by their /64, which one host commonly owns."""
+    ip = _ip(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
+
+
+def secret_params(query_string: bytes) -> list[str]:
+    """Names of query parameters that look like credentials (`token`, `access_token`, `api_key`, ...)."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, max_num_fields=None)
+    return [name for name, _ in pairs if _SECRET_PARAM.search(name)]
+
+
+def logged_target(raw_path: bytes, query_string: bytes, secrets: Sequence[str] = ()) -> str:
+    """The request target as the access log shows it: printable ASCII, credential-looking query values
+    and any of `secrets` replaced by `[redacted]`, cut to `MAX_LOGGED_TARGET` characters."""
+    path = unquote(raw_path.decode("latin-1"))
+    for secret in filter(None, secrets):
+        path = path.replace(secret, REDACTED)
+    target = quote(path, safe="/:@!$&'()*+,;=-._~[]")
+    if query_string:
+        pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, max_num_fields=None)
+        shown = [(name, REDACTED if _SECRET_PARAM.search(name) or any(s and s in value for s in secrets) else value)
+                 for name, value in pairs]
+        shown = [(REDACTED if any(s and s in name for s in secrets) else name, value) for name, value in shown]
+        target += "?" + urlencode(shown, safe="[]")
+    return target if len(target) <= MAX_LOGGED_TARGET else target[: MAX_LOGGED_TARGET - 1] + "…"
 
 
 class TokenBuckets:
-    """Per-client token buckets: `rate_per_minute` tokens a minute, at most that many saved up."""
+    """Per-client token buckets: `rate_per_minute` tokens a minute, at most that many saved up.
+
+    The table is bounded. A client unseen for a minute has a full bucket again, the same as a new
+    one, so it is forgotten. When `max_clients` clients were all seen within the last minute, any
+    further new client shares one overflow bucket until slots free up: a flood of addresses can
+    neither grow the table nor get past the limit."""
 
     MAX_CLIENTS = 10_000
 
-    def __init__(self, rate_per_minute: int, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, rate_per_minute: int, clock: Callable[[], float] = time.monotonic,
+                 max_clients: int = MAX_CLIENTS):
         self.capacity = float(rate_per_minute)
         self.per_second = rate_per_minute / 60.0
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, at)
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, at); oldest first
+        self._overflow = (self.capacity, clock())
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def take(self, client: str) -> float:
         """0 when the request may go ahead, else the seconds until a token is free."""
         now = self.clock()
-        tokens, at = self._buckets.get(client, (self.capacity, now))
+        self._forget_full(now)
+        shared = client not in self._buckets and len(self._buckets) >= self.max_clients
+        tokens, at = self._overflow if shared else self._buckets.pop(client, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - at) * self.per_second)
-        if tokens < 1.0:
-            self._buckets[client] = (tokens, now)
-            return (1.0 - tokens) / self.per_second
-        if len(self._buckets) >= self.MAX_CLIENTS:
-            self._forget_full(now)
-        self._buckets[client] = (tokens - 1.0, now)
-        return 0.0
+        wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.per_second
+        state = (tokens - (0.0 if wait else 1.0), now)
+        if shared:
+            self._overflow = state
+        else:
+            self._buckets[client] = state  # to the end: most recently seen
+        return wait
 
     def _forget_full(self, now: float) -> None:
-        full_after = self.capacity / self.per_second
-        self._buckets = {c: (t, at) for c, (t, at) in self._buckets.items() if now - at < full_after}
+        full_after = self.capacity / self.per_second  # one minute: any bucket has refilled by then
+        while self._buckets:
+            client, (_, at) = next(iter(self._buckets.items()))
+            if now - at < full_after:
+                break
+            del self._buckets[client]
 
 
 class Limits:
-    """ASGI middleware: rate limit by client address, then the request body size cap."""
+    """ASGI middleware, before any route: who the client is, rate limit, refusals, body size cap, and
+    one access-log line per request. A response sent before the request body was read to its end
+    carries `Connection: close`, so the server closes the connection instead of reading the rest."""
 
-    def __init__(self, app, max_body_bytes: int, rate_per_minute: int):
+    def __init__(self, app, max_body_bytes: int, rate_per_minute: int, trusted_proxies: Sequence[str] = (),
+                 secrets: Sequence[str] = ()):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.too_large = f"request body is larger than {max_body_bytes:,} bytes"
         self.buckets = TokenBuckets(rate_per_minute)
+        self.trusted = [ipaddress.ip_network(net) for net in trusted_proxies]
+        self.secrets = tuple(s for s in secrets if s)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        client = scope.get("client")
-        wait = self.buckets.take(client[0] if client else "-")
-        if wait:
-            reply = JSONResponse({"detail": "rate limit exceeded"}, 429, {"Retry-After": str(math.ceil(wait))})
-            return await reply(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length", b"")  # uvicorn has checked it is a number
-        if length.isdigit() and int(length) > self.max_body_bytes:
-            return await JSONResponse({"detail": self.too_large}, 413)(scope, receive, send)
+        headers = scope["headers"]
+        peer = scope.get("client")
+        client = client_address(peer[0] if peer else None, [v for n, v in headers if n == b"x-forwarded-for"],
+                                self.trusted)
+        scope["client"] = (client, peer[1] if peer and client == peer[0] else 0)
+        length = next((v for n, v in headers if n == b"content-length"), b"")  # uvicorn has checked it is a number
+        body_left = (length.isdigit() and int(length) > 0) or any(n == b"transfer-encoding" for n, _ in headers)
         seen = 0
 
         async def counted_receive():  # chunked bodies have no Content-Length
-            nonlocal seen
+            nonlocal seen, body_left
             message = await receive()
             seen += len(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_left = False
             if seen > self.max_body_bytes:
                 raise HTTPException(413, self.too_large)  # the route reading the body answers 413
             return message
 
-        await self.app(scope, counted_receive, send)
+        async def logged_send(message):
+            if message["type"] == "http.response.start":
+                if body_left:  # answered before the body was read: close rather than read (drain) the rest
+                    message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+                access_log.info('%s - "%s %s HTTP/%s" %d', client, scope["method"][:16],
+                                logged_target(scope.get("raw_path", b""), scope["query_string"], self.secrets),
+                                scope["http_version"], message["status"])
+            await send(message)
+
+        wait = self.buckets.take(bucket_key(client))
+        if wait:
+            refusal = JSONResponse({"detail": "rate limit exceeded"}, 429, {"Retry-After": str(math.ceil(wait))})
+        elif sum(n == b"authorization" for n, _ in headers) > 1:
+            refusal = JSONResponse({"detail": "send one Authorization header, not several"}, 400)
+        elif secret_params(scope["query_string"]):
+            refusal = JSONResponse({"detail": "send the token in the Authorization header, never in the URL"}, 400)
+        elif length.isdigit() and int(length) > self.max_body_bytes:
+            refusal = JSONResponse({"detail": self.too_large}, 413)
+        else:
+            return await self.app(scope, counted_receive, logged_send)
+        await refusal(scope, counted_receive, logged_send)
+
+
+def timed_h11(request_timeout: float) -> type:
+    """uvicorn's h11 protocol with a deadline for reading each request. uvicorn closes idle keep-alive
+    connections but never times out a request it has started to read, so a client could hold a
+    connection open for ever by sending a header line now and then (slowloris). Here a connection
+    that has not delivered a whole request, head and body, `request_timeout` seconds after it opened
+    or after the request's first byte is closed."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class TimedH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is None and self._reading():
+                self._arm()
+            super().data_received(data)
+            if not self._reading():
+                self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _reading(self) -> bool:
+            return self.conn.their_state in (h11.IDLE, h11.SEND_BODY)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(request_timeout, self._expired)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expired(self) -> None:
+            self._deadline = None
+            if self._reading() and not self.transport.is_closing():
+                log.info("feed: closed a connection from %s that sent no whole request in %g s",
+                         self.client[0] if self.client else "-", request_timeout)
+                self.transport.close()
+
+    return TimedH11Protocol
 
 
 # --- the store, opened once per process -------------------------------------------------------------
@@ -249,14 +448,25 @@ class StoreHandle:
         return self.store
 
 
+class BadRequest(ValueError):
+    """A request argument the feed itself found wrong; its message is fixed text, safe to return."""
+
+
+BAD_CURSOR = "invalid cursor: pass the `next` of an earlier page, or no `since` to start at the beginning"
+
+
 def _read(call: Callable[[], Any]) -> Any:
-    """Run a store read: a bad argument is a 400, any store failure a 503 (logged, not echoed)."""
+    """Run a store read: a bad argument is a 400, any store failure a 503. Only `BadRequest` messages
+    reach the client; any other error text (a codec's, a backend's) is logged, cut short, never echoed."""
     try:
         return call()
-    except ValueError as e:
+    except BadRequest as e:
         raise HTTPException(400, str(e)) from e
+    except ValueError as e:
+        log.warning("feed: store refused a read: %s: %.200s", type(e).__name__, e)
+        raise HTTPException(400, "invalid request arguments") from e
     except Exception as e:  # noqa: BLE001 - backend errors differ per store; the client only needs "retry"
-        log.warning("feed: store read failed: %s: %s", type(e).__name__, e)
+        log.warning("feed: store read failed: %s: %.300s", type(e).__name__, e)
         raise HTTPException(503, "store unavailable, retry later", headers={"Retry-After": "5"}) from e
 
 
@@ -269,15 +479,22 @@ def _updated(doc: dict[str, Any]) -> datetime:
     return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
 
 
+def check_cursor(since: str) -> None:
+    """`BadRequest` with the fixed `BAD_CURSOR` message unless `since` is a cursor this feed could have
+    made: an ISO 8601 time and an id that is valid UTF-8 text."""
+    try:
+        updated_at, doc_id = decode_cursor(since)
+        datetime.fromisoformat(updated_at)
+        doc_id.encode("utf-8")
+    except ValueError:  # UnicodeError included: a lone surrogate no store can bind
+        raise BadRequest(BAD_CURSOR) from None
+
+
 def list_page(store: ReviewStore, kind: str, since: str | None, limit: int, app_id: str | None,
               settle_seconds: float = SETTLE_SECONDS, **filters: str | None) -> dict[str, Any]:
     """One page of `kind` updated after `since`, settled documents only (see the module docstring)."""
     if since:
-        try:
-            decode_cursor(since)
-        except ValueError as e:
-            raise ValueError(f"{e}: pass the `next` of an earlier page, or no `since` to start at the "
-                             "beginning") from e
+        check_cursor(since)
     wanted = {name: value for name, value in filters.items() if value is not None}
     docs, _ = store.list_documents(kind, cursor=since, limit=limit + 1, app_id=app_id, **wanted)
     horizon = datetime.now(timezone.utc) - timedelta(seconds=settle_seconds)
@@ -402,9 +619,12 @@ def list_feature_requests(
          openapi_extra={"requestBody": WATCH_COMMAND_BODY}, responses={422: {}, 503: {}})
 async def post_watchlist(request: Request) -> dict[str, Any]:
     """Validate a snap-in watch-list command and enqueue it for the flow."""
-    body = await request.body()
     try:
-        commands = parse_commands(body)
+        body = await request.body()
+    except ClientDisconnect as e:  # gone, or closed for not sending the body in time: nobody reads this
+        raise HTTPException(408, "request body not received in time") from e
+    try:
+        commands = parse_commands(body, known_apps=request.app.state.apps.current())
     except ValueError as e:
         raise HTTPException(422, str(e)) from e
     except RecursionError as e:
@@ -445,8 +665,10 @@ def create_app(settings: Settings) -> FastAPI:
         version="1", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
     )
     app.state.token_digest = _digest(settings.feed.token)
+    app.state.apps = AppCatalog(settings.apps_path, settings.apps_reload_seconds)  # the app ids commands may name
     app.add_middleware(Limits, max_body_bytes=settings.feed.max_body_bytes,
-                       rate_per_minute=settings.feed.rate_per_minute)
+                       rate_per_minute=settings.feed.rate_per_minute,
+                       trusted_proxies=settings.feed.trusted_proxies, secrets=(settings.feed.token,))
     app.include_router(v1)
 
     @app.get("/healthz", response_model=Health, tags=["health"], responses={503: {"model": Health}})
@@ -498,7 +720,11 @@ def main(argv: list[str] | None = None) -> int:
     shown = f"[{host}]" if ":" in host else host
     queue = settings.watchlist.queue_url or settings.watchlist.path
     print(f"sift feed: http://{shown}:{port} (store: {settings.store}; watch list: {queue})", flush=True)
-    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False)
+    # Our own protocol (h11 with a read deadline) and access log (Limits); uvicorn's X-Forwarded-For
+    # handling is off: `client_address` believes only SIFT_FEED_TRUSTED_PROXIES.
+    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False,
+                http=timed_h11(settings.feed.request_timeout), h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+                proxy_headers=False, access_log=False)
     return 0
 
 

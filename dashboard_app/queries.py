@@ -29,16 +29,26 @@ REVIEW_TYPES = ("bug_report", "feature_request", "user_experience", "rating")
 # ── text ─────────────────────────────────────────────────────────────────────────────────────────
 
 REVIEW_CHARS = 600  # a review shown on a card is cut here (the tables keep the whole text)
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=^\"'])")
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+# Every string that comes from the store (review text, titles, org names, cluster names, keywords,
+# labels, versions, ids) is shown with `st.text`, in a table, a code block or a chart, never inside
+# Markdown. Escaping is not enough: Streamlit turns a bare URL, `www.…` or an e-mail address into a
+# link and `:material/…:` into an icon even when every Markdown character is backslash-escaped.
+# Markdown elements (titles, captions, metric labels and values, page links) get fixed text, numbers
+# formatted here, or the two helpers below.
 
 
-def escape_md(text: Any) -> str:
-    """A value made inert inside `st.markdown` (cluster names, keywords, versions, captions): every
-    Markdown, HTML, LaTeX (`$`) and Streamlit directive (`:red[…]`) character is backslash-escaped
-    and whitespace runs become one space. Review text itself goes through `st.text`, which parses
-    nothing: Markdown would still turn a URL in a review into a link."""
-    flat = " ".join(str(text or "").split())
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+def plain_token(value: Any) -> str | None:
+    """`value` when it is only ASCII letters, digits and hyphens (a ticket id like `tkt-3f2a…`), which
+    no Markdown, link or icon syntax can use; else None."""
+    text = str(value) if value is not None else ""
+    return text if _PLAIN_TOKEN.fullmatch(text) else None
+
+
+def known(value: Any, vocabulary: Sequence[str]) -> str | None:
+    """`value` when it is one of `vocabulary` (a severity, a sentiment), else None."""
+    return value if isinstance(value, str) and value in vocabulary else None
 
 
 def shorten(text: Any, limit: int = 160) -> str:

@@ -7,6 +7,7 @@ flow entry point turns that into one error line.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +87,17 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks, each checked and written in its canonical form."""
+    out = []
+    for part in _list(env, name):
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as e:
+            raise ConfigError(f"{name}: {part!r} is not an IP address or network (like 10.0.0.0/8)") from e
+    return tuple(out)
+
+
 def redact_url(url: str) -> str:
     """`url` without any `user:password@` part, for logs and error messages."""
     scheme, sep, rest = url.partition("://")
@@ -138,6 +150,8 @@ class FeedSettings:
     token: str = field(default="", repr=False)
     max_body_bytes: int = 64 * 1024
     rate_per_minute: int = 600
+    trusted_proxies: tuple[str, ...] = ()  # networks whose X-Forwarded-For is believed; none by default
+    request_timeout: float = 10.0  # seconds to send a whole request (head and body) from its first byte
 
 
 @dataclass(frozen=True)
@@ -242,6 +256,8 @@ class Settings:
             token=_secret(env, "SIFT_FEED_TOKEN"),
             max_body_bytes=_int(env, "SIFT_FEED_MAX_BODY_BYTES", 64 * 1024, 256, 16 * 1024 * 1024),
             rate_per_minute=_int(env, "SIFT_FEED_RATE_PER_MINUTE", 600, 1, 1_000_000),
+            trusted_proxies=_networks(env, "SIFT_FEED_TRUSTED_PROXIES"),
+            request_timeout=_float(env, "SIFT_FEED_REQUEST_TIMEOUT", 10.0, 0.1, 600.0),
         )
         tickets = TicketSettings(
             window_minutes=_int(env, "SIFT_TICKET_WINDOW_MINUTES", 60, 1, 7 * 24 * 60),

@@ -18,17 +18,18 @@ def rows(values: dict[str, list[int]], start: str = "2026-10-01") -> list[tuple[
 
 # ── text ─────────────────────────────────────────────────────────────────────────────────────────
 
-@pytest.mark.parametrize(("text", "escaped"), [
-    ("payment failed", "payment failed"),
-    ("<b>hi</b>", r"\<b\>hi\</b\>"),
-    ("**bold** [x](http://e.x)", r"\*\*bold\*\* \[x\]\(http\://e\.x\)"),
-    ("cost $5 and $6", r"cost \$5 and \$6"),
-    (":red[alert] :smile:", r"\:red\[alert\] \:smile\:"),
-    ("# title\n- item", r"\# title \- item"),
-    ("a\\b & c", r"a\\b \& c"),
+@pytest.mark.parametrize(("value", "token"), [
+    ("tkt-3f2a9c0d1b7e4a55", "tkt-3f2a9c0d1b7e4a55"), ("test-tkt-1", "test-tkt-1"),
+    ("www.evil.example", None), ("a@evil.example", None), ("http://evil.example", None),
+    (":material/home:", None), ("**bold**", None), ("tkt_1", None), ("", None), (None, None), ("x" * 65, None),
 ])
-def test_escape_md_makes_every_markdown_character_literal(text, escaped):
-    assert q.escape_md(text) == escaped
+def test_plain_token_lets_through_only_what_markdown_cannot_use(value, token):
+    assert q.plain_token(value) == token
+
+
+def test_known_keeps_only_vocabulary_values():
+    assert q.known("blocker", q.SEVERITY_ORDER) == "blocker"
+    assert q.known(":red[blocker]", q.SEVERITY_ORDER) is None and q.known(None, q.SEVERITY_ORDER) is None
 
 
 def test_shorten_puts_text_on_one_line_and_cuts_it():

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import ipaddress
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -16,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.feed import FileCommandQueue, TokenBuckets
+from connectors.feed import BAD_CURSOR, FileCommandQueue, TokenBuckets, client_address, logged_target
 from connectors.sqlite_store import SqliteStore
 from flows.operators.watchlist import parse_commands
 from tests.helpers import ROOT, free_port
@@ -184,14 +188,20 @@ def test_one_ticket_or_404(feed):
     assert (missing.status_code, missing.json()) == (404, {"detail": "no ticket 'nope'"})
 
 
+def cursor_of(*parts) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode()
+
+
 @pytest.mark.parametrize("params, status", [
     ({"since": "not-a-cursor"}, 400), ({"since": "WyJ4Il0"}, 400), ({"limit": 0}, 422), ({"limit": 501}, 422),
+    ({"since": cursor_of("\ud800", "x")}, 400), ({"since": cursor_of("2026-10-01T08:00:00+00:00", "\udc80")}, 400),
+    ({"since": cursor_of("yesterday", "x")}, 400), ({"since": cursor_of(1, 2)}, 400), ({"since": "%ff%fe"}, 400),
 ])
 def test_bad_paging_arguments(feed, params, status):
     resp = feed.get("/v1/tickets", **params)
     assert resp.status_code == status, resp.text
-    if status == 400:
-        assert resp.json()["detail"].startswith("invalid cursor")
+    if status == 400:  # one fixed message: no codec, parser or store error text comes back
+        assert resp.json() == {"detail": BAD_CURSOR}
 
 
 def test_feature_requests_by_org_and_cursor(feed):
@@ -244,11 +254,11 @@ def test_watchlist_command_is_appended_and_re_parses_to_the_same_commands(feed):
 
 def test_concurrent_watchlist_posts_do_not_interleave(feed):
     before = len(read_lines(feed.watch_file)) if feed.watch_file.exists() else 0
-    tags = " ".join(f"#Org{i}x{'y' * 60}" for i in range(10))  # long lines: interleaving would show
     results: list[int] = []
 
     def post(n: int) -> None:
-        results.append(feed.post("/v1/watchlist", {"app_id": f"app{n}", "command": f"add {tags}"}).status_code)
+        tags = " ".join(f"#Org{n}x{i}x{'y' * 60}" for i in range(10))  # long lines: interleaving would show
+        results.append(feed.post("/v1/watchlist", {"app_id": "paynest", "command": f"add {tags}"}).status_code)
 
     threads = [threading.Thread(target=post, args=(n,)) for n in range(12)]
     for t in threads:
@@ -283,6 +293,47 @@ def test_bad_watchlist_command_is_422_with_the_reason(feed, body, message):
     resp = feed.post("/v1/watchlist", body)
     assert resp.status_code == 422, resp.text
     assert resp.json()["detail"].startswith(message)
+
+
+LOOK_ALIKE = "#G\u043e\u043eglePay"  # two Cyrillic о inside a Latin name
+
+
+@pytest.mark.parametrize("body, message", [
+    (b'{"app_id": "paynest", "command": "add #GooglePay", "issued_at": NaN}',
+     "command is not valid JSON (NaN is not a JSON number)"),
+    (b'{"app_id": "paynest", "action": "add", "orgs": [{"name": "Paytm", "rank": -Infinity}]}',
+     "command is not valid JSON (-Infinity is not a JSON number)"),
+    ({"app_id": "nopay", "command": "add #GooglePay"},
+     "unknown app_id 'nopay': no app with that id in the app metadata"),
+    ({"app_id": "paynest", "command": f"add #PhonePe {LOOK_ALIKE}"},
+     f"command: {LOOK_ALIKE!r} mixes writing systems or digit systems like a look-alike"),
+    ({"app_id": "paynest", "action": "add", "orgs": [{"hashtags": [LOOK_ALIKE]}]},
+     f"orgs[0].hashtags: {LOOK_ALIKE!r} mixes writing systems"),
+    ({"app_id": "paynest", "action": "add", "orgs": [{"name": "Google Pay", "aliases": ["g\u0440ay"]}]},
+     "orgs[0].aliases: 'gрay' mixes writing systems"),  # a Cyrillic р
+])
+def test_watchlist_refuses_nan_unknown_apps_and_look_alikes(feed, body, message):
+    before = feed.watch_file.read_bytes() if feed.watch_file.exists() else b""
+    resp = feed.post("/v1/watchlist", body)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"].startswith(message)
+    assert (feed.watch_file.read_bytes() if feed.watch_file.exists() else b"") == before  # nothing enqueued
+
+
+def test_full_width_hashtags_are_the_ascii_ones(feed):
+    before = len(read_lines(feed.watch_file)) if feed.watch_file.exists() else 0
+    full_width = "\uff03\uff27\uff4f\uff4f\uff47\uff4c\uff45\uff30\uff41\uff59"  # ＃ＧｏｏｇｌｅＰａｙ
+    resp = feed.post("/v1/watchlist", {"app_id": "paynest", "command": f"add {full_width} #GooglePay"})
+    assert resp.status_code == 202, resp.text
+    [command] = resp.json()["commands"]  # NFKC makes them one hashtag
+    assert (command["org"], command["hashtags"]) == ("Google Pay", ["#GooglePay"])
+    structured = {"app_id": "paynest", "action": "add",
+                  "orgs": [{"name": "\uff30\uff41\uff59\uff54\uff4d", "hashtags": ["\uff03\uff30\uff41\uff59\uff54\uff4d"]}]}
+    [paytm] = feed.post("/v1/watchlist", structured).json()["commands"]
+    assert (paytm["org"], paytm["hashtags"]) == ("Paytm", ["#Paytm"])
+    lines = read_lines(feed.watch_file)[before:]
+    assert [(line["orgs"][0]["name"], line["orgs"][0]["hashtags"]) for line in lines] == [
+        ("Google Pay", ["#GooglePay"]), ("Paytm", ["#Paytm"])]
 
 
 def test_oversize_body_is_413_by_length_and_while_streaming(feed):
@@ -362,3 +413,218 @@ def test_token_file_works_and_the_token_is_never_printed(feed, tmp_path):
     assert "GET /v1/tickets" in output  # the access log is there ...
     assert TOKEN not in output and "Bearer" not in output  # ... but never the token or the header
     assert feed.out.read_text().splitlines()[0].startswith(f"sift feed: {feed.url} (store: sqlite;")
+
+
+# ── hardening: client address, credentials in URLs, early answers, slow clients ─────────────────
+
+def rss_kib(pid: int) -> int:
+    return int(next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                    if line.startswith("VmRSS:")).split()[1])
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored_and_never_logged(tmp_path):
+    # The issue's attack: distinct, huge X-Forwarded-For headers to get a bucket each, grow the table
+    # and the access log. Without SIFT_FEED_TRUSTED_PROXIES the peer's address is the client.
+    feed = start_feed(tmp_path, SIFT_FEED_RATE_PER_MINUTE="100")
+    try:
+        rss_before, log_before, start = rss_kib(feed.proc.pid), feed.err.stat().st_size, time.monotonic()
+        with httpx.Client(timeout=10) as client:
+            statuses = [client.get(feed.url + "/healthz", headers={"X-Forwarded-For": f"10.{n // 256}.{n % 256}.9, "
+                                                                    + f"spoof{n}-" + "x" * 12_000}).status_code
+                        for n in range(2000)]
+        refilled = (time.monotonic() - start) * 100 / 60
+        assert statuses.count(200) <= 100 + refilled + 1  # one bucket, the peer's, for all 2,000
+        logged = feed.err.read_text()
+        assert "spoof" not in logged and "10.0.0.9" not in logged
+        assert feed.err.stat().st_size - log_before < 2000 * 120  # one short line per request
+        assert all(len(line) < 300 for line in logged.splitlines())
+        assert rss_kib(feed.proc.pid) - rss_before < 10 * 1024  # the 24 MB of header text was not kept
+    finally:
+        stop_feed(feed)
+
+
+def test_forwarded_for_counts_only_what_the_trusted_proxy_appended(tmp_path):
+    feed = start_feed(tmp_path, SIFT_FEED_RATE_PER_MINUTE="4", SIFT_FEED_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8")
+    try:
+        def get(forwarded: str) -> int:
+            return feed.get("/v1/tickets", headers={**AUTH, "X-Forwarded-For": forwarded}).status_code
+
+        assert [get("203.0.113.7") for _ in range(4)] == [200] * 4
+        assert get("203.0.113.7") == 429
+        assert get("198.51.100.1, 203.0.113.7") == 429  # what the client wrote left of the proxy's entry is not read
+        assert get("203.0.113.7, 10.1.2.3") == 429  # a chain of trusted proxies is walked through
+        assert get("203.0.113.8") == 200  # another client behind the proxy has its own bucket
+        assert [get(f"2001:db8::{n}") for n in range(1, 6)] == [200] * 4 + [429]  # IPv6: one bucket per /64
+        assert get("<script>not-an-address") == 200  # unusable: the proxy (127.0.0.1) is the client
+    finally:
+        stop_feed(feed)
+    logged = feed.err.read_text()
+    assert '203.0.113.7 - "GET /v1/tickets HTTP/1.1" 429' in logged
+    assert "198.51.100.1" not in logged and "script" not in logged
+
+
+def test_client_address_and_logged_target_are_bounded_and_clean():
+    proxies = [ipaddress.ip_network("10.0.0.0/8")]
+    assert client_address("203.0.113.5", [b"1.2.3.4"], proxies) == "203.0.113.5"  # not a proxy: header ignored
+    assert client_address("10.0.0.1", [b"6.6.6.6, 1.2.3.4"], proxies) == "1.2.3.4"
+    assert client_address("10.0.0.1", [b"6.6.6.6", b"1.2.3.4, 10.9.9.9"], proxies) == "1.2.3.4"  # two headers
+    assert client_address("10.0.0.1", [b"[2001:db8::1]:443"], proxies) == "2001:db8::1"
+    assert client_address("10.0.0.1", [b"x" * 60_000], proxies) == "10.0.0.1"
+    assert client_address("10.0.0.1", [b", ".join([b"10.0.0.2"] * 50 + [b"1.2.3.4"] + [b"10.0.0.3"] * 10)],
+                          proxies) == "10.0.0.3"  # at most MAX_FORWARDED_HOPS entries are read
+    assert client_address("::ffff:10.0.0.1", [b"1.2.3.4"], proxies) == "1.2.3.4"
+    assert client_address(None, [b"1.2.3.4"], proxies) == "-"
+
+    assert logged_target(b"/v1/tickets", b"limit=5&access_token=abc&since=x") == (
+        "/v1/tickets?limit=5&access_token=[redacted]&since=x")
+    assert logged_target(b"/v1/tickets/s3cret-token-value", b"app_id=s3cret-token-value",
+                         secrets=["s3cret-token-value"]) == "/v1/tickets/[redacted]?app_id=[redacted]"
+    long = logged_target(b"/v1/tickets/" + b"%0A%1b[31m" * 500, b"")
+    assert len(long) == 200 and long.endswith("…") and long.isprintable() and "\n" not in long
+
+
+def test_token_buckets_stay_bounded_and_overflow_clients_share_one_bucket():
+    now = [0.0]
+    buckets = TokenBuckets(rate_per_minute=2, clock=lambda: now[0], max_clients=3)
+    assert [buckets.take(c) for c in "abc"] == [0.0] * 3
+    assert [buckets.take(c) for c in "def"] == [0.0, 0.0, pytest.approx(30.0)]  # d, e, f share one bucket
+    assert len(buckets) == 3
+    now[0] = 30.0
+    assert buckets.take("a") == 0.0  # known clients keep their own bucket
+    now[0] = 61.0  # b and c were last seen a minute ago: full again, so forgotten
+    assert buckets.take("g") == 0.0 and len(buckets) == 2
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/v1/tickets", {"token": TOKEN}), ("/v1/tickets", {"access_token": TOKEN}),
+    ("/v1/feature-requests", {"limit": 5, "Access_Token": TOKEN}), ("/healthz", {"api_key": TOKEN}),
+])
+def test_credentials_in_the_url_are_refused(feed, path, params):
+    resp = feed.get(path, **params)
+    assert (resp.status_code, resp.json()) == (400, {"detail": "send the token in the Authorization header, "
+                                                                "never in the URL"})
+
+
+def test_credentials_in_the_url_are_redacted_in_the_access_log(feed):
+    assert feed.get("/v1/tickets", token=TOKEN).status_code == 400
+    assert feed.get("/v1/tickets", since=TOKEN).status_code == 400  # the token under an innocent name
+    assert feed.get("/v1/tickets/" + TOKEN).status_code == 404  # ... or in the path
+    logged = feed.output()
+    assert TOKEN not in logged
+    assert '"GET /v1/tickets?token=[redacted] HTTP/1.1" 400' in logged
+    assert '"GET /v1/tickets?since=[redacted] HTTP/1.1" 400' in logged
+    assert '"GET /v1/tickets/[redacted] HTTP/1.1" 404' in logged
+
+
+@pytest.mark.parametrize("values", [
+    [f"Bearer {TOKEN}", "Bearer wrong-token-0000000000"], ["Bearer wrong-token-0000000000", f"Bearer {TOKEN}"],
+    [f"Bearer {TOKEN}", f"Bearer {TOKEN}"],
+])
+def test_two_authorization_headers_are_refused(feed, values):
+    for path in ("/v1/tickets", "/healthz"):
+        resp = httpx.get(feed.url + path, headers=[("Authorization", v) for v in values], timeout=10)
+        assert (resp.status_code, resp.json()) == (400, {"detail": "send one Authorization header, not several"})
+
+
+def host_port(feed: Feed) -> tuple[str, int]:
+    host, port = feed.url.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
+def send_body_until_refused(feed: Feed, head: bytes, chunk: bytes, total: int = 10**9) -> tuple[bytes, int, bool]:
+    """Send `head`, then `chunk` after `chunk` (up to `total` bytes) while reading the answer.
+    Returns the answer, the body bytes the server took before it stopped us, and whether it closed."""
+    sock = socket.create_connection(host_port(feed), timeout=10)
+    sent = 0
+
+    def pump() -> None:
+        nonlocal sent
+        try:
+            while sent < total:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass  # the server closed the connection
+
+    sock.sendall(head)
+    sender = threading.Thread(target=pump)
+    sender.start()
+    answer, closed = b"", False
+    try:
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                closed = True
+                break
+            answer += data
+    except ConnectionResetError:
+        closed = True
+    except TimeoutError:
+        pass  # still open 10 s later
+    with contextlib.suppress(OSError):  # already reset
+        sock.shutdown(socket.SHUT_RDWR)
+    sender.join(60)
+    sock.close()
+    return answer, sent, closed
+
+
+@pytest.mark.parametrize("auth, framing, status", [
+    (False, "chunked", 401),  # unauthenticated: the route never reads the body
+    (True, "chunked", 413),  # over the limit while it streams
+    (True, "length", 413),  # over the limit by Content-Length
+    (False, "small", 401),  # within the limit, unauthenticated, half sent
+])
+def test_early_answers_close_the_connection_instead_of_reading_the_body(feed, auth, framing, status):
+    head = b"POST /v1/watchlist HTTP/1.1\r\nHost: feed\r\nContent-Type: application/json\r\n"
+    head += f"Authorization: Bearer {TOKEN}\r\n".encode() if auth else b""
+    chunk = b"x" * 65536
+    if framing == "chunked":
+        head += b"Transfer-Encoding: chunked\r\n"
+        chunk = b"10000\r\n" + chunk + b"\r\n"
+    else:
+        head += f"Content-Length: {10**9 if framing == 'length' else 1000}\r\n".encode()
+    answer, sent, closed = send_body_until_refused(feed, head + b"\r\n", chunk if framing != "small" else b"x" * 10,
+                                                   total=10**9 if framing != "small" else 100)
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    assert b"\r\nconnection: close\r\n" in answer.lower()
+    assert closed, "the server kept the connection open to read the rest of the body"
+    assert sent < 64 * 2**20, f"the server read {sent:,} bytes of a body it had already refused"
+
+
+def test_half_sent_requests_are_closed_after_the_request_timeout(tmp_path):
+    feed = start_feed(tmp_path, SIFT_FEED_REQUEST_TIMEOUT="1")
+
+    def seconds_until_closed(first: bytes, trickle: bytes) -> float:
+        """Send `first`, then `trickle` every 0.2 s; the seconds until the server closes (at most 15)."""
+        sock = socket.create_connection(host_port(feed), timeout=0.2)
+        start = time.monotonic()
+        try:
+            sock.sendall(first)
+            while time.monotonic() - start < 15:
+                try:
+                    if sock.recv(1024) == b"":
+                        break
+                except TimeoutError:
+                    pass
+                if trickle:
+                    sock.sendall(trickle)
+        except OSError:  # reset or broken pipe: closed too
+            pass
+        finally:
+            sock.close()
+        return time.monotonic() - start
+
+    try:
+        headers = seconds_until_closed(b"GET /v1/tickets HTTP/1.1\r\nHost: feed\r\n", b"X-Slow: 1\r\n")
+        idle = seconds_until_closed(b"", b"")
+        body = seconds_until_closed(b"POST /v1/watchlist HTTP/1.1\r\nHost: feed\r\nContent-Length: 1000\r\n"
+                                    + f"Authorization: Bearer {TOKEN}\r\n\r\n".encode(), b"x")
+        assert 0.9 <= headers < 4 and 0.9 <= idle < 4 and 0.9 <= body < 4, (headers, idle, body)
+        with httpx.Client(timeout=10) as client:  # a keep-alive connection that sends whole requests is kept
+            first = client.get(feed.url + "/v1/tickets", headers=AUTH)
+            time.sleep(1.5)
+            second = client.get(feed.url + "/v1/tickets", headers=AUTH)
+            assert (first.status_code, second.status_code) == (200, 200)
+    finally:
+        stop_feed(feed)
+    assert "feed: closed a connection from 127.0.0.1 that sent no whole request in 1 s" in feed.output()

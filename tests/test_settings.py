@@ -49,3 +49,18 @@ def test_bad_settings_name_the_variable(env, message):
 def test_api_key_is_not_in_repr():
     s = Settings.from_env({"ELASTIC_CLOUD_ID": "dep:abc", "ELASTIC_API_KEY": "s3cret"})
     assert "s3cret" not in repr(s)
+
+
+def test_feed_trusted_proxies_are_ip_networks():
+    s = Settings.from_env({"SIFT_FEED_TRUSTED_PROXIES": "10.1.2.3, 192.168.0.0/16,2001:db8::/32"})
+    assert s.feed.trusted_proxies == ("10.1.2.3/32", "192.168.0.0/16", "2001:db8::/32")
+    assert Settings.from_env({}).feed.trusted_proxies == ()  # no forwarded header is believed by default
+    with pytest.raises(ConfigError, match="SIFT_FEED_TRUSTED_PROXIES: 'proxy.local' is not an IP address"):
+        Settings.from_env({"SIFT_FEED_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"})
+
+
+def test_feed_request_timeout_is_bounded():
+    assert Settings.from_env({}).feed.request_timeout == 10.0
+    assert Settings.from_env({"SIFT_FEED_REQUEST_TIMEOUT": "2.5"}).feed.request_timeout == 2.5
+    with pytest.raises(ConfigError, match="SIFT_FEED_REQUEST_TIMEOUT=0.0 is outside 0.1..600.0"):
+        Settings.from_env({"SIFT_FEED_REQUEST_TIMEOUT": "0"})

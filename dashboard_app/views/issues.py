@@ -12,10 +12,11 @@ CARDS = 10
 
 
 def card(row, key: str) -> None:
-    """One issue: numbers, a sparkline with spikes, versions, representative reviews, ticket link."""
+    """One issue: numbers, a sparkline with spikes, versions, representative reviews, ticket link. Its
+    label, name, keywords and versions are data: `st.text`, never Markdown."""
     with st.container(border=True):
-        st.markdown(f"**#{row['rank']} · {q.escape_md(row['label'])} · {q.escape_md(row['name'])}**")
-        st.caption("Keywords: " + q.escape_md(row["keywords"]))
+        st.text(f"#{row['rank']} · {row['label']} · {row['name']}")
+        st.text("Keywords: " + str(row["keywords"]))
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("In window", f"{row['current']:,}", row["trend"], delta_color="off", delta_arrow="off",
                   chart_data=row["sparkline"] or None, chart_type="area")
@@ -23,7 +24,7 @@ def card(row, key: str) -> None:
         m3.metric("Avg rating", "–" if row["avg_rating"] is None else f"{row['avg_rating']:.1f}★")
         m4.metric("Priority", "–" if row["priority"] is None else f"{row['priority']:.2f}")
         if row["versions"]:
-            st.markdown(f"App versions: {q.escape_md(row['versions'])}")
+            st.text(f"App versions: {row['versions']}")
         cid = row["cluster_id"]
         prof = data.cluster_profile(key, ui.app_id(), cid) or {}
         rep = data.review(key, row["representative"]) if row["representative"] else None
@@ -36,10 +37,13 @@ def card(row, key: str) -> None:
                 st.text(q.shorten(r.get("text_en") or r.get("text"), q.REVIEW_CHARS))  # plain text, never Markdown
                 if r.get("text_en") and r.get("text") and r["text_en"] != r["text"]:
                     st.text("original: " + q.shorten(r["text"], 200))
-                st.caption(q.escape_md(meta))
-        if row["ticket_id"]:
-            st.page_link("views/tickets.py", label=f"Ticket {row['ticket_id']} ({row['ticket_severity'] or 'no severity'})",
-                         icon=":material/confirmation_number:", query_params={"ticket": row["ticket_id"]})
+                st.text(meta)
+        ticket_id = row["ticket_id"] if isinstance(row["ticket_id"], str) else ""  # pandas makes a missing one NaN
+        if ticket_id:  # a page link's label is Markdown: only an id and a severity that cannot be any
+            ticket = q.plain_token(ticket_id)
+            severity = q.known(row["ticket_severity"], q.SEVERITY_ORDER) or "no severity"
+            st.page_link("views/tickets.py", label=f"Ticket {ticket} ({severity})" if ticket else f"Ticket ({severity})",
+                         icon=":material/confirmation_number:", query_params={"ticket": ticket_id})
         else:
             st.caption("No ticket for this cluster yet.")
 

@@ -50,8 +50,11 @@ def render() -> None:
               delta_color="inverse", border=True)
     c3.metric("Bug reports", f"{bugs_cur:,}", f"{bugs_cur - bugs_prev:+,}" if has_prev else None,
               delta_color="inverse", border=True)
-    c4.metric("Spikes in window", f"{len(spikes_now):,}",
-              ", ".join(sorted(set(spikes_now["value"]))) or "none", delta_color="off", delta_arrow="off", border=True)
+    spiking = sorted(set(spikes_now["value"]))
+    c4.metric("Spikes in window", f"{len(spikes_now):,}", f"in {len(spiking)} labels" if spiking else "none",
+              delta_color="off", delta_arrow="off", border=True)
+    if spiking:
+        st.text("Spiking in this window: " + ", ".join(spiking))  # label names are data: never Markdown
 
     st.subheader("Volume per primary label")
     st.altair_chart(charts.small_multiples(shown(labels, window), window, interval, columns=4, width=200),

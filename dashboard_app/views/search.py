@@ -62,7 +62,7 @@ def render() -> None:
                                            (d.get("created_at") or "")[:10]) if x)
         with st.container(border=True):
             st.text(q.shorten(d.get("text_en") or d.get("text"), q.REVIEW_CHARS))  # plain text, never Markdown
-            st.caption(q.escape_md(meta))
+            st.text(meta)  # labels and languages are data too
     st.dataframe(
         q.hits_frame(hits), hide_index=True, width="stretch",
         column_config={

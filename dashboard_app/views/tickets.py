@@ -11,21 +11,26 @@ from dashboard_app import queries as q
 
 
 def detail(ticket: dict) -> None:
-    """One ticket: its numbers, body, representative reviews and the JSON the feed serves."""
-    st.subheader(ticket.get("title") or ticket["id"])
-    st.caption(f"`{ticket['id']}` · version {ticket.get('version', '–')} · status {ticket.get('status', '–')} · "
-               f"updated {ticket.get('updated_at', '–')}")
+    """One ticket: its numbers, body, representative reviews and the JSON the feed serves. Its strings
+    (title, id, status, versions, tags, trend) are data: `st.text`, never Markdown."""
+    st.subheader("Ticket", anchor=False)
+    st.text(str(ticket.get("title") or ticket["id"]))
+    st.text(f"{ticket['id']} · version {ticket.get('version', '–')} · status {ticket.get('status', '–')} · "
+            f"updated {ticket.get('updated_at', '–')}")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Severity", str(ticket.get("severity") or "–"))
-    c2.metric("Reviews in window", f"{ticket.get('count', 0):,}", str(ticket.get("trend") or "") or None,
-              delta_color="off", delta_arrow="off")
+    c1.metric("Severity", q.known(ticket.get("severity"), q.SEVERITY_ORDER) or "–")
+    ratio = ticket.get("trend_ratio")
+    c2.metric("Reviews in window", f"{ticket.get('count', 0):,}",
+              f"×{float(ratio):.1f}" if isinstance(ratio, (int, float)) else None, delta_color="off", delta_arrow="off")
     c3.metric("Reviews in total", f"{ticket.get('total_count', 0):,}")
     priority = ticket.get("priority")
     c4.metric("Priority", "–" if priority is None else f"{float(priority):.2f}")
     versions = ", ".join(map(str, ticket.get("app_versions") or [])) or "–"
-    st.markdown(f"**App versions:** {q.escape_md(versions)}  \n**Window:** {q.escape_md(ticket.get('window_start'))} → "
-                f"{q.escape_md(ticket.get('window_end'))}  \n**First / last seen:** {q.escape_md(ticket.get('first_seen'))} "
-                f"/ {q.escape_md(ticket.get('last_seen'))}  \n**Tags:** {q.escape_md(', '.join(map(str, ticket.get('tags') or [])))}")
+    st.text(f"App versions: {versions}\n"
+            f"Window: {ticket.get('window_start', '–')} → {ticket.get('window_end', '–')}\n"
+            f"First / last seen: {ticket.get('first_seen', '–')} / {ticket.get('last_seen', '–')}\n"
+            f"Tags: {', '.join(map(str, ticket.get('tags') or [])) or '–'}\n"
+            f"Trend: {ticket.get('trend') or '–'}")
     body, reviews, payload = st.tabs(["Body", "Representative reviews", "JSON for the snap-in"])
     with body:
         # The exact Markdown DevRev receives, shown as source: it quotes review text, which must never become
@@ -40,7 +45,7 @@ def detail(ticket: dict) -> None:
                 st.text(q.shorten(r.get("text_en") or r.get("text"), q.REVIEW_CHARS))  # plain text, never Markdown
                 if r.get("text") and r.get("text") != r.get("text_en"):
                     st.text("original: " + q.shorten(r["text"], 200))
-                st.caption(q.escape_md(" · ".join(str(x) for x in (r.get("review_id"), r.get("lang")) if x)))
+                st.text(" · ".join(str(x) for x in (r.get("review_id"), r.get("lang")) if x))
     with payload:
         st.caption("`GET /v1/tickets/{id}` on the feed returns this document exactly as stored; "
                    "`devrev` is the body for DevRev `works.create`.")

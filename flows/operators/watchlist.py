@@ -11,6 +11,14 @@ The second is what the other_features snap-in sends: an action word then hashtag
 each hashtag becomes one org whose name is the hashtag split at capitals
 ("#GooglePay" -> "Google Pay"). `parse_commands` returns one `WatchCommand` per org
 or raises `ValueError` with a message fit for an HTTP 422 or a rejected record.
+
+Hashtags, names and aliases are NFKC-normalised first, so a full-width `＃ＧｏｏｇｌｅＰａｙ` is
+`#GooglePay`. A word that mixes writing systems the way look-alikes do (a Cyrillic `о` inside a
+Latin `GooglePay`), mixes digit systems or stacks invisible marks is refused: ICU's spoof checker
+at Unicode's "moderately restrictive" level (UTS #39), which still allows a word in one script,
+Latin with CJK, and Latin with any other script but Cyrillic, Greek or Cherokee. JSON's
+non-standard `NaN` and `Infinity` are refused, and a caller that knows its apps (the feed) passes
+`known_apps` to refuse every other app id.
 """
 
 from __future__ import annotations
@@ -18,8 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
+from collections.abc import Collection
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
+
+import icu
 
 from flows.operators.parse import is_app_id
 from flows.records import WatchCommand
@@ -37,11 +50,43 @@ def org_from_hashtag(tag: str) -> str:
     return _SPLIT_CAMEL.sub(" ", tag.lstrip("#")).strip()
 
 
-def parse_commands(payload: str | bytes | dict[str, Any], received_at: datetime | None = None) -> list[WatchCommand]:
-    """Every `WatchCommand` in one payload, or `ValueError` naming what is wrong."""
+@cache
+def _spoof_checker() -> icu.SpoofChecker:
+    """Built once per process; ICU's checker is safe to share once configured."""
+    checker = icu.SpoofChecker()
+    checker.setRestrictionLevel(icu.URestrictionLevel.MODERATELY_RESTRICTIVE)
+    checker.setChecks(icu.USpoofChecks.RESTRICTION_LEVEL | icu.USpoofChecks.MIXED_NUMBERS
+                      | icu.USpoofChecks.INVISIBLE)
+    return checker
+
+
+def looks_alike(word: str) -> bool:
+    """True when `word` mixes scripts like a look-alike ("GооglePay" with Cyrillic о), mixes digit
+    systems, or stacks invisible marks."""
+    return bool(_spoof_checker().check(word))
+
+
+def _clean(text: str, where: str) -> str:
+    """`text` NFKC-normalised; `ValueError` when one of its words is a mixed-script look-alike."""
+    text = unicodedata.normalize("NFKC", text)
+    for word in text.split():
+        if looks_alike(word):
+            raise ValueError(f"{where}: {word[:40]!r} mixes writing systems or digit systems like a look-alike; "
+                             "write each word in one script")
+    return text
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_commands(payload: str | bytes | dict[str, Any], received_at: datetime | None = None,
+                   known_apps: Collection[str] | None = None) -> list[WatchCommand]:
+    """Every `WatchCommand` in one payload, or `ValueError` naming what is wrong. With `known_apps`,
+    an `app_id` outside it is refused."""
     if isinstance(payload, (str, bytes)):
         try:
-            payload = json.loads(payload)
+            payload = json.loads(payload, parse_constant=_refuse_constant)
         except (ValueError, RecursionError) as e:  # RecursionError: nested thousands of levels deep
             raise ValueError(f"command is not valid JSON ({e})") from None
     if not isinstance(payload, dict):
@@ -49,6 +94,8 @@ def parse_commands(payload: str | bytes | dict[str, Any], received_at: datetime 
     app_id = payload.get("app_id")
     if not isinstance(app_id, str) or not is_app_id(app_id.strip()):
         raise ValueError("field 'app_id' must be a non-empty string of letters, digits and _.:- (an app id)")
+    if known_apps is not None and app_id.strip() not in known_apps:
+        raise ValueError(f"unknown app_id {app_id.strip()!r}: no app with that id in the app metadata")
     at = received_at or datetime.now(timezone.utc)
     if isinstance(payload.get("command"), str):
         action, orgs = _parse_text(payload["command"])
@@ -73,7 +120,7 @@ def parse_commands(payload: str | bytes | dict[str, Any], received_at: datetime 
 
 
 def _parse_text(text: str) -> tuple[str, list[tuple[str, list[str], list[str]]]]:
-    words = text.split()
+    words = unicodedata.normalize("NFKC", text).split()
     if not words or words[0].lower().lstrip("/") not in ACTIONS:
         raise ValueError(f"command must start with one of {', '.join(ACTIONS)}, then hashtags")
     tags = words[1:]
@@ -82,6 +129,7 @@ def _parse_text(text: str) -> tuple[str, list[tuple[str, list[str], list[str]]]]
     for tag in tags:
         if not _HASHTAG.match(tag):
             raise ValueError(f"{tag[:40]!r} is not a hashtag like #GooglePay")
+        _clean(tag, "command")
     return words[0].lower().lstrip("/"), [(org_from_hashtag(t), [t], []) for t in dict.fromkeys(tags)]
 
 
@@ -96,17 +144,23 @@ def _parse_org(item: Any, index: int) -> tuple[str, list[str], list[str]]:
     name = item.get("name")
     if name is None and hashtags:
         name = org_from_hashtag(hashtags[0])
+    if isinstance(name, str):
+        name = unicodedata.normalize("NFKC", name)
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME or not _printable(name):
         raise ValueError(f"orgs[{index}].name must be a printable string of at most {MAX_NAME} characters")
-    return name.strip(), hashtags, aliases
+    return _clean(name, f"orgs[{index}].name").strip(), hashtags, aliases
 
 
 def _strings(value: Any, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() and _printable(v) for v in value):
+    """Non-empty printable strings, NFKC-normalised, none a look-alike."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where} must be a list of non-empty printable strings")
+    value = [unicodedata.normalize("NFKC", v) for v in value]
+    if not all(v.strip() and _printable(v) for v in value):
         raise ValueError(f"{where} must be a list of non-empty printable strings")
     if len(value) > MAX_ALIASES or any(len(v) > MAX_NAME for v in value):
         raise ValueError(f"{where}: at most {MAX_ALIASES} items of at most {MAX_NAME} characters")
-    return [v.strip() for v in value]
+    return [_clean(v, where).strip() for v in value]
 
 
 def _printable(text: str) -> bool:

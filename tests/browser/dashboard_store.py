@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from connectors.sqlite_store import SqliteStore
 from demo.generate import generate, watch_command, write
+from flows.records import EnrichedReview, Measures, Review
 from tests.helpers import run_flow
 
 DEMO_N = 400  # records of the demo stream: the real flow runs on them (about a minute here)
@@ -139,3 +141,74 @@ def feature_request_docs() -> list[dict]:
                      "lang": "en", "source": "twitter", "created_at": f"2026-10-{10 + i}T07:30:00+00:00",
                      "status": "new"})
     return docs
+
+
+# Strings from data that Streamlit's Markdown would turn into a link, an e-mail link, an icon or colour,
+# even backslash-escaped; the dashboard must show each of them as the text it is.
+MARKDOWN_BAIT = {
+    "title": "[PayNest] Feature request: Org http://evil.example/t www.evil.example :material/home: :red[red]",
+    "org": "Org www.evil.example/o a@evil.example :material/home:",
+    "name": "refund http://evil.example/n :material/delete: **bold**",
+    "keyword": "upi www.evil.example/k",
+    "keyword2": ":material/key: a@evil.example",
+    "version": "4.12.0 http://evil.example/v :material/home:",
+    "tag": ":material/sell: www.evil.example/tag",
+    "trend": "×3.0 http://evil.example/trend",
+}
+BAIT_ICONS = ("home", "delete", "key", "sell")  # the icon names the bait asks for
+HOSTILE_TICKET = "test-tkt-bait"
+HOSTILE_CLUSTER = "paynest:payments:test-bait"
+HOSTILE_REVIEWS = 60  # enough, with the ticket's priority, to rank among the issue page's ten cards
+
+
+def store_with_markdown_bait(base: Path) -> DemoStore:
+    """A copy of `store_with_documents` plus, written through the store's own methods, a cluster of
+    reviews, a ticket, a feature request and a watch-list entry whose strings are `MARKDOWN_BAIT`."""
+    docs = store_with_documents(base)
+    root = base / "dashboard-bait"
+    store = DemoStore(db=root / "sift.db", input=docs.input, watchlist=root / "watchlist.jsonl", lines=docs.lines)
+    if (root / "done").exists():
+        return store
+    root.mkdir(parents=True, exist_ok=True)
+    src = docs.open()
+    src.conn.execute("VACUUM INTO ?", (str(store.db),))
+    src.close()
+    s = store.open()
+    newest = max(datetime.fromisoformat(c["last_seen"]) for c in s.top_clusters(limit=1000))
+    s.write([bait_review(n, newest - timedelta(minutes=n)) for n in range(HOSTILE_REVIEWS)])
+    s.write_documents("tickets", [{
+        "id": HOSTILE_TICKET, "app_id": "paynest", "updated_at": "2026-10-28T10:00:00+00:00",
+        "created_at": "2026-10-27T09:00:00+00:00", "status": "open", "version": 1, "primary_label": "payments",
+        "cluster_id": HOSTILE_CLUSTER, "title": MARKDOWN_BAIT["title"], "body": "**bait**", "severity": "low",
+        "tags": [MARKDOWN_BAIT["tag"]], "window_start": "2026-10-28T09:00:00+00:00",
+        "window_end": "2026-10-28T10:00:00+00:00", "count": HOSTILE_REVIEWS, "total_count": HOSTILE_REVIEWS,
+        "trend": MARKDOWN_BAIT["trend"], "trend_ratio": 3.0, "priority": 1.0, "app_versions": [MARKDOWN_BAIT["version"]],
+        "first_seen": "2026-10-27T09:12:00+00:00", "last_seen": "2026-10-28T09:55:00+00:00",
+        "representatives": [{"review_id": "test-bait-0000", "text": "refund never came", "lang": "en"}],
+    }])
+    s.write_documents("feature_requests", [{
+        "id": "test-fr-bait", "app_id": "paynest", "updated_at": "2026-10-28T08:00:00+00:00",
+        "org": MARKDOWN_BAIT["org"], "feature": "refunds", "review_id": "test-bait-0001", "text": "refunds please",
+        "text_en": "refunds please", "lang": "en", "source": "twitter", "created_at": "2026-10-28T07:30:00+00:00",
+        "status": "new"}])
+    s.write_documents("watchlist", [{
+        "id": "test-wl-bait", "app_id": "paynest", "org": MARKDOWN_BAIT["org"], "hashtags": ["#Bait"],
+        "aliases": [], "status": "watching", "issued_at": "2026-10-05T10:00:00+00:00",
+        "updated_at": "2026-10-05T10:00:00+00:00"}])
+    s.close()
+    (root / "done").write_text("ok")
+    return store
+
+
+def bait_review(n: int, at: datetime) -> EnrichedReview:
+    """One enriched review of the bait cluster, as the flow would store it."""
+    text = f"refund {n} never came back to my account"
+    review = Review(id=f"test-bait-{n:04d}", app_id="paynest", text=text, source="play_store", created_at=at,
+                    received_at=at, origin=f"test:{n}", rating=1, app_version=MARKDOWN_BAIT["version"])
+    return EnrichedReview(
+        review=review, measures=Measures(word_count=len(text.split()), non_english_ratio=0.0, lang="en"),
+        lang="en", text_en=text, translated=False, primary_label="payments", label_score=0.9,
+        embedding=(1.0,) + (0.0,) * 383, cluster_id=HOSTILE_CLUSTER,
+        cluster_keywords=(MARKDOWN_BAIT["keyword"], MARKDOWN_BAIT["keyword2"]), cluster_name=MARKDOWN_BAIT["name"],
+        cluster_representative="test-bait-0000", processed_at=at, review_type="bug_report", sentiment="negative",
+        priority=0.95, cluster_priority=0.95)

@@ -1,8 +1,9 @@
 """The running dashboard in a real headless Chromium: every page opens, shows the store's numbers,
-and leaves a screenshot under test-output/screenshots/.
+shows strings from data as text, and leaves a screenshot under test-output/screenshots/.
 
 `streamlit run dashboard_app/app.py` runs as a subprocess on a free port against a demo store the
-real flow filled (plus tickets and feature requests written by the test). Selenium drives Debian's
+real flow filled (plus tickets, feature requests and a cluster of reviews written by the test, some
+of them Markdown bait). Selenium drives Debian's
 /usr/bin/chromium through /usr/bin/chromedriver (`scripts/bootstrap.sh test` installs both).
 """
 
@@ -19,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.dashboard_store import DemoStore, store_with_documents
+from tests.browser.dashboard_store import (BAIT_ICONS, HOSTILE_TICKET, MARKDOWN_BAIT, DemoStore,
+                                           store_with_markdown_bait)
 from tests.helpers import ROOT, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -42,7 +44,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> DemoStore:
-    return store_with_documents(tmp_path_factory.getbasetemp())
+    return store_with_markdown_bait(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +184,7 @@ def test_issues_in_the_browser(browser, app_url, store):
     names = {f"{c['primary_label']} · {c['name']}" for c in clusters}
     assert all(card.split(" · ", 1)[1] in names for card in cards), cards  # real labels and cluster names
     assert "representative ·" in text  # the cluster's representative review is quoted
+    assert "Ticket nan" not in text  # a cluster without a ticket links to none
     screenshot(browser, "issues")
 
 
@@ -232,3 +235,31 @@ def test_pipeline_health_in_the_browser(browser, app_url, store):
                                                         ("Enriched", counts.enriched), ("Rejected", counts.rejected))]
     open_page(browser, app_url, "health", "health", ["Rejected by reason", "Latest rejected records", *shown], charts=3)
     screenshot(browser, "health")
+
+
+def rendered_bait(driver) -> list[str]:
+    """What Markdown made of the bait anywhere on the page: links to its host, the icons it names,
+    coloured or bold text. Empty when every string from data is shown as text."""
+    found = [f"link {a.get_attribute('href')}" for a in driver.find_elements(By.CSS_SELECTOR, "a[href]")
+             if "evil.example" in (a.get_attribute("href") or "")]
+    found += [f"icon {e.text}" for e in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stIconMaterial"]')
+              if e.text in BAIT_ICONS]
+    found += [f"colour {e.text}" for e in driver.find_elements(By.CSS_SELECTOR, ".stMarkdownColoredText")]
+    found += [f"bold {e.text}" for e in driver.find_elements(By.CSS_SELECTOR, "strong") if e.text == "bold"]
+    return found
+
+
+@pytest.mark.parametrize("path, name, shown", [
+    (f"tickets?ticket={HOSTILE_TICKET}", "bait-tickets", [
+        MARKDOWN_BAIT["title"], f"App versions: {MARKDOWN_BAIT['version']}", f"Tags: {MARKDOWN_BAIT['tag']}",
+        f"Trend: {MARKDOWN_BAIT['trend']}"]),
+    ("issues", "bait-issues", [
+        f" · payments · {MARKDOWN_BAIT['name']}", f"Keywords: {MARKDOWN_BAIT['keyword']}, {MARKDOWN_BAIT['keyword2']}",
+        f"App versions: {MARKDOWN_BAIT['version']}"]),
+])
+def test_strings_from_data_are_shown_as_text_in_the_browser(browser, app_url, path, name, shown):
+    # Titles, org names (the ticket title is built from one), cluster names, keywords, versions, tags:
+    # each appears character for character, and nothing on the page became a link, an icon or colour.
+    open_page(browser, app_url, path, name, shown)
+    assert rendered_bait(browser) == []
+    screenshot(browser, name)
