@@ -267,27 +267,21 @@ class ElasticsearchStore:
             pending = failed
 
     def _bulk(self, actions: list[dict[str, Any]], refresh: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-        """One pass of bulk requests; returns the actions that failed and why."""
+        """One pass of bulk requests; returns the actions that failed and why.
+
+        The helper retries nothing (`max_retries=0`): an item it retried came back after the rest of its
+        chunk, so the results were no longer in the order of `actions` and a failed write could be paired
+        with another action's success. `_write_actions` owns every retry, 429s included."""
         from elasticsearch import ApiError, TransportError, helpers
 
-        failed: list[dict[str, Any]] = []
-        errors: list[str] = []
         try:
-            results = helpers.streaming_bulk(
-                self.client, actions, chunk_size=500, max_retries=2, initial_backoff=self.backoff,
+            results = list(helpers.streaming_bulk(
+                self.client, actions, chunk_size=500, max_retries=0,
                 raise_on_error=False, raise_on_exception=False, yield_ok=True, **({"refresh": refresh} if refresh else {}),
-            )
-            for action, (ok, info) in zip(actions, results):
-                op = next(iter(info.values()))
-                if ok or (action["_op_type"] == "delete" and op.get("status") == 404):
-                    continue
-                if "version" in action and op.get("status") == 409:
-                    continue  # the index holds a newer version of this document: nothing to write
-                failed.append(action)
-                errors.append(f"{op.get('status')} {_reason_text(op.get('error'))}")
+            ))
         except (TransportError, ApiError) as e:
             return actions, [_reason(e)]
-        return failed, errors
+        return _failures(actions, results)
 
     def refresh(self) -> None:
         self.client.indices.refresh(index=f"{self.reviews},{self.rejected}")
@@ -442,6 +436,30 @@ class ElasticsearchStore:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _failures(actions: Sequence[dict[str, Any]], results: Sequence[tuple[bool, dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The actions whose bulk result is a failure, and why. Results come in the order of the actions; each is
+    checked to answer its own action (same operation, same `_id`), so a result is never credited to another
+    action: a mismatch raises `StoreError` and nothing of the pass counts as written."""
+    if len(results) != len(actions):
+        raise StoreError(f"elasticsearch bulk: {len(results)} results for {len(actions)} actions; nothing is taken as written")
+    failed: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for action, (ok, info) in zip(actions, results):
+        (op_type, op), = info.items()
+        if op_type != action["_op_type"] or str(op.get("_id")) != str(action["_id"]):
+            raise StoreError(
+                f"elasticsearch bulk: the result for {op_type} {op.get('_id')!r} came where {action['_op_type']} "
+                f"{action['_id']!r} was expected; nothing is taken as written"
+            )
+        if ok or (op_type == "delete" and op.get("status") == 404):
+            continue
+        if "version" in action and op.get("status") == 409:
+            continue  # the index holds a newer version of this document: nothing to write
+        failed.append(action)
+        errors.append(f"{op.get('status')} {_reason_text(op.get('error'))}")
+    return failed, errors
 
 
 def _reason_text(error: Any) -> str:
