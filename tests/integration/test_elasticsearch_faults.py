@@ -3,15 +3,24 @@
 - 429: the read-only-allow-delete block is what Elasticsearch puts on an index at the flood-stage disk
   watermark; every write to that index then answers 429 TOO_MANY_REQUESTS while other indices accept
   theirs, so one bulk request comes back part failed, part written.
+- 503: an index whose primary shard is not allocated (as a fresh index for a moment, or one recovering
+  after a restart) answers every search and get with 503 until it is. Here the shard is held back with
+  an allocation filter naming no node, and let go by the test.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
+from dataclasses import replace
 
 import pytest
+from elasticsearch import ApiError
 
+from connectors.elasticsearch_store import ElasticsearchStore
+from connectors.store import StoreUnavailable
+from flows.settings import ElasticsearchSettings
 from tests.test_store_contract import enriched, rejected
 
 pytestmark = pytest.mark.integration
@@ -65,4 +74,41 @@ def test_a_429_for_one_index_leaves_each_bulk_result_with_its_own_action(es_stor
     for r in bad:
         assert es_store.get(r.id)["kind"] == "rejected", r.id
     assert es_store.counts().total == len(good) + len(bad)
+
+
+@pytest.fixture
+def unready(es_url):
+    """A store whose reviews index exists with its primary shard unassigned; `release()` lets it be allocated."""
+    store = ElasticsearchStore(ElasticsearchSettings(url=es_url, index_prefix=f"it-{uuid.uuid4().hex[:8]}", ready_seconds=1))
+    hold = "index.routing.allocation.require._name"
+    store.client.indices.create(index=store.reviews, settings={"number_of_replicas": 0, hold: "sift-no-such-node"},
+                                wait_for_active_shards=0)
+    store.release = lambda: store.client.indices.put_settings(index=store.reviews, settings={hold: None})
+    yield store
+    store.client.indices.delete(index=f"{store.cfg.index_prefix}-*", ignore_unavailable=True)
+    store.close()
+
+
+def test_set_up_waits_for_an_index_that_is_not_ready_and_reads_retry_its_503(unready, caplog):
+    with pytest.raises(ApiError) as answered:  # the fault is real
+        unready.client.options(max_retries=0).count(index=unready.reviews)
+    assert answered.value.status_code == 503
+    # both waits are bounded (ready_seconds=1 here)
+    with pytest.raises(StoreUnavailable, match="not ready after"):
+        unready.setup()
+    with pytest.raises(StoreUnavailable, match="503"):
+        unready.counts()
+    patient = ElasticsearchStore(replace(unready.cfg, ready_seconds=60))
+    try:
+        setup, set_up = in_thread(patient.setup)
+        read, counted = in_thread(patient.counts)
+        time.sleep(2.0)
+        assert setup.is_alive() and read.is_alive(), (set_up, counted)  # neither gave up nor went ahead
+        unready.release()
+        setup.join(60)
+        read.join(60)
+        assert set_up == {"value": None} and counted["value"].total == 0, (set_up, counted)
+    finally:
+        patient.close()
+    assert "waiting for" in caplog.text and "elasticsearch read: 503" in caplog.text  # the waits were logged
 
