@@ -341,6 +341,8 @@ class ElasticsearchStore:
         return _failures(actions, results)
 
     def refresh(self) -> None:
+        # a refresh of an index whose shards are not allocated yet hangs until they are: wait within the bound
+        self.wait_ready([self.reviews, self.rejected])
         self.client.indices.refresh(index=f"{self.reviews},{self.rejected}")
 
     def counts(self, app_id: str | None = None) -> StoreCounts:
