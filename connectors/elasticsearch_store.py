@@ -228,6 +228,8 @@ class ElasticsearchStore:
         each primary shard allocated); a fresh or recovering index answers 503 until then. Waits at most
         `ready_seconds`, logging each wait, then raises `StoreUnavailable`."""
         names = ",".join(indices)
+        if not self.client.indices.exists(index=names):
+            return  # missing is not unready: the caller's own request answers 404, as it always did
         started = time.monotonic()
         rounds = 0
         while True:
