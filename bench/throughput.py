@@ -372,7 +372,7 @@ def raw_encode(settings: Settings, texts: list[str], call_size: int) -> dict[str
 @dataclass
 class Latency:
     pending: set[str]
-    es_client: object
+    store: object  # an ElasticsearchStore: its `read` retries the 503 of an index the flow has just created
     indices: str
     seen: dict[str, float] = field(default_factory=dict)
 
@@ -380,7 +380,8 @@ class Latency:
         if not self.pending:
             return
         at = datetime.now(timezone.utc)
-        resp = self.es_client.options(ignore_status=404).search(
+        resp = self.store.read(
+            self.store.client.options(ignore_status=404).search,
             index=self.indices, size=len(self.pending), query={"ids": {"values": sorted(self.pending)}},
             source_includes=["received_at"], ignore_unavailable=True)
         for hit in resp.get("hits", {}).get("hits", []):
@@ -417,7 +418,7 @@ def sqs_to_es(work: Path, lines: list[str], backend: str | None, workers: int, p
             "AWS_ENDPOINT_URL_SQS": os.environ["AWS_ENDPOINT_URL_SQS"], **AWS_ENV,
         }
         indices = f"{store.reviews},{store.rejected}"
-        latency = Latency(set(sample_ids(lines, samples)), store.client, indices)
+        latency = Latency(set(sample_ids(lines, samples)), store, indices)
 
         def count() -> tuple[int, int]:
             enriched = store.client.options(ignore_status=404).count(index=store.reviews).get("count", 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -123,6 +123,7 @@ DOC_MAPPINGS: dict[str, Any] = {
     },
 }
 _DATE_FORMAT = {"day": "yyyy-MM-dd", "hour": "yyyy-MM-dd'T'HH:00"}
+_READ_RETRY_STATUS = (429, 503)  # shards not allocated yet (503) or the search queue full (429): both pass
 
 
 def _filters(**terms: Any) -> list[dict[str, Any]]:
@@ -215,13 +216,71 @@ class ElasticsearchStore:
                 template={"settings": {"number_of_replicas": 0, "refresh_interval": "1s"}, "mappings": mappings},
             )
             if not self.client.indices.exists(index=index):
-                self.client.options(ignore_status=400).indices.create(index=index)
+                # no wait here: `wait_ready` below waits for all the indices at once, within `ready_seconds`
+                self.client.options(ignore_status=400).indices.create(index=index, wait_for_active_shards=0)
             else:  # an index made by an older version: add the fields it lacks (additive only)
                 try:
                     self.client.indices.put_mapping(index=index, properties=mappings["properties"])
                 except ApiError as e:
                     raise StoreUnavailable(f"index {index} has an incompatible mapping: {_reason(e)}") from e
+        self.wait_ready([index for index, _ in indices])
         log.info("elasticsearch %s at %s ready: %s, %s", version, self.cfg.target, self.reviews, self.rejected)
+
+    def wait_ready(self, indices: Sequence[str]) -> None:
+        """Return once every index in `indices` can answer (cluster health of those indices yellow or green:
+        each primary shard allocated); a fresh or recovering index answers 503 until then. Waits at most
+        `ready_seconds`, logging each wait, then raises `StoreUnavailable`."""
+        names = ",".join(indices)
+        if not self.client.indices.exists(index=names):
+            return  # missing is not unready: the caller's own request answers 404, as it always did
+        started = time.monotonic()
+        rounds = 0
+        while True:
+            left = self.cfg.ready_seconds - (time.monotonic() - started)
+            rounds += 1  # the first round is short, so any real wait is logged
+            health = self.client.options(ignore_status=408).cluster.health(
+                index=names, wait_for_status="yellow", timeout=f"{max(1, min(1 if rounds == 1 else 5, int(left)))}s")
+            if not health.get("timed_out") and health.get("status") in ("yellow", "green"):
+                return
+            elapsed = time.monotonic() - started
+            state = (f"health {health.get('status')}, {health.get('unassigned_primary_shards', '?')} primary shards "
+                     f"unassigned, {health.get('initializing_shards', '?')} initializing")
+            if elapsed >= self.cfg.ready_seconds:
+                raise StoreUnavailable(f"elasticsearch indices {names} at {self.cfg.target} not ready after "
+                                       f"{elapsed:.0f}s ({state}); SIFT_ES_READY_SECONDS={self.cfg.ready_seconds:g}")
+            log.warning("elasticsearch: waiting for %s to be ready (%s; %.0fs so far)", names, state, elapsed)
+
+    def read(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`call(*args, **kwargs)`, one read request, retried with backoff while Elasticsearch answers 503 (an
+        index whose shards are not allocated yet: fresh, recovering or relocating) or 429, or answers from only
+        some of the shards; each retry is logged. After `ready_seconds` it raises `StoreUnavailable`: a reader
+        gets the whole answer or an error, never a partial count."""
+        from elasticsearch import ApiError
+
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            error: ApiError | None = None
+            try:
+                resp = call(*args, **kwargs)
+            except ApiError as e:
+                if e.status_code not in _READ_RETRY_STATUS:
+                    raise
+                error, reason = e, f"{e.status_code} {_reason_text(e.body.get('error') if isinstance(e.body, dict) else e)}"
+            else:
+                shards = resp.get("_shards") or {}
+                if not shards.get("failed"):
+                    return resp
+                failure = (shards.get("failures") or [{}])[0].get("reason")
+                reason = f"{shards['failed']} of {shards.get('total')} shards failed: {_reason_text(failure)}"
+            elapsed = time.monotonic() - started
+            delay = min(0.25 * 2 ** (attempt - 1), 5.0)
+            if elapsed + delay > self.cfg.ready_seconds:
+                raise StoreUnavailable(f"elasticsearch read from {self.cfg.target} failed after {attempt} attempts in "
+                                       f"{elapsed:.0f}s: {reason}") from error
+            log.warning("elasticsearch read: %s (attempt %d, %.0fs so far, retrying in %.2fs)", reason, attempt, elapsed, delay)
+            time.sleep(delay)
 
     def _actions(self, enriched: list[EnrichedReview], rejected: list[Rejected]) -> list[dict[str, Any]]:
         actions: list[dict[str, Any]] = []
@@ -270,34 +329,30 @@ class ElasticsearchStore:
             pending = failed
 
     def _bulk(self, actions: list[dict[str, Any]], refresh: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-        """One pass of bulk requests; returns the actions that failed and why."""
+        """One pass of bulk requests; returns the actions that failed and why.
+
+        The helper retries nothing (`max_retries=0`): an item it retried came back after the rest of its
+        chunk, so the results were no longer in the order of `actions` and a failed write could be paired
+        with another action's success. `_write_actions` owns every retry, 429s included."""
         from elasticsearch import ApiError, TransportError, helpers
 
-        failed: list[dict[str, Any]] = []
-        errors: list[str] = []
         try:
-            results = helpers.streaming_bulk(
-                self.client, actions, chunk_size=500, max_retries=2, initial_backoff=self.backoff,
+            results = list(helpers.streaming_bulk(
+                self.client, actions, chunk_size=500, max_retries=0,
                 raise_on_error=False, raise_on_exception=False, yield_ok=True, **({"refresh": refresh} if refresh else {}),
-            )
-            for action, (ok, info) in zip(actions, results):
-                op = next(iter(info.values()))
-                if ok or (action["_op_type"] == "delete" and op.get("status") == 404):
-                    continue
-                if "version" in action and op.get("status") == 409:
-                    continue  # the index holds a newer version of this document: nothing to write
-                failed.append(action)
-                errors.append(f"{op.get('status')} {_reason_text(op.get('error'))}")
+            ))
         except (TransportError, ApiError) as e:
             return actions, [_reason(e)]
-        return failed, errors
+        return _failures(actions, results)
 
     def refresh(self) -> None:
+        # a refresh of an index whose shards are not allocated yet hangs until they are: wait within the bound
+        self.wait_ready([self.reviews, self.rejected])
         self.client.indices.refresh(index=f"{self.reviews},{self.rejected}")
 
     def counts(self, app_id: str | None = None) -> StoreCounts:
         query = {"term": {"app_id": app_id}} if app_id else {"match_all": {}}
-        rev = self.client.search(
+        rev = self.read(self.client.search,
             index=self.reviews, size=0, query=query, track_total_hits=True,
             aggs={
                 "labels": {"terms": {"field": "primary_label", "size": 200}},
@@ -305,7 +360,7 @@ class ElasticsearchStore:
                                  "aggs": {"langs": {"terms": {"field": "lang", "size": 200}}}},
             },
         )
-        rej = self.client.search(
+        rej = self.read(self.client.search,
             index=self.rejected, size=0, query=query, track_total_hits=True,
             aggs={"reasons": {"terms": {"field": "reason", "size": 200}}},
         )
@@ -321,7 +376,7 @@ class ElasticsearchStore:
 
     def get(self, record_id: str) -> dict[str, Any] | None:
         for index, kind in ((self.reviews, "enriched"), (self.rejected, "rejected")):
-            resp = self.client.options(ignore_status=404).get(index=index, id=record_id)
+            resp = self.read(self.client.options(ignore_status=404).get, index=index, id=record_id)
             if resp.get("found"):
                 return {**resp["_source"], "kind": kind}
         return None
@@ -335,13 +390,13 @@ class ElasticsearchStore:
         }
         if app_id:
             knn["filter"] = {"term": {"app_id": app_id}}
-        resp = self.client.search(index=self.reviews, knn=knn, size=k, source_excludes=["embedding"])
+        resp = self.read(self.client.search, index=self.reviews, knn=knn, size=k, source_excludes=["embedding"])
         return [{**hit["_source"], "score": hit["_score"]} for hit in resp["hits"]["hits"]]
 
     def search_text(self, query: str, k: int = 20, app_id: str | None = None) -> list[dict[str, Any]]:
         if not query.strip():
             return []
-        resp = self.client.search(
+        resp = self.read(self.client.search,
             index=self.reviews, size=k, source_excludes=["embedding"],
             query={"bool": {"must": [{"multi_match": {"query": query, "fields": ["text", "text_en"]}}],
                             "filter": _filters(app_id=app_id)}},
@@ -353,7 +408,7 @@ class ElasticsearchStore:
         check_query(field=field, interval=interval)
         span = {k: v.isoformat() for k, v in (("gte", since), ("lt", until)) if v is not None}
         filters = _filters(app_id=app_id) + ([{"range": {"created_at": span}}] if span else [])
-        resp = self.client.search(
+        resp = self.read(self.client.search,
             index=self.reviews, size=0, query={"bool": {"filter": filters}},
             aggs={"t": {
                 "date_histogram": {"field": "created_at", "calendar_interval": interval,
@@ -372,7 +427,7 @@ class ElasticsearchStore:
         filters = _filters(app_id=app_id, primary_label=label)
         if since is not None:
             filters.append({"range": {"created_at": {"gte": since.isoformat()}}})
-        resp = self.client.search(
+        resp = self.read(self.client.search,
             index=self.reviews, size=0, query={"bool": {"filter": filters}},
             aggs={"c": {
                 "terms": {"field": "cluster_id", "size": limit, "order": [{"_count": "desc"}, {"_key": "asc"}]},
@@ -398,7 +453,7 @@ class ElasticsearchStore:
         return out
 
     def list_rejected(self, reason: str | None = None, app_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        resp = self.client.search(
+        resp = self.read(self.client.search,
             index=self.rejected, size=limit, sort=[{"at": "desc"}, {"id": "asc"}],
             query={"bool": {"filter": _filters(reason=reason, app_id=app_id)}},
         )
@@ -422,7 +477,7 @@ class ElasticsearchStore:
                 {"range": {"updated_at": {"gt": at}}},
                 {"bool": {"filter": [{"term": {"updated_at": at}}, {"range": {"id": {"gt": doc_id}}}]}},
             ], "minimum_should_match": 1}})
-        resp = self.client.search(
+        resp = self.read(self.client.search,
             index=self.documents[kind], size=limit, sort=[{"updated_at": "asc"}, {"id": "asc"}],
             query={"bool": {"filter": must}},
         )
@@ -431,13 +486,14 @@ class ElasticsearchStore:
 
     def get_document(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         check_query(kind=kind)
-        resp = self.client.options(ignore_status=404).get(index=self.documents[kind], id=doc_id)
+        resp = self.read(self.client.options(ignore_status=404).get, index=self.documents[kind], id=doc_id)
         return resp["_source"] if resp.get("found") else None
 
     def scan_ids(self) -> Iterator[str]:
-        """Every stored id in both indices (for tests and audits)."""
+        """Every stored id in both indices (for tests and audits); waits for both to be ready first."""
         from elasticsearch import helpers
 
+        self.wait_ready([self.reviews, self.rejected])
         for hit in helpers.scan(self.client, index=f"{self.reviews},{self.rejected}", _source=False):
             yield hit["_id"]
 
@@ -445,6 +501,30 @@ class ElasticsearchStore:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _failures(actions: Sequence[dict[str, Any]], results: Sequence[tuple[bool, dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The actions whose bulk result is a failure, and why. Results come in the order of the actions; each is
+    checked to answer its own action (same operation, same `_id`), so a result is never credited to another
+    action: a mismatch raises `StoreError` and nothing of the pass counts as written."""
+    if len(results) != len(actions):
+        raise StoreError(f"elasticsearch bulk: {len(results)} results for {len(actions)} actions; nothing is taken as written")
+    failed: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for action, (ok, info) in zip(actions, results):
+        (op_type, op), = info.items()
+        if op_type != action["_op_type"] or str(op.get("_id")) != str(action["_id"]):
+            raise StoreError(
+                f"elasticsearch bulk: the result for {op_type} {op.get('_id')!r} came where {action['_op_type']} "
+                f"{action['_id']!r} was expected; nothing is taken as written"
+            )
+        if ok or (op_type == "delete" and op.get("status") == 404):
+            continue
+        if "version" in action and op.get("status") == 409:
+            continue  # the index holds a newer version of this document: nothing to write
+        failed.append(action)
+        errors.append(f"{op.get('status')} {_reason_text(op.get('error'))}")
+    return failed, errors
 
 
 def _reason_text(error: Any) -> str:

@@ -4,7 +4,9 @@ Every worker polls every configured queue (SQS queues are competing-consumer,
 so the worker is the unit of parallelism). Messages are *not* deleted when
 received: the store sink deletes them through `SqsAcker` only after their
 records are durably written. At-least-once delivery; the deterministic record
-id makes the stored result exactly-once.
+id makes the stored result exactly-once. Messages received but never handed to
+the worker (the receiver's read-ahead when a flow stops) go back to the queue as
+fresh copies, so stopping and restarting a flow does not count toward poison.
 
 boto3 resolves credentials, region and endpoint (`AWS_ENDPOINT_URL_SQS`) itself.
 """
@@ -29,6 +31,8 @@ from flows.settings import SqsSettings
 log = logging.getLogger(__name__)
 
 _RECEIVE_MAX = 10  # SQS limit per ReceiveMessage / DeleteMessageBatch call
+_MAX_ATTRIBUTES = 10  # SQS limit of message attributes per message
+PRIOR_RECEIVES = "sift-prior-receives"  # on a handed-back copy: the receives that counted before it was sent
 _IDLE_CHECK = timedelta(milliseconds=50)  # how soon an idle worker looks at the receiver's buffer again
 
 
@@ -154,6 +158,7 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
         self._queues = list(cfg.queue_urls)
         self._next_queue = worker_index % len(self._queues)
         self._ready: list[RawMessage] = []
+        self._received: dict[str, dict] = {}  # receipt handle -> the SQS message, for what is in `_ready`
         self._room = threading.Condition()
         self._stop = threading.Event()
         self._error: BaseException | None = None
@@ -165,6 +170,7 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
     def next_batch(self) -> list[RawMessage]:
         with self._room:
             batch, self._ready = self._ready, []
+            self._received.clear()
             self._room.notify()
         if batch:
             self._idle_until = None
@@ -202,65 +208,171 @@ class _SqsPartition(StatelessSourcePartition[RawMessage]):
                 if got:
                     # Poison messages are left to time out into the dead-letter queue, never extended.
                     limit = self._cfg.max_receives
-                    IN_FLIGHT.add([m.ack for m in got if m.ack and not (limit and m.receive_count >= limit)])
+                    IN_FLIGHT.add([m.ack for m, _ in got if m.ack and not (limit and m.receive_count >= limit)])
                     with self._room:
                         self._last_message = time.monotonic()
-                        self._ready.extend(got)
+                        self._ready.extend(m for m, _ in got)
+                        self._received.update((m.ack.receipt_handle, original) for m, original in got if m.ack)
         except Exception as e:  # noqa: BLE001 - handed to the worker, which stops the flow with it
             log.error("sqs: receiving from %s failed: %s", url, e)
             self._error = e
         finally:
             client.close()
 
-    def _receive(self, client, url: str, wait: int) -> list[RawMessage]:
+    def _receive(self, client, url: str, wait: int) -> list[tuple[RawMessage, dict]]:
+        """`(message, the SQS message it came from)`; the receive count adds what a handed-back copy carries."""
         resp = client.receive_message(
             QueueUrl=url,
             MaxNumberOfMessages=_RECEIVE_MAX,
             WaitTimeSeconds=wait,
             VisibilityTimeout=self._cfg.visibility_timeout,
             MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+            MessageAttributeNames=["All"],  # kept on a copy handed back (see `release`)
         )
         now = datetime.now(timezone.utc)
         return [
-            RawMessage(
+            (RawMessage(
                 payload=m.get("Body", ""),
                 origin=f"sqs:{url.rsplit('/', 1)[-1]}:{m['MessageId']}",
                 received_at=now,
                 ack=Ack(queue_url=url, receipt_handle=m["ReceiptHandle"], message_id=m["MessageId"]),
-                receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
-            )
+                receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)) + prior_receives(m),
+            ), m)
             for m in resp.get("Messages", [])
         ]
 
     def close(self) -> None:
         """Stop the receiver and hand back what it received but the worker never took: those
-        messages become visible again at once instead of after their visibility timeout."""
+        messages are in the queue again at once, not after their visibility timeout, and this
+        receive does not count toward poison (see `release`)."""
         self._stop.set()
         with self._room:
             self._room.notify_all()
         self._thread.join(timeout=self._cfg.wait_seconds + 35)
         with self._room:
             left, self._ready = self._ready, []
-        if left:
-            release([m.ack for m in left if m.ack])
+            received, self._received = self._received, {}
+        held = [(m, received[m.ack.receipt_handle]) for m in left if m.ack and m.ack.receipt_handle in received]
+        if held:
+            release(held)
         _Extender.release()
 
 
-def release(acks: Sequence[Ack]) -> None:
-    """Make received, unprocessed messages visible again now (visibility timeout 0); best effort."""
-    IN_FLIGHT.remove([a.receipt_handle for a in acks])
-    client = sqs_client()
+def prior_receives(message: dict) -> int:
+    """The receives that counted before a handed-back copy was sent (its `sift-prior-receives`), else 0."""
+    value = message.get("MessageAttributes", {}).get(PRIOR_RECEIVES, {}).get("StringValue", "0")
     try:
-        for url, chunk in _batches_per_queue(acks):
-            entries = [{"Id": str(i), "ReceiptHandle": a.receipt_handle, "VisibilityTimeout": 0}
-                       for i, a in enumerate(chunk)]
-            try:
-                client.change_message_visibility_batch(QueueUrl=url, Entries=entries)
-            except Exception as e:  # noqa: BLE001 - they reappear after their timeout anyway
-                log.warning("sqs: releasing %d unprocessed messages on %s failed: %s", len(chunk), url, e)
+        return min(max(int(value), 0), 1000)
+    except ValueError:
+        return 0
+
+
+def release(held: Sequence[tuple[RawMessage, dict]]) -> None:
+    """Hand back received messages the worker never took, `(message, the SQS message)`, best effort.
+
+    SQS counts every receive toward the queue's redrive policy and the flow's `max_receives`, and a
+    receive cannot be taken back. So each message goes back as a new message with the same body and
+    attributes plus `sift-prior-receives` (the receives that counted before this one), and the received
+    one is deleted once its copy is in the queue: the copy starts with nothing counted against it for
+    this receive, and the count the flow sees carries the earlier ones on. Send first, delete second: a
+    failure in between leaves the message there twice, which the store's record id turns into one record.
+    A message that cannot be copied (on a FIFO queue, where a copy would go behind later messages of its
+    group; no room for one more attribute; a failed send) is made visible again instead, and that
+    receive counts."""
+    IN_FLIGHT.remove([m.ack.receipt_handle for m, _ in held if m.ack])
+    client = sqs_client()
+    copied = counted = 0
+    try:
+        by_queue: dict[str, list[tuple[RawMessage, dict]]] = {}
+        for m, original in held:
+            if m.ack:
+                by_queue.setdefault(m.ack.queue_url, []).append((m, original))
+        for url, items in by_queue.items():
+            copyable = [(m, o) for m, o in items if _copyable(url, m, o)]
+            rest = [m for m, o in items if not _copyable(url, m, o)]
+            for batch in _copy_batches(copyable):
+                sent, unsent = _send_copies(client, url, batch)
+                copied += len(sent)
+                rest.extend(unsent)
+                _delete_received(client, url, sent)
+            counted += len(rest)
+            for start in range(0, len(rest), _RECEIVE_MAX):
+                chunk = rest[start : start + _RECEIVE_MAX]
+                entries = [{"Id": str(i), "ReceiptHandle": m.ack.receipt_handle, "VisibilityTimeout": 0}
+                           for i, m in enumerate(chunk)]
+                try:
+                    client.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+                except Exception as e:  # noqa: BLE001 - they reappear after their timeout anyway
+                    log.warning("sqs: releasing %d unprocessed messages on %s failed: %s", len(chunk), url, e)
     finally:
         client.close()
-    log.info("sqs: released %d received but unprocessed messages", len(acks))
+    log.info("sqs: handed back %d received but unprocessed messages: %d as uncounted copies, %d made visible "
+             "again (that receive counts)", copied + counted, copied, counted)
+
+
+def _copy_attributes(m: RawMessage, original: dict) -> dict[str, dict[str, str]]:
+    attributes = {
+        name: {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
+        for name, value in original.get("MessageAttributes", {}).items() if name != PRIOR_RECEIVES
+    }
+    attributes[PRIOR_RECEIVES] = {"DataType": "Number", "StringValue": str(max(m.receive_count - 1, 0))}
+    return attributes
+
+
+def _copyable(url: str, m: RawMessage, original: dict) -> bool:
+    others = {name for name in original.get("MessageAttributes", {}) if name != PRIOR_RECEIVES}
+    return not url.endswith(".fifo") and bool(m.payload) and len(others) < _MAX_ATTRIBUTES
+
+
+def _copy_size(m: RawMessage, attributes: dict[str, dict[str, str]]) -> int:
+    return len(m.payload.encode("utf-8", "surrogatepass")) + sum(
+        len(name) + sum(len(str(v)) for v in value.values()) for name, value in attributes.items())
+
+
+def _copy_batches(items: Sequence[tuple[RawMessage, dict]]) -> Iterator[list[tuple[RawMessage, dict[str, dict[str, str]]]]]:
+    """`(message, attributes of its copy)` in batches of at most 10 and 256 KiB (one SendMessageBatch)."""
+    batch: list[tuple[RawMessage, dict[str, dict[str, str]]]] = []
+    size = 0
+    for m, original in items:
+        attributes = _copy_attributes(m, original)
+        n = _copy_size(m, attributes)
+        if batch and (len(batch) == _RECEIVE_MAX or size + n > MAX_MESSAGE_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append((m, attributes))
+        size += n
+    if batch:
+        yield batch
+
+
+def _send_copies(client, url: str, batch: list[tuple[RawMessage, dict]]) -> tuple[list[RawMessage], list[RawMessage]]:
+    """Send the copies; returns the messages whose copy is in the queue and those whose copy is not."""
+    entries = [{"Id": str(i), "MessageBody": m.payload, "MessageAttributes": attributes}
+               for i, (m, attributes) in enumerate(batch)]
+    try:
+        resp = client.send_message_batch(QueueUrl=url, Entries=entries)
+    except Exception as e:  # noqa: BLE001 - made visible again instead
+        log.warning("sqs: sending %d handed-back copies to %s failed: %s", len(batch), url, e)
+        return [], [m for m, _ in batch]
+    sent_ids = {s["Id"] for s in resp.get("Successful", [])}
+    for f in resp.get("Failed", []):
+        log.warning("sqs: a handed-back copy to %s was refused: %s", url, f.get("Message"))
+    sent = [m for i, (m, _) in enumerate(batch) if str(i) in sent_ids]
+    return sent, [m for i, (m, _) in enumerate(batch) if str(i) not in sent_ids]
+
+
+def _delete_received(client, url: str, sent: Sequence[RawMessage]) -> None:
+    for start in range(0, len(sent), _RECEIVE_MAX):
+        chunk = sent[start : start + _RECEIVE_MAX]
+        entries = [{"Id": str(i), "ReceiptHandle": m.ack.receipt_handle} for i, m in enumerate(chunk)]
+        try:
+            failed = client.delete_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
+        except Exception as e:  # noqa: BLE001 - the message is there twice; one record all the same
+            log.warning("sqs: deleting %d handed-back messages from %s failed (now there twice): %s", len(chunk), url, e)
+            continue
+        if failed:
+            log.warning("sqs: %d handed-back messages on %s were not deleted (now there twice): %s",
+                        len(failed), url, failed[0].get("Message"))
 
 
 def _batches_per_queue(acks: Sequence[Ack]) -> Iterator[tuple[str, list[Ack]]]:

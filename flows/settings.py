@@ -122,6 +122,7 @@ class ElasticsearchSettings:
     ca_certs: str = ""
     request_timeout: float = 30.0
     retry_seconds: float = 120.0
+    ready_seconds: float = 60.0  # how long set-up waits for an index to be ready, and a read retries a 503
 
     @property
     def target(self) -> str:
@@ -241,6 +242,7 @@ class Settings:
             ca_certs=_str(env, "SIFT_ES_CA_CERTS", ""),
             request_timeout=_float(env, "SIFT_ES_TIMEOUT", 30.0, 1.0, 600.0),
             retry_seconds=_float(env, "SIFT_ES_RETRY_SECONDS", 120.0, 0.0, 86400.0),
+            ready_seconds=_float(env, "SIFT_ES_READY_SECONDS", 60.0, 0.0, 3600.0),
         )
         sqs = SqsSettings(
             queue_urls=_list(env, "SIFT_SQS_QUEUE_URLS"),

@@ -133,3 +133,43 @@ def test_a_receive_error_reaches_the_worker(sqs_env, sqs_endpoint):
                 time.sleep(0.1)
     finally:
         part.close()
+
+
+def test_a_message_handed_back_unprocessed_is_not_counted_toward_poison(sqs, sqs_env):
+    """Flows stopped before their worker took a message must not move it toward the dead-letter queue."""
+    name = f"sift-test-{uuid.uuid4().hex[:8]}"
+    url = ensure_queue(sqs, name, dlq_name=f"{name}-dlq", max_receives=3)
+    dlq = sqs.get_queue_url(QueueName=f"{name}-dlq")["QueueUrl"]
+    cfg = SqsSettings(queue_urls=(url,), wait_seconds=1, visibility_timeout=300, max_receives=3)
+    body = '{"id": "r-1", "app_id": "paynest", "text": "refund stuck for a week"}'
+
+    def invisible() -> int:
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+        return int(attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
+
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody=body,
+                         MessageAttributes={"trace": {"DataType": "String", "StringValue": "t-1"}})
+        # one receive that counts: a consumer took it and died without acknowledging
+        assert sqs.receive_message(QueueUrl=url, VisibilityTimeout=1, WaitTimeSeconds=1)["Messages"]
+        time.sleep(1.3)
+        for _ in range(3):  # three flows started and stopped before their worker took it
+            part = _SqsPartition(cfg, 0)
+            try:
+                assert _until(lambda: invisible() == 1), "the receiver never took the message"
+            finally:
+                part.close()
+        # the redrive policy (3 receives) would have moved it by now had the hand-backs counted
+        part = _SqsPartition(cfg, 0)
+        try:
+            got = _until(part.next_batch)
+        finally:
+            part.close()
+        assert [(m.payload, m.receive_count) for m in got] == [(body, 2)]  # the death and this receive
+        assert receive_all(sqs, dlq, wait=0) == []
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0].ack.receipt_handle, VisibilityTimeout=0)
+        copy = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=1)["Messages"][0]
+        assert copy["MessageAttributes"]["trace"]["StringValue"] == "t-1"  # its attributes travel with it
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+        sqs.delete_queue(QueueUrl=dlq)
