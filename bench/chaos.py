@@ -50,7 +50,7 @@ T0 = datetime(2026, 10, 5, 6, 0, tzinfo=timezone.utc)
 
 def messages(n: int, seed: int) -> list[tuple[str, str, str]]:
     """`(record id, body, expected kind)` for `n` messages: short complaints that pass every filter, 1% malformed."""
-    from flows.operators.parse import content_id
+    from flows.operators.parse import identity
 
     rng = random.Random(seed)
     out = []
@@ -59,13 +59,13 @@ def messages(n: int, seed: int) -> list[tuple[str, str, str]]:
         if i % 100 == 99:
             body = MALFORMED[(i // 100) % 2] % rid
             truncated = (i // 100) % 2 == 0  # no id can be read from it: the record id is the content hash
-            out.append((content_id(body) if truncated else rid, body, "rejected"))
+            out.append((identity(body)[0] if truncated else f"paynest/{rid}", body, "rejected"))
             continue
         text = f"{rng.choice(SUBJECTS)} {rng.choice(PROBLEMS)}, {rng.choice(ENDINGS)}"
         at = T0 + timedelta(seconds=8 * 3600 * i / n)
         body = {"id": rid, "app_id": "paynest", "text": text, "author": f"user-{seed}-{i}", "rating": rng.choice([1, 2]),
                 "source": "google_play", "created_at": at.isoformat()}
-        out.append((rid, json.dumps(body), "enriched"))
+        out.append((f"paynest/{rid}", json.dumps(body), "enriched"))
     return out
 
 

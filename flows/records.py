@@ -4,6 +4,16 @@
 `Rejected`; the enrichment steps turn a `Review` into an `EnrichedReview` or a
 `Rejected`. Every input ends as exactly one stored `EnrichedReview` or
 `Rejected`, both keyed by the same deterministic id.
+
+Record ids are namespaced by app: `<app_id>/<id>`, where `<id>` is the message's
+own `id` or, without a usable one, `h-` and its fingerprint. A message that names
+no usable app goes to the `_` namespace, which no app id can spell (an app id
+starts with a letter or digit and never holds `/` or `!`). So a producer can only
+ever claim ids of the app it writes for.
+
+Every record also carries the `fingerprint` of the message it came from (a hash
+of its canonical JSON; of the raw text when it is not a JSON object). The same
+message delivered again has the same id and the same fingerprint.
 """
 
 from __future__ import annotations
@@ -11,6 +21,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Union
+
+NO_APP = "_"  # the id namespace of messages that name no usable app (no app id can be "_")
+MAX_RAW_CHARS = 10_000  # of the raw message kept on a rejected record
+
+
+def record_id(namespace: str, local: str) -> str:
+    """The stored id of a message: its app (or `NO_APP`), `/`, then its own id or its content hash."""
+    return f"{namespace}/{local}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,7 @@ class Review:
     meta: dict[str, Any] = field(default_factory=dict)
     raw: str = field(default="", compare=False, repr=False)
     ack: Ack | None = field(default=None, compare=False, repr=False)
+    fingerprint: str = ""  # of the message (see the module docstring); "" only for records built by hand
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,10 @@ class EnrichedReview:
         return self.review.ack
 
     @property
+    def fingerprint(self) -> str:
+        return self.review.fingerprint
+
+    @property
     def lang_group(self) -> str:
         """`en` when the labelled text is English (original or translated), else the review's language."""
         return "en" if self.translation in ("not_needed", "translated") else self.lang
@@ -149,6 +172,7 @@ class EnrichedReview:
             "app_version": r.app_version,
             "meta": r.meta,
             "origin": r.origin,
+            "fingerprint": r.fingerprint,
             "measures": _measures_doc(self.measures),
             "primary_label": self.primary_label,
             "label_score": round(self.label_score, 4),
@@ -179,6 +203,7 @@ class Rejected:
     at: datetime
     measures: Measures | None = None
     ack: Ack | None = field(default=None, compare=False, repr=False)
+    fingerprint: str = ""  # of the message (see the module docstring); "" only for records built by hand
 
     def to_doc(self) -> dict[str, Any]:
         """The stored document (JSON-ready; no transport details).
@@ -193,6 +218,7 @@ class Rejected:
             "detail": self.detail,
             "raw": valid_text(self.raw),
             "origin": self.origin,
+            "fingerprint": self.fingerprint,
             "received_at": _iso(self.received_at),
             "at": _iso(self.at),
             "measures": _measures_doc(self.measures) if self.measures else None,

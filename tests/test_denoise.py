@@ -68,7 +68,8 @@ def test_noise_is_rejected_with_reason_and_measures(text, reason):
     rules = RULES.with_overrides({"contest_hashtags": ["#LoveFNB"]})
     out = denoise(review(text), rules)
     assert isinstance(out, Rejected), out
-    assert out.reason == reason and out.id == "d1" and out.app_id == "paynest"
+    assert out.reason == reason and out.id == "paynest/d1" and out.app_id == "paynest"
+    assert out.fingerprint and out.fingerprint == review(text).fingerprint  # the message's: the store tells redeliveries
     assert out.measures == measure(text, rules) and out.detail
     assert '"d1"' in out.raw  # the original payload, not just the text
 

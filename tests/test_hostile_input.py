@@ -234,7 +234,10 @@ def test_parse_never_raises_and_keeps_the_raw_input(payload: str, receive_count:
     out = parse_message(message(payload, receive_count), KNOWN, max_receives=MAX_RECEIVES)
     event(getattr(out, "reason", "kept"))
     assert isinstance(out, (Review, Rejected))
-    assert 0 < len(out.id) <= 200 and out.id.isprintable()
+    namespace, local = out.id.split("/", 1)  # ids are namespaced by the app the message names, else "_"
+    assert namespace == (out.app_id or "_") and 0 < len(local) <= 200 and out.id.isprintable()
+    assert len(out.id.encode("utf-8")) <= 512  # Elasticsearch's limit for an _id
+    assert len(out.fingerprint) == 32
     if isinstance(out, Rejected):
         assert out.reason in PARSE_REASONS and out.detail
         assert out.raw == payload[:MAX_RAW_CHARS]  # the first 10,000 characters, as documented
@@ -584,7 +587,7 @@ def test_real_flow_stores_exactly_one_outcome_per_hostile_message(apps, embedder
                       TestingSink(out), embedder=embedder, **_optional_io(build_flow, documents, commands))
     run_main(flow)
     assert Counter(o.id for o in out) == expected
-    by_id = {o.id: o for o in out}
+    by_id = {o.id.split("/", 1)[1]: o for o in out}  # by the message's own id
     for rid in ("html", "bidi", "zwj", "nul", "c1", "nonchar", "surrogate", "sqli", "meta-deep", "lang", "ok", "epoch",
                 "skew"):
         assert isinstance(by_id[rid], EnrichedReview), (rid, by_id[rid])
