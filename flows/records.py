@@ -12,14 +12,18 @@ starts with a letter or digit and never holds `/` or `!`). So a producer can onl
 ever claim ids of the app it writes for.
 
 Every record also carries the `fingerprint` of the message it came from (a hash
-of its canonical JSON; of the raw text when it is not a JSON object). The same
-message delivered again has the same id and the same fingerprint.
+of its canonical JSON; of the raw text when it is not a JSON object; of its
+position when it is blank). The same message delivered again has the same id and
+the same fingerprint, so it rewrites its own record; a *different* message that
+reuses an id has another fingerprint, and the store keeps it as its own
+`id_conflict` record under `conflict_id(id, fingerprint)` instead of letting it
+replace the first (`connectors/store.py`, `resolve_claims`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Union
 
 NO_APP = "_"  # the id namespace of messages that name no usable app (no app id can be "_")
@@ -29,6 +33,20 @@ MAX_RAW_CHARS = 10_000  # of the raw message kept on a rejected record
 def record_id(namespace: str, local: str) -> str:
     """The stored id of a message: its app (or `NO_APP`), `/`, then its own id or its content hash."""
     return f"{namespace}/{local}"
+
+
+def id_namespace(rid: str) -> str:
+    """The app namespace of a record id (`paynest` for `paynest/r-1` and for `paynest!<fingerprint>`)."""
+    cut = min((i for i in (rid.find("/"), rid.find("!")) if i >= 0), default=-1)
+    return rid[:cut] if cut > 0 else NO_APP
+
+
+def conflict_id(rid: str, fingerprint: str) -> str:
+    """Where a message that reuses `rid` is stored: `<namespace>!<fingerprint>`.
+
+    No message can be given this id (a given id always follows `<namespace>/`), and it depends only on
+    the message, so the same conflicting message redelivered lands on the same record."""
+    return f"{id_namespace(rid)}!{fingerprint}"
 
 
 @dataclass(frozen=True)
@@ -227,6 +245,31 @@ class Rejected:
 
 Outcome = Union[EnrichedReview, Rejected]
 """What the store sink receives: every input becomes exactly one of these."""
+
+
+def id_conflict(outcome: Outcome, owner_fingerprint: str) -> Rejected:
+    """`outcome`'s message reused an id another message (`owner_fingerprint`) holds: an `id_conflict` record
+    of its own, under `conflict_id`, that keeps its raw input, app, origin and fingerprint."""
+    if isinstance(outcome, EnrichedReview):
+        raw, verdict, measures = outcome.review.raw or outcome.review.text, "enriched", outcome.measures
+        app_id, origin, received_at = outcome.review.app_id, outcome.review.origin, outcome.review.received_at
+    else:
+        raw, verdict, measures = outcome.raw, f"rejected as {outcome.reason}", outcome.measures
+        app_id, origin, received_at = outcome.app_id, outcome.origin, outcome.received_at
+    return Rejected(
+        id=conflict_id(outcome.id, outcome.fingerprint),
+        app_id=app_id,
+        reason="id_conflict",
+        detail=(f"id {outcome.id[:80]!r} belongs to a different message (fingerprint {owner_fingerprint[:12]!r}); "
+                f"this one ({verdict}) is kept apart and never replaces it"),
+        raw=raw[:MAX_RAW_CHARS],
+        origin=origin,
+        received_at=received_at,
+        at=datetime.now(timezone.utc),
+        measures=measures,
+        ack=outcome.ack,
+        fingerprint=outcome.fingerprint,
+    )
 
 
 def _measures_doc(m: Measures) -> dict[str, Any]:
