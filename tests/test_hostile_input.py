@@ -483,10 +483,12 @@ def store(tmp_path_factory):
 @example(payload=b"\xff\x00{}".decode("utf-8", "surrogateescape"), query='"')
 def test_sqlite_store_reads_every_outcome_back_equal(store: SqliteStore, payload: str, query: str) -> None:
     out = pure_steps(payload)
-    store.write([out])
-    expected = {k: v for k, v in out.to_doc().items() if k != "embedding"}
-    kind = "enriched" if isinstance(out, EnrichedReview) else "rejected"
-    assert store.get(out.id) == {**expected, "kind": kind}
+    [stored] = store.write([out])  # examples share the store: a message reusing an earlier one's id is kept apart
+    expected = {k: v for k, v in stored.to_doc().items() if k != "embedding"}
+    kind = "enriched" if isinstance(stored, EnrichedReview) else "rejected"
+    assert store.get(stored.id) == {**expected, "kind": kind}
+    if stored.id != out.id:
+        assert stored.reason == "id_conflict" and store.get(out.id)["fingerprint"] != out.fingerprint
     store.search_text(query)  # any query is safe
     assert store.counts().total >= 1  # json_extract over every stored document still works
 
