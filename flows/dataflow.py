@@ -189,7 +189,7 @@ def build_flow(
 
     parsed = op.map("parse", raw, partial(parse_message, known_apps=frozenset(apps), max_receives=settings.sqs.max_receives))
     valid = op.branch("is_valid", parsed, _is_review)
-    # trues: Review, falses: Rejected (malformed_json, missing_field, invalid_field, unknown_app, too_large,
+    # trues: Review, falses: Rejected (blank_line, malformed_json, missing_field, invalid_field, unknown_app, too_large,
     # poison_message)
 
     denoised = op.map("denoise", valid.trues, partial(denoise, rules=DenoiseRules(), app_rules=rules))

@@ -11,7 +11,10 @@ id of the app it names, and a redelivered message always maps to the same record
 The fingerprint is a hash of the message's canonical JSON (key order and spacing
 do not matter), or of its text when it is not a JSON object; it travels on the
 record so the store can tell a redelivery (same id, same fingerprint: rewrite)
-from a different message reusing an id (kept apart as `id_conflict`).
+from a different message reusing an id (kept apart as `id_conflict`). A blank
+message (empty or only whitespace, e.g. a blank line of a file) is `blank_line`;
+having no content, it is identified by its origin (file and line, or queue and
+message id), so every blank line is a record of its own.
 
 Hostile input ends as a `Rejected` with a reason: JSON that is not an object,
 uses NaN/Infinity, has integers over Python's 4,300-digit limit, or nests deeper
@@ -70,10 +73,11 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def identity(payload: str) -> tuple[str, str]:
-    """`(record id, fingerprint)` that `parse_message` gives a message with this payload, whatever its verdict."""
+def identity(payload: str, origin: str = "") -> tuple[str, str]:
+    """`(record id, fingerprint)` that `parse_message` gives a message with this payload (and, for a blank one,
+    this origin), whatever its verdict."""
     obj, _ = _load(payload)
-    fingerprint = _fingerprint(payload, obj)
+    fingerprint = _fingerprint(payload, obj, origin)
     return _record_id(obj, fingerprint), fingerprint
 
 
@@ -85,7 +89,7 @@ def parse_message(raw: RawMessage, known_apps: Collection[str], max_receives: in
     queue's redrive policy moves it to the dead-letter queue.
     """
     obj, failure = _load(raw.payload)
-    fingerprint = _fingerprint(raw.payload, obj)
+    fingerprint = _fingerprint(raw.payload, obj, raw.origin)
     if max_receives and raw.receive_count >= max_receives:
         return _poison(raw, obj, fingerprint, max_receives)
     try:
@@ -104,11 +108,11 @@ def _load(payload: str) -> tuple[dict[str, Any] | None, _Invalid | None]:
         return None, e
 
 
-def _fingerprint(payload: str, obj: dict[str, Any] | None) -> str:
+def _fingerprint(payload: str, obj: dict[str, Any] | None, origin: str) -> str:
     """The message's content hash: of its canonical JSON when it is an object (so key order and spacing do
-    not matter), else of its text."""
+    not matter), else of its text; a blank message has no content, so its origin is hashed with it."""
     if obj is None:
-        return _hash(payload)
+        return _hash(payload) if payload.strip() else _hash(f"blank\x00{origin}\x00{payload}")
     return _hash(json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
 
 
@@ -125,7 +129,7 @@ def _load_object(payload: str) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_CHARS:
         raise _Invalid("too_large", f"message is {len(payload):,} characters; limit {MAX_PAYLOAD_CHARS:,}")
     if not payload.strip():
-        raise _Invalid("malformed_json", "message is empty")
+        raise _Invalid("blank_line", f"message is blank ({len(payload):,} characters, none but whitespace)")
     try:
         obj = json.loads(payload, parse_constant=_no_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as e:  # ValueError: JSONDecodeError, NaN, integers over 4,300 digits
