@@ -28,6 +28,7 @@ from typing import Any, Union
 
 NO_APP = "_"  # the id namespace of messages that name no usable app (no app id can be "_")
 MAX_RAW_CHARS = 10_000  # of the raw message kept on a rejected record
+MAX_DETAIL_CHARS = 300  # of a rejection's detail; the raw message is kept anyway
 
 
 def record_id(namespace: str, local: str) -> str:
@@ -209,7 +210,10 @@ class EnrichedReview:
 
 @dataclass(frozen=True)
 class Rejected:
-    """An input that will not be enriched, with the reason; stored, never dropped."""
+    """An input that will not be enriched, with the reason; stored, never dropped.
+
+    `detail` is at most `MAX_DETAIL_CHARS` characters whoever builds the record: a longer one keeps its
+    start and says how much was cut (the offending value is in `raw` anyway)."""
 
     id: str
     app_id: str | None
@@ -222,6 +226,10 @@ class Rejected:
     measures: Measures | None = None
     ack: Ack | None = field(default=None, compare=False, repr=False)
     fingerprint: str = ""  # of the message (see the module docstring); "" only for records built by hand
+
+    def __post_init__(self) -> None:
+        if len(self.detail) > MAX_DETAIL_CHARS:
+            object.__setattr__(self, "detail", bounded_detail(self.detail))
 
     def to_doc(self) -> dict[str, Any]:
         """The stored document (JSON-ready; no transport details).
@@ -270,6 +278,14 @@ def id_conflict(outcome: Outcome, owner_fingerprint: str) -> Rejected:
         ack=outcome.ack,
         fingerprint=outcome.fingerprint,
     )
+
+
+def bounded_detail(detail: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    """`detail` cut to `limit` characters, saying how many were left out."""
+    if len(detail) <= limit:
+        return detail
+    keep = limit - len(f"… [{len(detail):,} characters, cut]")
+    return f"{detail[:keep]}… [{len(detail):,} characters, cut]"
 
 
 def _measures_doc(m: Measures) -> dict[str, Any]:

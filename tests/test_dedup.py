@@ -5,7 +5,7 @@ import pickle
 from flows.operators.dedup import DedupConfig, DedupState, dedup_step, simhash
 from flows.operators.denoise import DenoiseRules, denoise
 from flows.operators.parse import parse_message
-from flows.records import Rejected
+from flows.records import MAX_DETAIL_CHARS, Rejected
 from tests.helpers import raw
 
 SPAM = "Earn ₹5000 daily from home 💰💰 no investment, WhatsApp 98XXXXXX21 for details"
@@ -112,6 +112,14 @@ def test_a_different_message_reusing_an_id_is_judged_on_its_own():
     state, outs = run([first, reuse, first])
     assert outs[1].reason == "duplicate" and not isinstance(outs[2], Rejected)
     assert state.seen[simhash(text)].count == 2
+
+
+def test_a_duplicate_detail_stays_bounded_whatever_the_author():
+    author = "\U000e0041" * 200  # tag characters: kept in the author, each one 10 characters of repr
+    text = "refund not received even after 7 days, please help"
+    _, outs = run([kept(text, 1, author=author), kept(text, 2, author=author)])
+    assert outs[1].reason == "duplicate" and len(outs[1].detail) == MAX_DETAIL_CHARS
+    assert outs[1].detail.endswith("characters, cut]")
 
 
 def test_deepcopy_of_the_state_is_equal_and_independent():

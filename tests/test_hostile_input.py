@@ -33,7 +33,7 @@ from flows.operators.denoise import DenoiseRules, denoise
 from flows.operators.parse import EARLIEST, FUTURE_SKEW, MAX_DEPTH, MAX_RAW_CHARS, is_app_id, parse_message
 from flows.operators.translate import NoTranslator, TranslateBatch, Translation
 from flows.operators.watchlist import ACTIONS, parse_commands
-from flows.records import EnrichedReview, Measures, RawMessage, Rejected, Review, valid_text
+from flows.records import MAX_DETAIL_CHARS, EnrichedReview, Measures, RawMessage, Rejected, Review, valid_text
 from tests.helpers import RECEIVED, ROOT, raw
 
 HUNT = int(os.environ.get("SIFT_HOSTILE_EXAMPLES", "0"))  # > 0: that many random (not derandomized) examples
@@ -239,7 +239,7 @@ def test_parse_never_raises_and_keeps_the_raw_input(payload: str, receive_count:
     assert len(out.id.encode("utf-8")) <= 512  # Elasticsearch's limit for an _id
     assert len(out.fingerprint) == 32
     if isinstance(out, Rejected):
-        assert out.reason in PARSE_REASONS and out.detail
+        assert out.reason in PARSE_REASONS and out.detail and len(out.detail) <= MAX_DETAIL_CHARS
         assert out.raw == payload[:MAX_RAW_CHARS]  # the first 10,000 characters, as documented
         assert out.app_id is None or is_app_id(out.app_id)
         assert (out.reason == "poison_message") == (receive_count >= MAX_RECEIVES)
@@ -333,6 +333,7 @@ def test_pure_steps_end_in_one_storable_outcome(payload: str) -> None:
     assert isinstance(out, (EnrichedReview, Rejected))
     if isinstance(out, Rejected):
         assert out.reason in PARSE_REASONS | DENOISE_REASONS | DEDUP_REASONS and out.detail
+        assert len(out.detail) <= MAX_DETAIL_CHARS
     assert_storable(out.to_doc())
 
 
@@ -354,7 +355,7 @@ def test_dedup_never_raises_and_its_memory_stays_bounded(items: list) -> None:
         r = review(text, rid=f"r{i}", author=author)
         state, out = dedup_step(state, (r, Measures(3, 0.0, spam_markers=markers)), cfg)
         if isinstance(out, Rejected):
-            assert out.reason in DEDUP_REASONS and out.id == r.id
+            assert out.reason in DEDUP_REASONS and out.id == r.id and len(out.detail) <= MAX_DETAIL_CHARS
             assert_storable(out.to_doc())
         else:
             assert out[0] is r and out[1].repeat_count >= 1

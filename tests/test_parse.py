@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from flows.operators.parse import MAX_TEXT_CHARS, identity, parse_message
-from flows.records import Rejected, Review
+from flows.records import MAX_DETAIL_CHARS, Rejected, Review
 from tests.helpers import RECEIVED, raw
 
 APPS = frozenset({"paynest"})
@@ -112,6 +112,19 @@ def test_an_id_too_long_for_the_store_is_not_taken_as_given():
     out = parse_message(raw({"id": wide, "app_id": "paynest", "text": "payment failed again"}), APPS)
     assert isinstance(out, Rejected) and out.reason == "invalid_field" and out.id.startswith("paynest/h-")
     assert isinstance(parse_message(raw({"id": wide[:64], "app_id": "paynest", "text": "payment failed"}), APPS), Review)
+
+
+def test_rejection_details_are_bounded_and_the_raw_input_is_kept():
+    """Issue 18.9: a 4,300-digit rating put 4,344 characters into one detail."""
+    payload = '{"id": "big", "app_id": "paynest", "text": "payment failed", "rating": ' + "9" * 4300 + "}"
+    out = parse_message(raw(payload), APPS)
+    assert isinstance(out, Rejected) and out.reason == "invalid_field"
+    assert "'rating' must be between 1 and 5" in out.detail and len(out.detail) < 150
+    assert out.raw == payload  # the offending value is still there, in full
+    long = Rejected(id="x", app_id=None, reason="malformed_json", detail="why " * 2000, raw="", origin="t",
+                    received_at=RECEIVED, at=RECEIVED)
+    assert len(long.detail) == MAX_DETAIL_CHARS and long.detail.endswith("… [8,000 characters, cut]")
+    assert long.detail.startswith("why why") and long.to_doc()["detail"] == long.detail
 
 
 def test_oversized_text_is_rejected_not_truncated():

@@ -23,7 +23,8 @@ day after the message was received is `invalid_field`. Kept strings are valid
 Unicode: text, author, version and source lose control characters, Unicode
 noncharacters and bidirectional overrides; lone surrogates (in text or `meta`)
 become U+FFFD. A rejected record keeps the first 10,000 characters of the raw
-message.
+message; its detail quotes offending values shortened (`_short`) and is at most
+`MAX_DETAIL_CHARS` characters in any case (`flows/records.py`).
 """
 
 from __future__ import annotations
@@ -245,7 +246,7 @@ def _rating(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
         raise _Invalid("invalid_field", f"field 'rating' must be an integer 1-5, got {_short(value)}")
     if not 1 <= int(value) <= 5:
-        raise _Invalid("invalid_field", f"field 'rating' must be between 1 and 5, got {value!r}")
+        raise _Invalid("invalid_field", f"field 'rating' must be between 1 and 5, got {_short(value)}")
     return int(value)
 
 
