@@ -255,6 +255,8 @@ def build_flow(
     clustered_reviews = op.key_rm("unkey", clustered)
     outcomes = op.merge("outcomes", clustered_reviews, valid.falses, kept.falses, unique.falses)
     op.output("store", outcomes, sink)
+    # The store keeps each id for the first message written under it: an outcome of a different message reusing
+    # the id is stored as its own id_conflict record (connectors/store.py), never over the first.
 
     if documents_sink is None:
         return flow
