@@ -135,7 +135,7 @@ def parse_then_denoise(message):
         ("x" * 1_048_576, "too_large"),  # 1 MB that is not even JSON
         ({"id": "e", "app_id": "paynest", "text": ""}, "missing_field"),
         ({"id": "e", "app_id": "paynest", "text": " \n\t "}, "missing_field"),
-        ("", "malformed_json"),
+        ("", "blank_line"),
     ],
 )
 def test_huge_and_empty_inputs_end_as_rejected_records_with_a_reason(message, reason):
