@@ -122,20 +122,12 @@ def _prefix_id(line: str, prefix: str) -> str:
 
 
 def distinct_records(lines: list[str]) -> int:
-    """How many records `lines` store: a line without a usable id gets a content id, so identical such lines
-    (the demo's malformed lines repeat across seeds) are one record."""
-    without_id: list[str] = []
-    with_id = 0
-    for line in lines:
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            obj = None
-        if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)) and str(obj["id"]).strip():
-            with_id += 1
-        else:
-            without_id.append(line)
-    return with_id + len(set(without_id))
+    """How many records `lines` store: one per distinct message (id and fingerprint, as `parse` gives them), so
+    identical lines (the demo's malformed lines repeat across seeds) are one record, and a line that reuses
+    another's id with other content is one more (its `id_conflict` record)."""
+    from flows.operators.parse import identity
+
+    return len({identity(line) for line in lines})
 
 
 def input_texts(lines: list[str]) -> list[str]:
@@ -152,6 +144,8 @@ def input_texts(lines: list[str]) -> list[str]:
 
 
 def sample_ids(lines: list[str], k: int, seed: int = 0) -> list[str]:
+    from flows.operators.parse import identity
+
     ids = []
     for line in lines:
         try:
@@ -159,7 +153,7 @@ def sample_ids(lines: list[str], k: int, seed: int = 0) -> list[str]:
         except ValueError:
             continue
         if isinstance(obj, dict) and isinstance(obj.get("id"), str) and obj["id"].strip() == obj["id"] and obj["id"]:
-            ids.append(obj["id"])
+            ids.append(identity(line)[0])  # the stored id: namespaced by app
     ids = list(dict.fromkeys(ids))
     return sorted(random.Random(seed).sample(ids, min(k, len(ids))))
 

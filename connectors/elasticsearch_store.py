@@ -3,6 +3,13 @@
 At-least-once writes become an exactly-once result: every document's `_id` is
 the record id, so a retried or redelivered batch overwrites itself. Retries are
 bounded (attempts with exponential backoff) and each one is logged.
+
+Id claims (`connectors/store.py`) live in `<prefix>-claims`, one document per
+record id holding its owner's fingerprint. A batch first `create`s its claims in
+one bulk request: Elasticsearch creates a document at most once, so of two
+writers of one id exactly one succeeds; the others get 409 and read the owner
+back (a real-time `mget`). Only then are the records written, conflicting ones
+as `id_conflict` records under their own ids.
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ from connectors.store import (
     decode_cursor,
     doc_time,
     encode_cursor,
+    batch_claims,
     normalize_document,
+    resolve_claims,
     split,
 )
 from flows.operators.embed import DIMS
@@ -76,6 +85,7 @@ REVIEW_MAPPINGS: dict[str, Any] = {
         "app_version": {"type": "keyword"},
         "meta": {"type": "object", "enabled": False},
         "origin": {"type": "keyword"},
+        "fingerprint": {"type": "keyword"},
         "measures": MEASURES_MAPPING,
         "primary_label": {"type": "keyword"},
         "label_score": {"type": "float"},
@@ -102,12 +112,14 @@ REJECTED_MAPPINGS: dict[str, Any] = {
         "detail": {"type": "text"},
         "raw": {"type": "text"},
         "origin": {"type": "keyword"},
+        "fingerprint": {"type": "keyword"},
         "received_at": {"type": "date"},
         "at": {"type": "date"},
         "measures": MEASURES_MAPPING,
     },
 }
 
+CLAIM_MAPPINGS: dict[str, Any] = {"dynamic": False, "properties": {"fingerprint": {"type": "keyword"}}}
 
 DOC_MAPPINGS: dict[str, Any] = {
     "dynamic": False,
@@ -170,12 +182,13 @@ def connect(cfg: ElasticsearchSettings):
 
 
 class ElasticsearchStore:
-    """`ReviewStore` on two indices: `<prefix>-reviews` and `<prefix>-rejected`."""
+    """`ReviewStore` on two indices, `<prefix>-reviews` and `<prefix>-rejected`, with id claims in `<prefix>-claims`."""
 
     def __init__(self, cfg: ElasticsearchSettings, backoff: float = 0.5):
         self.cfg = cfg
         self.reviews = f"{cfg.index_prefix}-reviews"
         self.rejected = f"{cfg.index_prefix}-rejected"
+        self.claims = f"{cfg.index_prefix}-claims"
         self.documents = {kind: f"{cfg.index_prefix}-{kind.replace('_', '-')}" for kind in DOC_KINDS}
         self.backoff = backoff
         self._client = None
@@ -206,7 +219,7 @@ class ElasticsearchStore:
         from elasticsearch import ApiError
 
         version = self.check()
-        indices = [(self.reviews, REVIEW_MAPPINGS), (self.rejected, REJECTED_MAPPINGS)]
+        indices = [(self.reviews, REVIEW_MAPPINGS), (self.rejected, REJECTED_MAPPINGS), (self.claims, CLAIM_MAPPINGS)]
         indices += [(index, DOC_MAPPINGS) for index in self.documents.values()]
         for index, mappings in indices:
             self.client.indices.put_index_template(
@@ -296,25 +309,65 @@ class ElasticsearchStore:
             actions.append({"_op_type": "delete", "_index": self.reviews, "_id": r.id})
         return actions
 
-    def write(self, outcomes: Sequence[Outcome]) -> None:
-        """Bulk upsert; retries failed items and unreachable-server errors with backoff
-        until `retry_seconds` have passed, then raises `StoreError`."""
-        enriched, rejected = split(outcomes)
+    def write(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Claim the batch's ids, then bulk upsert; retries failed items and unreachable-server errors with
+        backoff until `retry_seconds` have passed, then raises `StoreError`."""
+        stored = resolve_claims(outcomes, self._claim(batch_claims(outcomes)))
+        enriched, rejected = split(stored)
         self._write_actions(self._actions(enriched, rejected),
                             f"{len(enriched) + len(rejected)} records ({len(enriched)} enriched, {len(rejected)} rejected)")
+        return stored
 
-    def _write_actions(self, pending: list[dict[str, Any]], what: str, refresh: str | None = None) -> None:
-        """Send `pending`, retrying what fails with backoff until `retry_seconds`; then `StoreError`."""
-        started = time.monotonic()
-        attempt = 0
+    def _claim(self, claims: dict[str, str]) -> dict[str, str]:
+        """Create a claim for every id not claimed yet; id -> fingerprint of its owner (ours where we created it)."""
+        actions = [{"_op_type": "create", "_index": self.claims, "_id": rid, "_source": {"fingerprint": fp}}
+                   for rid, fp in claims.items()]
+        taken = self._write_actions(actions, f"{len(actions)} id claims", level=logging.DEBUG)
+        if not taken:
+            return dict(claims)
+        return {**claims, **self._with_retries(lambda: self._owners(taken), f"reading {len(taken)} id claims")}
+
+    def _owners(self, ids: list[str]) -> dict[str, str]:
+        resp = self.client.mget(index=self.claims, ids=ids, realtime=True)
+        owners = {doc["_id"]: doc["_source"]["fingerprint"] for doc in resp["docs"] if doc.get("found")}
+        missing = [rid for rid in ids if rid not in owners]
+        if missing:  # a claim answered 409 moments ago: only a deleted claims index loses it
+            raise StoreError(f"id claims {missing[:3]} in {self.claims} vanished between create and read")
+        return owners
+
+    def _with_retries(self, call, what: str):
+        """`call()`, retried on transport errors with backoff until `retry_seconds`; then `StoreError`."""
+        from elasticsearch import ApiError, TransportError
+
+        started, attempt = time.monotonic(), 0
         while True:
             attempt += 1
-            failed, errors = self._bulk(pending, refresh)
+            try:
+                return call()
+            except (TransportError, ApiError) as e:
+                delay = min(self.backoff * 2 ** (attempt - 1), 10.0)
+                if time.monotonic() - started + delay > self.cfg.retry_seconds:
+                    raise StoreError(f"elasticsearch {what} at {self.cfg.target} failed after {attempt} attempts: "
+                                     f"{_reason(e)}") from e
+                log.warning("elasticsearch %s failed (attempt %d, retrying in %.1fs): %s", what, attempt, delay, _reason(e))
+                time.sleep(delay)
+
+    def _write_actions(self, pending: list[dict[str, Any]], what: str, refresh: str | None = None,
+                       level: int = logging.INFO) -> list[str]:
+        """Send `pending`, retrying what fails with backoff until `retry_seconds`; then `StoreError`.
+        Returns the ids of `create` actions whose document existed already (409: not an error)."""
+        started = time.monotonic()
+        attempt = 0
+        existed: list[str] = []
+        while True:
+            attempt += 1
+            failed, errors, exists = self._bulk(pending, refresh)
+            existed += exists
             elapsed = time.monotonic() - started
             if not failed:
-                log.info("elasticsearch bulk: %s in %.0f ms%s", what, elapsed * 1000,
-                         f" after {attempt} attempts" if attempt > 1 else "")
-                return
+                log.log(level, "elasticsearch bulk: %s in %.0f ms%s", what, elapsed * 1000,
+                        f" after {attempt} attempts" if attempt > 1 else "")
+                return list(dict.fromkeys(existed))
             delay = min(self.backoff * 2 ** (attempt - 1), 10.0)
             if elapsed + delay > self.cfg.retry_seconds:
                 raise StoreError(
@@ -328,8 +381,9 @@ class ElasticsearchStore:
             time.sleep(delay)
             pending = failed
 
-    def _bulk(self, actions: list[dict[str, Any]], refresh: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-        """One pass of bulk requests; returns the actions that failed and why.
+    def _bulk(self, actions: list[dict[str, Any]], refresh: str | None = None
+              ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+        """One pass of bulk requests; returns the actions that failed and why, and the ids `create` found taken.
 
         The helper retries nothing (`max_retries=0`): an item it retried came back after the rest of its
         chunk, so the results were no longer in the order of `actions` and a failed write could be paired
@@ -342,7 +396,7 @@ class ElasticsearchStore:
                 raise_on_error=False, raise_on_exception=False, yield_ok=True, **({"refresh": refresh} if refresh else {}),
             ))
         except (TransportError, ApiError) as e:
-            return actions, [_reason(e)]
+            return actions, [_reason(e)], []
         return _failures(actions, results)
 
     def refresh(self) -> None:
@@ -503,14 +557,17 @@ class ElasticsearchStore:
             self._client = None
 
 
-def _failures(actions: Sequence[dict[str, Any]], results: Sequence[tuple[bool, dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The actions whose bulk result is a failure, and why. Results come in the order of the actions; each is
-    checked to answer its own action (same operation, same `_id`), so a result is never credited to another
-    action: a mismatch raises `StoreError` and nothing of the pass counts as written."""
+def _failures(actions: Sequence[dict[str, Any]], results: Sequence[tuple[bool, dict[str, Any]]]
+              ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """The actions whose bulk result is a failure, and why, and the ids a `create` found claimed already.
+    Results come in the order of the actions; each is checked to answer its own action (same operation, same
+    `_id`), so a result is never credited to another action: a mismatch raises `StoreError` and nothing of
+    the pass counts as written."""
     if len(results) != len(actions):
         raise StoreError(f"elasticsearch bulk: {len(results)} results for {len(actions)} actions; nothing is taken as written")
     failed: list[dict[str, Any]] = []
     errors: list[str] = []
+    exists: list[str] = []
     for action, (ok, info) in zip(actions, results):
         (op_type, op), = info.items()
         if op_type != action["_op_type"] or str(op.get("_id")) != str(action["_id"]):
@@ -522,9 +579,12 @@ def _failures(actions: Sequence[dict[str, Any]], results: Sequence[tuple[bool, d
             continue
         if "version" in action and op.get("status") == 409:
             continue  # the index holds a newer version of this document: nothing to write
+        if op_type == "create" and op.get("status") == 409:
+            exists.append(action["_id"])  # claimed before: the caller reads the owner
+            continue
         failed.append(action)
         errors.append(f"{op.get('status')} {_reason_text(op.get('error'))}")
-    return failed, errors
+    return failed, errors, exists
 
 
 def _reason_text(error: Any) -> str:

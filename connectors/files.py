@@ -1,12 +1,21 @@
 """Local JSONL / CSV review files as a Bytewax source.
 
 One partition per file (the file is the unit of parallelism); each line (JSONL)
-or row (CSV) becomes one `RawMessage`. The resume state is the number of
-records already emitted, so a resumed run continues where its snapshot was.
+or row (CSV) becomes one `RawMessage`, whose origin is `<file name>:<number>`.
+The resume state is the number of records already emitted, so a resumed run
+continues where its snapshot was.
+
+A JSONL line is a physical line: the file is split on `\n` only, so a raw CR or
+any other Unicode line or record separator inside a line stays in it. One CR
+before the `\n` (a CRLF file) is dropped, and so is a UTF-8 byte-order mark
+before the first line. Blank and whitespace-only lines are emitted too (parse
+records them as `blank_line`), so line N of the file is always record N and
+every physical line ends as exactly one record.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import logging
@@ -44,21 +53,28 @@ def check_readable(path: Path) -> None:
 
 
 def count_records(path: Path) -> int:
-    """How many records the source will emit for `path` (for progress output)."""
-    return sum(1 for _ in _records(path))
+    """How many records the source will emit for `path`: its physical lines (JSONL) or rows (CSV)."""
+    return sum(1 for _ in records(path))
 
 
-def _records(path: Path) -> Iterator[str]:
+def origin(path: Path, number: int) -> str:
+    """Where record `number` (from 1) of `path` came from, as the source writes it on the message."""
+    return f"{path.name}:{number}"
+
+
+def records(path: Path) -> Iterator[str]:
+    """The payload of every record the source emits for `path`, in order (see the module docstring)."""
     if path.suffix.lower() == ".csv":
         with path.open(newline="", encoding="utf-8", errors="replace") as f:
             for row in csv.DictReader(f):
                 yield json.dumps(_csv_row(row), ensure_ascii=False)
     else:
-        with path.open(encoding="utf-8", errors="replace") as f:
-            for line in f:
-                line = line.rstrip("\r\n")
-                if line.strip():
-                    yield line
+        with path.open("rb") as f:
+            for number, line in enumerate(f):  # a binary file splits on b"\n" only
+                line = line.removesuffix(b"\n").removesuffix(b"\r")
+                if number == 0:
+                    line = line.removeprefix(codecs.BOM_UTF8)
+                yield line.decode("utf-8", errors="replace")
 
 
 def _csv_row(row: dict[str | None, str | None]) -> dict[str, object]:
@@ -84,7 +100,7 @@ class _FilePartition(StatefulSourcePartition[RawMessage, int]):
         self._path = path
         self._batch_size = batch_size
         self._pos = resume_state or 0
-        self._it = _records(path)
+        self._it = records(path)
         for _ in range(self._pos):
             next(self._it, None)
 
@@ -93,7 +109,7 @@ class _FilePartition(StatefulSourcePartition[RawMessage, int]):
         now = datetime.now(timezone.utc)
         for payload in self._it:
             self._pos += 1
-            batch.append(RawMessage(payload=payload, origin=f"{self._path.name}:{self._pos}", received_at=now))
+            batch.append(RawMessage(payload=payload, origin=origin(self._path, self._pos), received_at=now))
             if len(batch) >= self._batch_size:
                 return batch
         if batch:

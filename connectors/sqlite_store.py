@@ -2,6 +2,10 @@
 
 Durable on return from `write` (one transaction per batch, WAL journal).
 Several workers or processes may write the same file; SQLite serialises them.
+Id claims (`connectors/store.py`) live in the `claims` table: a batch takes the
+write lock first (`BEGIN IMMEDIATE`), inserts its claims unless present, reads
+the owners back and writes, all in one transaction, so two writers of one id
+can never both own it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from connectors.store import (
     decode_cursor,
     doc_time,
     encode_cursor,
+    batch_claims,
     normalize_document,
+    resolve_claims,
     split,
 )
 from flows.records import EnrichedReview, Outcome, Rejected
@@ -72,6 +78,15 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_cursor ON documents (kind, updated_at, id);
 """
+# Which message owns each record id (its fingerprint); taken on first write, never changed.
+_CLAIMS = "CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID"
+# A store written before claims existed: its records own their ids (a record without a fingerprint is owned by
+# no message a producer can send again, so its id is never taken over).
+_BACKFILL_CLAIMS = """
+INSERT OR IGNORE INTO claims SELECT id, coalesce(json_extract(doc, '$.fingerprint'), '') FROM reviews;
+INSERT OR IGNORE INTO claims SELECT id, coalesce(json_extract(doc, '$.fingerprint'), '') FROM rejected;
+"""
+_CLAIM_CHUNK = 500  # ids per `IN (...)` lookup
 
 # An upsert that never replaces a newer `version` of a document (tickets carry one): a flow resumed from an
 # older snapshot re-publishes versions the store already has a later one of.
@@ -146,35 +161,53 @@ class SqliteStore:
     def setup(self) -> None:
         with self._lock:
             try:
-                self.conn.executescript(_SCHEMA)
+                new_claims = not self.conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone()
+                self.conn.executescript(_SCHEMA + ";" + _CLAIMS + ";" + (_BACKFILL_CLAIMS if new_claims else ""))
             except sqlite3.Error as e:
                 raise StoreUnavailable(f"cannot create tables in {str(self.path)!r}: {e}") from e
 
-    def write(self, outcomes: Sequence[Outcome]) -> None:
-        enriched, rejected = split(outcomes)
-        try:
-            review_rows, rejected_rows = self._rows(enriched, rejected)
-        except (ValueError, TypeError, RecursionError) as e:
-            raise StoreError(f"SQLite write of {len(outcomes)} records: a document is not storable JSON: {e}") from e
+    def write(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        claims = batch_claims(outcomes)
         with self._lock:
+            conn = self.conn
             try:
-                with self.conn:  # one transaction: all or nothing
-                    self.conn.executemany("DELETE FROM rejected WHERE id = ?", [(r[0],) for r in review_rows])
-                    self.conn.executemany("DELETE FROM reviews WHERE id = ?", [(r[0],) for r in rejected_rows])
-                    self.conn.executemany(
-                        "INSERT OR REPLACE INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?)", review_rows
-                    )
-                    self.conn.executemany("INSERT OR REPLACE INTO rejected VALUES (?,?,?,?,?)", rejected_rows)
-                    self.conn.executemany(
+                conn.execute("BEGIN IMMEDIATE")  # the write lock before the claims are read: one owner per id
+                try:
+                    conn.executemany("INSERT OR IGNORE INTO claims VALUES (?, ?)", claims.items())
+                    stored = resolve_claims(outcomes, self._owners(list(claims)))
+                    enriched, rejected = split(stored)
+                    review_rows, rejected_rows = self._rows(enriched, rejected)
+                    conn.executemany("DELETE FROM rejected WHERE id = ?", [(r[0],) for r in review_rows])
+                    conn.executemany("DELETE FROM reviews WHERE id = ?", [(r[0],) for r in rejected_rows])
+                    conn.executemany("INSERT OR REPLACE INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?)", review_rows)
+                    conn.executemany("INSERT OR REPLACE INTO rejected VALUES (?,?,?,?,?)", rejected_rows)
+                    conn.executemany(
                         "DELETE FROM reviews_fts WHERE rowid = ?",
                         [(_fts_rowid(r[0]),) for r in (*review_rows, *rejected_rows)],
                     )
-                    self.conn.executemany(
+                    conn.executemany(
                         "INSERT INTO reviews_fts (rowid, id, text, text_en) VALUES (?,?,?,?)",
                         [(_fts_rowid(e.id), e.id, e.review.text, e.text_en) for e in enriched],
                     )
+                    conn.commit()  # one transaction: all or nothing
+                except BaseException:
+                    conn.rollback()
+                    raise
             except (sqlite3.Error, UnicodeEncodeError) as e:  # a lone surrogate cannot be bound as UTF-8
                 raise StoreError(f"SQLite write of {len(outcomes)} records to {str(self.path)!r} failed: {e}") from e
+            except (ValueError, TypeError, RecursionError) as e:
+                raise StoreError(f"SQLite write of {len(outcomes)} records: a document is not storable JSON: {e}") from e
+        return stored
+
+    def _owners(self, ids: list[str]) -> dict[str, str]:
+        """id -> fingerprint of the message that owns it (inside the write transaction)."""
+        owners: dict[str, str] = {}
+        for start in range(0, len(ids), _CLAIM_CHUNK):
+            chunk = ids[start : start + _CLAIM_CHUNK]
+            owners.update(self.conn.execute(
+                f"SELECT id, fingerprint FROM claims WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return owners
 
     @staticmethod
     def _rows(enriched: list[EnrichedReview], rejected: list[Rejected]) -> tuple[list[tuple], list[tuple]]:

@@ -2,8 +2,18 @@
 
 Writes are idempotent upserts keyed by the record id: writing the same outcome
 twice leaves one record, and an id is either an enriched review or a rejected
-record, never both (the later write wins). `write` returns only after the data
-is durable, so the caller may acknowledge the source messages.
+record, never both (the later write of the *same message* wins). `write`
+returns only after the data is durable, so the caller may acknowledge the
+source messages.
+
+An id belongs to the first message stored under it. Each backend keeps a claim
+per id (the id and its message's fingerprint) that it takes atomically on first
+write and never changes. A later outcome with the same id and the same
+fingerprint is that message again (a redelivery, a replay after a restart, or a
+later verdict on it) and rewrites the record; one with another fingerprint is a
+different message reusing the id: it is stored as its own `id_conflict` record
+under `conflict_id(id, fingerprint)` and never overwrites the first
+(`resolve_claims`). Within one batch the first outcome of an id claims it.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from flows.records import EnrichedReview, Outcome, Rejected
+from flows.records import EnrichedReview, Outcome, Rejected, id_conflict
 from flows.settings import Settings
 
 
@@ -48,8 +58,9 @@ class ReviewStore(Protocol):
     def setup(self) -> None:
         """Create tables / index templates; idempotent."""
 
-    def write(self, outcomes: Sequence[Outcome]) -> None:
-        """Upsert enriched and rejected records; durable when it returns."""
+    def write(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Upsert enriched and rejected records; durable when it returns. Returns what was stored: the
+        outcomes, with each one whose id belongs to a different message turned into its `id_conflict` record."""
 
     def refresh(self) -> None:
         """Make everything written so far visible to reads."""
@@ -151,6 +162,20 @@ def doc_time(value: str | None) -> str | None:
         return None
     at = datetime.fromisoformat(value)
     return (at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)).isoformat()
+
+
+def batch_claims(outcomes: Sequence[Outcome]) -> dict[str, str]:
+    """id -> fingerprint of the first outcome with that id in the batch: the claim this batch makes."""
+    claims: dict[str, str] = {}
+    for outcome in outcomes:
+        claims.setdefault(outcome.id, outcome.fingerprint)
+    return claims
+
+
+def resolve_claims(outcomes: Sequence[Outcome], owners: dict[str, str]) -> list[Outcome]:
+    """The outcomes as they are to be stored, in order: one whose fingerprint differs from the owner of its id
+    (`owners`: id -> fingerprint of the message the store holds under it) becomes its `id_conflict` record."""
+    return [o if owners.get(o.id, o.fingerprint) == o.fingerprint else id_conflict(o, owners[o.id]) for o in outcomes]
 
 
 def split(outcomes: Sequence[Outcome]) -> tuple[list[EnrichedReview], list[Rejected]]:

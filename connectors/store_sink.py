@@ -60,11 +60,11 @@ class _StorePartition(StatelessSinkPartition[Outcome]):
             self._write(items)
 
     def _write(self, items: Sequence[Outcome]) -> None:
-        self._store.write(items)
+        stored = self._store.write(items)  # as stored: a message that reused another's id is its id_conflict record
         acks: list[Ack] = [item.ack for item in items if item.ack is not None]
         if acks:
             self.ack_failures += self._acker.ack(acks)
-        for item in items:
+        for item in stored:
             if isinstance(item, EnrichedReview):
                 self.enriched += 1
             else:

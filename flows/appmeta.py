@@ -180,9 +180,11 @@ class AppCatalog:
     `current()` returns the latest good metadata. At most every `check_seconds` it
     looks at the files' modification times and sizes; when they changed it reloads.
     A broken edit keeps the previous metadata and logs one error line naming the
-    file, so a typo never stops the flow. Apps added or removed need a restart
-    (parsing knows the app ids it accepts); labels, examples, competitors and
-    ticket thresholds of existing apps change live.
+    file, so a typo never stops the flow. Every step of the flow reads it, so all
+    of it changes live: a new app's reviews are accepted from the next one on, and
+    labels, examples, vocabulary, `denoise` settings, competitors and ticket
+    thresholds of existing apps apply to the next review. An app whose file is
+    removed keeps its previous metadata until a restart.
     """
 
     def __init__(self, path: Path, check_seconds: float = 10.0, apps: dict[str, AppMetadata] | None = None):
@@ -225,7 +227,7 @@ class AppCatalog:
             log.warning("app %r vanished from %s; keeping its previous metadata until restart", app_id, self.path)
             apps[app_id] = self._apps[app_id]
         for app_id in sorted(set(apps) - set(self._apps)):
-            log.warning("app %r added in %s; restart the flow to accept its reviews", app_id, self.path)
+            log.warning("app %r added in %s; its reviews are accepted from now on", app_id, self.path)
         changed = sorted(a for a in apps if apps[a] != self._apps.get(a))
         self._apps = apps
         self.version += 1

@@ -9,6 +9,7 @@ tests can run the production steps with `TestingSource` / `TestingSink`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import partial
 
@@ -36,7 +37,7 @@ from flows.operators.tickets import (
 )
 from flows.operators.volume import volume_step
 from flows.operators.translate import NoTranslator, TranslateBatch, Translator
-from flows.records import EnrichedReview, Outcome, RawMessage, Rejected, Review, WatchCommand
+from flows.records import EnrichedReview, Measures, Outcome, RawMessage, Rejected, Review, WatchCommand
 from flows.settings import Settings
 
 
@@ -170,7 +171,7 @@ def issue_config(settings: Settings) -> IssueConfig:
                        fade_days=settings.issue_fade_days, seed=settings.seed)
 
 
-def denoise_rules(settings: Settings, apps: dict[str, AppMetadata]) -> dict[str, DenoiseRules]:
+def denoise_rules(settings: Settings, apps: Mapping[str, AppMetadata]) -> dict[str, DenoiseRules]:
     """Global rules from settings, with each app's vocabulary and `"denoise"` overrides."""
     base = DenoiseRules(
         min_words=settings.min_words,
@@ -179,6 +180,35 @@ def denoise_rules(settings: Settings, apps: dict[str, AppMetadata]) -> dict[str,
         max_gibberish_ratio=settings.max_gibberish_ratio,
     )
     return {app_id: base.with_overrides(app.denoise, app.vocabulary) for app_id, app in apps.items()}
+
+
+class ParseStep:
+    """`parse_message` against the apps the catalog holds at that moment: an app added to the metadata while
+    the flow runs is accepted from its next review on."""
+
+    def __init__(self, apps: dict[str, AppMetadata] | AppCatalog, max_receives: int):
+        self._current = _current(apps)
+        self._max_receives = max_receives
+
+    def __call__(self, raw: RawMessage) -> Review | Rejected:
+        return parse_message(raw, self._current(), self._max_receives)
+
+
+class DenoiseStep:
+    """`denoise` with each app's rules as the catalog holds them: rebuilt when it reloads, so edited `"denoise"`
+    settings and vocabulary apply from the next review on (and a new app gets its own rules)."""
+
+    def __init__(self, settings: Settings, apps: dict[str, AppMetadata] | AppCatalog):
+        self._settings = settings
+        self._current = _current(apps)
+        self._rules: tuple[Mapping[str, AppMetadata], dict[str, DenoiseRules]] | None = None  # (apps, their rules)
+
+    def __call__(self, review: Review) -> tuple[Review, Measures] | Rejected:
+        apps = self._current()
+        cached = self._rules
+        if cached is None or cached[0] is not apps:  # a reload replaces the catalog's dict
+            cached = self._rules = (apps, denoise_rules(self._settings, apps))
+        return denoise(review, DenoiseRules(), cached[1])
 
 
 def build_flow(
@@ -195,7 +225,8 @@ def build_flow(
     Tickets, feature requests and watch-list changes go to `documents_sink`; without one those steps are
     left out. Watch-list commands come from `watch_source` (none: nothing is watched)."""
     embedder = embedder or Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch, settings.embed_backend)
-    rules = denoise_rules(settings, apps)
+    # Every step reads app metadata from the catalog, which follows the files while the flow runs.
+    catalog = AppCatalog(settings.apps_path, settings.apps_reload_seconds, apps) if settings.apps_reload_seconds else apps
     dedup = DedupConfig(max_repeats=settings.dedup_max_repeats, capacity=settings.dedup_capacity)
     informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
     clusters = ClusterConfig(n_clusters=settings.clusters_per_label, dims=settings.cluster_dims, seed=settings.seed)
@@ -205,12 +236,12 @@ def build_flow(
     raw = op.input("reviews_in", flow, source)
     # RawMessage
 
-    parsed = op.map("parse", raw, partial(parse_message, known_apps=frozenset(apps), max_receives=settings.sqs.max_receives))
+    parsed = op.map("parse", raw, ParseStep(catalog, settings.sqs.max_receives))
     valid = op.branch("is_valid", parsed, _is_review)
-    # trues: Review, falses: Rejected (malformed_json, missing_field, invalid_field, unknown_app, too_large,
+    # trues: Review, falses: Rejected (blank_line, malformed_json, missing_field, invalid_field, unknown_app, too_large,
     # poison_message)
 
-    denoised = op.map("denoise", valid.trues, partial(denoise, rules=DenoiseRules(), app_rules=rules))
+    denoised = op.map("denoise", valid.trues, DenoiseStep(settings, catalog))
     kept = op.branch("is_kept", denoised, _is_kept)
     # trues: (Review, Measures), falses: Rejected (too_short, non_english, referral_spam, contest_spam, gibberish,
     # misspelled)
@@ -222,7 +253,6 @@ def build_flow(
     # (Review, Measures, Translation); one backend call per language per batch, cached
 
     types = TypeClassifier(embedder.encode, settings.types_model)
-    catalog = AppCatalog(settings.apps_path, settings.apps_reload_seconds, apps) if settings.apps_reload_seconds else apps
     enricher = Enricher(embedder, catalog, settings.label_threshold, informativeness, types)
     enriched = op.flat_map_batch("embed_label", translated, enricher)
     # EnrichedReview with embedding, primary_label, informativeness, review_type, sentiment, competitors,
@@ -245,6 +275,8 @@ def build_flow(
     clustered_reviews = op.key_rm("unkey", clustered)
     outcomes = op.merge("outcomes", clustered_reviews, valid.falses, kept.falses, unique.falses)
     op.output("store", outcomes, sink)
+    # The store keeps each id for the first message written under it: an outcome of a different message reusing
+    # the id is stored as its own id_conflict record (connectors/store.py), never over the first.
 
     if documents_sink is None:
         return flow

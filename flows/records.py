@@ -4,13 +4,50 @@
 `Rejected`; the enrichment steps turn a `Review` into an `EnrichedReview` or a
 `Rejected`. Every input ends as exactly one stored `EnrichedReview` or
 `Rejected`, both keyed by the same deterministic id.
+
+Record ids are namespaced by app: `<app_id>/<id>`, where `<id>` is the message's
+own `id` or, without a usable one, `h-` and its fingerprint. A message that names
+no usable app goes to the `_` namespace, which no app id can spell (an app id
+starts with a letter or digit and never holds `/` or `!`). So a producer can only
+ever claim ids of the app it writes for.
+
+Every record also carries the `fingerprint` of the message it came from (a hash
+of its canonical JSON; of the raw text when it is not a JSON object; of its
+position when it is blank). The same message delivered again has the same id and
+the same fingerprint, so it rewrites its own record; a *different* message that
+reuses an id has another fingerprint, and the store keeps it as its own
+`id_conflict` record under `conflict_id(id, fingerprint)` instead of letting it
+replace the first (`connectors/store.py`, `resolve_claims`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Union
+
+NO_APP = "_"  # the id namespace of messages that name no usable app (no app id can be "_")
+MAX_RAW_CHARS = 10_000  # of the raw message kept on a rejected record
+MAX_DETAIL_CHARS = 300  # of a rejection's detail; the raw message is kept anyway
+
+
+def record_id(namespace: str, local: str) -> str:
+    """The stored id of a message: its app (or `NO_APP`), `/`, then its own id or its content hash."""
+    return f"{namespace}/{local}"
+
+
+def id_namespace(rid: str) -> str:
+    """The app namespace of a record id (`paynest` for `paynest/r-1` and for `paynest!<fingerprint>`)."""
+    cut = min((i for i in (rid.find("/"), rid.find("!")) if i >= 0), default=-1)
+    return rid[:cut] if cut > 0 else NO_APP
+
+
+def conflict_id(rid: str, fingerprint: str) -> str:
+    """Where a message that reuses `rid` is stored: `<namespace>!<fingerprint>`.
+
+    No message can be given this id (a given id always follows `<namespace>/`), and it depends only on
+    the message, so the same conflicting message redelivered lands on the same record."""
+    return f"{id_namespace(rid)}!{fingerprint}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +88,7 @@ class Review:
     meta: dict[str, Any] = field(default_factory=dict)
     raw: str = field(default="", compare=False, repr=False)
     ack: Ack | None = field(default=None, compare=False, repr=False)
+    fingerprint: str = ""  # of the message (see the module docstring); "" only for records built by hand
 
 
 @dataclass(frozen=True)
@@ -119,6 +157,10 @@ class EnrichedReview:
         return self.review.ack
 
     @property
+    def fingerprint(self) -> str:
+        return self.review.fingerprint
+
+    @property
     def lang_group(self) -> str:
         """`en` when the labelled text is English (original or translated), else the review's language."""
         return "en" if self.translation in ("not_needed", "translated") else self.lang
@@ -152,6 +194,7 @@ class EnrichedReview:
             "app_version": r.app_version,
             "meta": r.meta,
             "origin": r.origin,
+            "fingerprint": r.fingerprint,
             "measures": _measures_doc(self.measures),
             "primary_label": self.primary_label,
             "label_score": round(self.label_score, 4),
@@ -173,7 +216,10 @@ class EnrichedReview:
 
 @dataclass(frozen=True)
 class Rejected:
-    """An input that will not be enriched, with the reason; stored, never dropped."""
+    """An input that will not be enriched, with the reason; stored, never dropped.
+
+    `detail` is at most `MAX_DETAIL_CHARS` characters whoever builds the record: a longer one keeps its
+    start and says how much was cut (the offending value is in `raw` anyway)."""
 
     id: str
     app_id: str | None
@@ -185,6 +231,11 @@ class Rejected:
     at: datetime
     measures: Measures | None = None
     ack: Ack | None = field(default=None, compare=False, repr=False)
+    fingerprint: str = ""  # of the message (see the module docstring); "" only for records built by hand
+
+    def __post_init__(self) -> None:
+        if len(self.detail) > MAX_DETAIL_CHARS:
+            object.__setattr__(self, "detail", bounded_detail(self.detail))
 
     def to_doc(self) -> dict[str, Any]:
         """The stored document (JSON-ready; no transport details).
@@ -199,6 +250,7 @@ class Rejected:
             "detail": self.detail,
             "raw": valid_text(self.raw),
             "origin": self.origin,
+            "fingerprint": self.fingerprint,
             "received_at": _iso(self.received_at),
             "at": _iso(self.at),
             "measures": _measures_doc(self.measures) if self.measures else None,
@@ -207,6 +259,39 @@ class Rejected:
 
 Outcome = Union[EnrichedReview, Rejected]
 """What the store sink receives: every input becomes exactly one of these."""
+
+
+def id_conflict(outcome: Outcome, owner_fingerprint: str) -> Rejected:
+    """`outcome`'s message reused an id another message (`owner_fingerprint`) holds: an `id_conflict` record
+    of its own, under `conflict_id`, that keeps its raw input, app, origin and fingerprint."""
+    if isinstance(outcome, EnrichedReview):
+        raw, verdict, measures = outcome.review.raw or outcome.review.text, "enriched", outcome.measures
+        app_id, origin, received_at = outcome.review.app_id, outcome.review.origin, outcome.review.received_at
+    else:
+        raw, verdict, measures = outcome.raw, f"rejected as {outcome.reason}", outcome.measures
+        app_id, origin, received_at = outcome.app_id, outcome.origin, outcome.received_at
+    return Rejected(
+        id=conflict_id(outcome.id, outcome.fingerprint),
+        app_id=app_id,
+        reason="id_conflict",
+        detail=(f"id {outcome.id[:80]!r} belongs to a different message (fingerprint {owner_fingerprint[:12]!r}); "
+                f"this one ({verdict}) is kept apart and never replaces it"),
+        raw=raw[:MAX_RAW_CHARS],
+        origin=origin,
+        received_at=received_at,
+        at=datetime.now(timezone.utc),
+        measures=measures,
+        ack=outcome.ack,
+        fingerprint=outcome.fingerprint,
+    )
+
+
+def bounded_detail(detail: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    """`detail` cut to `limit` characters, saying how many were left out."""
+    if len(detail) <= limit:
+        return detail
+    keep = limit - len(f"… [{len(detail):,} characters, cut]")
+    return f"{detail[:keep]}… [{len(detail):,} characters, cut]"
 
 
 def _measures_doc(m: Measures) -> dict[str, Any]:

@@ -1,16 +1,49 @@
 """Run summary: `python -m flows.report` prints what the store holds against what the input had.
 
-Exit status 0 when every input record is in the store (enriched or rejected),
-1 when some are missing, 2 on a configuration error.
+For a file input every line (JSONL) or row (CSV) ends as exactly one record, but lines that carry
+the same message (same id and content: what a redelivery looks like) share one record, so the
+summary counts the input's distinct messages as `parse` identifies them and explains any difference
+between lines and stored records in one line.
+
+Exit status 0 when every input message has its record in the store (enriched or rejected),
+1 when some are missing (stderr says how many and what to do), 2 on a configuration error.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
-from connectors.files import InputFileError, check_readable, count_records
+from connectors.files import InputFileError, check_readable, origin, records
 from connectors.store import StoreCounts, StoreError, open_store
+from flows.operators.parse import identity
 from flows.settings import ConfigError, Settings
+
+
+@dataclass(frozen=True)
+class InputTally:
+    """What a file input holds: its lines (or CSV rows), the blank ones, and its distinct messages."""
+
+    lines: int
+    blank: int
+    messages: int
+
+    @property
+    def repeats(self) -> int:
+        """Lines that carry a message an earlier line already carried (they share its record)."""
+        return self.lines - self.messages
+
+
+def tally_input(path: Path) -> InputTally:
+    """Count `path` the way the flow reads it: one message per line, identified as `parse` identifies it."""
+    lines = blank = 0
+    seen: set[tuple[str, str]] = set()
+    for number, payload in enumerate(records(path), start=1):
+        lines += 1
+        blank += not payload.strip()
+        seen.add(identity(payload, origin(path, number)))
+    return InputTally(lines, blank, len(seen))
 
 
 def _row(counts: dict[str, int]) -> str:
@@ -18,18 +51,37 @@ def _row(counts: dict[str, int]) -> str:
     return " · ".join(f"{k} {v:,}" for k, v in items) or "none"
 
 
-def format_summary(counts: StoreCounts, read: int | None, where: str) -> str:
-    """The human summary; `read` is the number of input records when known."""
+def difference(counts: StoreCounts, read: InputTally) -> str | None:
+    """One line explaining why the store does not hold one record per input line, or None when it does."""
+    stored, repeats = counts.total, read.repeats
+    one = repeats == 1
+    shared = (f"{repeats:,} {'line repeats' if one else 'lines repeat'} an earlier line's message (same id and content) "
+              f"and {'shares' if one else 'share'} its record") if repeats else ""
+    also = f"; {shared}" if shared else ""
+    if stored < read.messages:
+        return (f"  MISSING   {read.messages - stored:,} of {read.messages:,} input messages have no record in the store: "
+                f"the flow stopped before storing them (see its log), run it again to resume{also}")
+    if stored > read.messages:
+        return (f"  extra     {stored - read.messages:,} more records than this input's {read.messages:,} messages: "
+                f"the store also holds records of another input or run{also}")
+    if repeats:
+        return f"  shared    {read.lines:,} lines, {stored:,} records: {shared}"
+    return None
+
+
+def format_summary(counts: StoreCounts, read: InputTally | None, where: str) -> str:
+    """The human summary; `read` is the input file's tally when the input is a file."""
     lines = [f"summary ({where})"]
     if read is not None:
-        lines.append(f"  read      {read:,} input records")
+        blank = f" ({read.blank:,} blank)" if read.blank else ""
+        lines.append(f"  read      {read.lines:,} input lines{blank}, {read.messages:,} distinct messages")
     lines.append(f"  stored    {counts.total:,} records: {counts.enriched:,} enriched · {counts.rejected:,} rejected")
     lines.append(f"  rejected  {_row(counts.by_reason)}")
     lines.append(f"  labels    {_row(counts.by_label)}")
     if counts.untranslated_by_lang:
         lines.append(f"  kept untranslated (no translation backend) by language: {_row(counts.untranslated_by_lang)}")
-    if read is not None and counts.total < read:
-        lines.append(f"  MISSING   {read - counts.total:,} input records are not in the store")
+    if read is not None and (line := difference(counts, read)):
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -64,7 +116,7 @@ def main() -> int:
         read = None
         if settings.source == "file":
             check_readable(settings.input_path)
-            read = count_records(settings.input_path)
+            read = tally_input(settings.input_path)
         store = open_store(settings)
         store.setup()
         store.refresh()
@@ -77,7 +129,11 @@ def main() -> int:
     where = f"sqlite {settings.sqlite_path}" if settings.store == "sqlite" else f"elasticsearch {settings.es.target}"
     print(format_summary(counts, read, where))
     print(format_tickets(tickets))
-    return 1 if read is not None and counts.total < read else 0
+    if read is not None and counts.total < read.messages:
+        print(f"sift: incomplete: {read.messages - counts.total:,} of {read.messages:,} messages of "
+              f"{settings.input_path} are not in the store (exit status 1); see the MISSING line above", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bench.chaos import APPS, Result, messages, tally
-from flows.operators.parse import content_id
+from flows.operators.parse import identity
 
 
 def stored(m, rid: str) -> tuple[str, str, dict]:
@@ -17,7 +17,7 @@ def stored(m, rid: str) -> tuple[str, str, dict]:
 
 
 def bare(m) -> str:  # ids as given; a body without a readable id gets its content hash
-    return m.rid if m.body.endswith("}") else content_id(m.body)
+    return m.rid if m.body.endswith("}") else identity(m.body)[0]
 
 
 def namespaced(m) -> str:  # one possible app-namespaced scheme; the counts must not depend on which

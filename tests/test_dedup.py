@@ -5,7 +5,7 @@ import pickle
 from flows.operators.dedup import DedupConfig, DedupState, dedup_step, simhash
 from flows.operators.denoise import DenoiseRules, denoise
 from flows.operators.parse import parse_message
-from flows.records import Rejected
+from flows.records import MAX_DETAIL_CHARS, Rejected
 from tests.helpers import raw
 
 SPAM = "Earn ₹5000 daily from home 💰💰 no investment, WhatsApp 98XXXXXX21 for details"
@@ -97,10 +97,29 @@ def test_an_author_redelivered_after_its_id_left_the_recent_ids_is_not_a_duplica
     cfg = DedupConfig(max_repeats=2, capacity=50, max_ids=4)
     state, _ = run([kept(text, 1, author="asha")] + [kept(text, i, author=f"user{i}") for i in range(2, 12)], cfg)
     entry = state.seen[simhash(text)]
-    assert "r1" not in entry.recent and len(entry.recent) == 4
+    assert not any(key.startswith("paynest/r1#") for key in entry.recent) and len(entry.recent) == 4
     _, again = run([kept(text, 1, author="asha"), kept(text, 99, author="asha")], cfg, state)
     assert not isinstance(again[0], Rejected)
     assert again[1].reason == "duplicate"
+
+
+def test_a_different_message_reusing_an_id_is_judged_on_its_own():
+    """Issue 18.1: the same id with other content is not a redelivery (the store keeps it apart as id_conflict)."""
+    text = "refund not received even after 7 days, please help"
+    first = kept(text, 1, author="priya")
+    reuse = kept(text + "!!", 1, author="priya")  # id r1 again, another message, same author, a near copy
+    assert reuse[0].id == first[0].id and reuse[0].fingerprint != first[0].fingerprint
+    state, outs = run([first, reuse, first])
+    assert outs[1].reason == "duplicate" and not isinstance(outs[2], Rejected)
+    assert state.seen[simhash(text)].count == 2
+
+
+def test_a_duplicate_detail_stays_bounded_whatever_the_author():
+    author = "\U000e0041" * 200  # tag characters: kept in the author, each one 10 characters of repr
+    text = "refund not received even after 7 days, please help"
+    _, outs = run([kept(text, 1, author=author), kept(text, 2, author=author)])
+    assert outs[1].reason == "duplicate" and len(outs[1].detail) == MAX_DETAIL_CHARS
+    assert outs[1].detail.endswith("characters, cut]")
 
 
 def test_deepcopy_of_the_state_is_equal_and_independent():

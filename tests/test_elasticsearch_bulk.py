@@ -16,7 +16,7 @@ def test_a_bulk_result_that_names_another_action_is_never_taken_as_written():
     refused = {"status": 429, "error": {"type": "cluster_block_exception", "reason": "blocked"}}
     in_order = [(True, {"index": {"_id": "a", **ok}}), (False, {"delete": {"_id": "a", "status": 404}}),
                 (False, {"index": {"_id": "b", **refused}})]
-    assert _failures(actions, in_order) == ([actions[2]], ["429 cluster_block_exception: blocked"])
+    assert _failures(actions, in_order) == ([actions[2]], ["429 cluster_block_exception: blocked"], [])
     # the order a retrying helper yields: a retried failure after the rest
     reordered = [in_order[0], in_order[2], in_order[1]]
     with pytest.raises(StoreError, match="came where delete 'a' was expected"):

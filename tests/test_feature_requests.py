@@ -64,7 +64,7 @@ def test_watch_add_detect_restart_remove(tmp_path, apps, embedder):
     # 2. after a restart, reviews naming gpay / Google Pay / #GooglePay with requests become feature requests
     second = _phase(apps, embedder, tmp_path, [ADD], REQUESTS)
     requests = _of(second, "feature_requests")
-    assert sorted(r["review_id"] for r in requests) == ["fr0", "fr1", "fr2"]
+    assert sorted(r["review_id"] for r in requests) == ["paynest/fr0", "paynest/fr1", "paynest/fr2"]
     assert {r["org"] for r in requests} == {"Google Pay"}
     assert all("scratch card" in r["feature"] for r in requests)
     assert {r["matched"].lower() for r in requests} >= {"gpay", "google pay"}

@@ -46,13 +46,13 @@ def test_every_input_becomes_exactly_one_outcome_with_the_right_kind(apps, embed
     out = run(apps, embedder, [json.dumps(p) for p in CRAFTED] + ["{not json"])
     by_id = {o.id: o for o in out}
     assert len(out) == len(CRAFTED) + 1 == len(by_id)
-    assert {i: by_id[i].primary_label for i in ("pay", "otp", "crash")} == {
+    assert {i: by_id[f"paynest/{i}"].primary_label for i in ("pay", "otp", "crash")} == {
         "pay": "payments", "otp": "login_otp", "crash": "performance"}
     assert {o.id: o.reason for o in out if isinstance(o, Rejected)} == {
-        "short": "too_short", "bad-rating": "invalid_field", "stranger": "unknown_app",
-        "referral": "referral_spam", "spam2": "repeated_spam", "spam3": "repeated_spam",
-        next(o.id for o in out if o.id.startswith("h-")): "malformed_json"}
-    pay = by_id["pay"]
+        "paynest/short": "too_short", "paynest/bad-rating": "invalid_field", "unknown-app/stranger": "unknown_app",
+        "paynest/referral": "referral_spam", "paynest/spam2": "repeated_spam", "paynest/spam3": "repeated_spam",
+        next(o.id for o in out if o.id.startswith("_/h-")): "malformed_json"}
+    pay = by_id["paynest/pay"]
     assert isinstance(pay, EnrichedReview)
     assert pay.cluster_id.startswith("paynest:payments:i") and pay.cluster_keywords
     assert pay.theme_id.startswith("paynest:payments:c")
@@ -62,12 +62,12 @@ def test_every_input_becomes_exactly_one_outcome_with_the_right_kind(apps, embed
     assert 0.5 < pay.informativeness <= 1.0 and pay.lang_confidence > 0.5
     # Hindi and Hinglish are kept, untranslated (no backend configured), and clustered apart from English
     for rid, lang in (("hindi", "hi"), ("hinglish", "hi-Latn")):
-        kept = by_id[rid]
+        kept = by_id[f"paynest/{rid}"]
         assert isinstance(kept, EnrichedReview)
         assert (kept.lang, kept.translation, kept.translated) == (lang, "untranslated", False)
         assert kept.cluster_id.startswith(f"paynest:{kept.primary_label}:{lang}:i")
         assert kept.to_doc()["translation"] == "untranslated"
-    assert by_id["spam3"].measures.repeat_count == 4 and by_id["spam1"].measures.repeat_count == 2
+    assert by_id["paynest/spam3"].measures.repeat_count == 4 and by_id["paynest/spam1"].measures.repeat_count == 2
 
 
 def test_demo_stream_nothing_lost_nothing_duplicated(apps, embedder):

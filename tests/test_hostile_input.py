@@ -33,7 +33,7 @@ from flows.operators.denoise import DenoiseRules, denoise
 from flows.operators.parse import EARLIEST, FUTURE_SKEW, MAX_DEPTH, MAX_RAW_CHARS, is_app_id, parse_message
 from flows.operators.translate import NoTranslator, TranslateBatch, Translation
 from flows.operators.watchlist import ACTIONS, parse_commands
-from flows.records import EnrichedReview, Measures, RawMessage, Rejected, Review, valid_text
+from flows.records import MAX_DETAIL_CHARS, EnrichedReview, Measures, RawMessage, Rejected, Review, valid_text
 from tests.helpers import RECEIVED, ROOT, raw
 
 HUNT = int(os.environ.get("SIFT_HOSTILE_EXAMPLES", "0"))  # > 0: that many random (not derandomized) examples
@@ -44,7 +44,7 @@ PURE = settings(
 APPS = load_apps(ROOT / "demo" / "apps")
 KNOWN = frozenset(APPS)
 APP_RULES = {app_id: DenoiseRules().with_overrides(app.denoise, app.vocabulary) for app_id, app in APPS.items()}
-PARSE_REASONS = {"malformed_json", "missing_field", "invalid_field", "unknown_app", "too_large", "poison_message"}
+PARSE_REASONS = {"blank_line", "malformed_json", "missing_field", "invalid_field", "unknown_app", "too_large", "poison_message"}
 DENOISE_REASONS = {"too_short", "non_english", "referral_spam", "contest_spam", "gibberish", "misspelled"}
 DEDUP_REASONS = {"repeated_spam", "duplicate"}
 TRANSLATIONS = {"not_needed", "translated", "untranslated", "failed"}
@@ -234,9 +234,12 @@ def test_parse_never_raises_and_keeps_the_raw_input(payload: str, receive_count:
     out = parse_message(message(payload, receive_count), KNOWN, max_receives=MAX_RECEIVES)
     event(getattr(out, "reason", "kept"))
     assert isinstance(out, (Review, Rejected))
-    assert 0 < len(out.id) <= 200 and out.id.isprintable()
+    namespace, local = out.id.split("/", 1)  # ids are namespaced by the app the message names, else "_"
+    assert namespace == (out.app_id or "_") and 0 < len(local) <= 200 and out.id.isprintable()
+    assert len(out.id.encode("utf-8")) <= 512  # Elasticsearch's limit for an _id
+    assert len(out.fingerprint) == 32
     if isinstance(out, Rejected):
-        assert out.reason in PARSE_REASONS and out.detail
+        assert out.reason in PARSE_REASONS and out.detail and len(out.detail) <= MAX_DETAIL_CHARS
         assert out.raw == payload[:MAX_RAW_CHARS]  # the first 10,000 characters, as documented
         assert out.app_id is None or is_app_id(out.app_id)
         assert (out.reason == "poison_message") == (receive_count >= MAX_RECEIVES)
@@ -330,6 +333,7 @@ def test_pure_steps_end_in_one_storable_outcome(payload: str) -> None:
     assert isinstance(out, (EnrichedReview, Rejected))
     if isinstance(out, Rejected):
         assert out.reason in PARSE_REASONS | DENOISE_REASONS | DEDUP_REASONS and out.detail
+        assert len(out.detail) <= MAX_DETAIL_CHARS
     assert_storable(out.to_doc())
 
 
@@ -351,7 +355,7 @@ def test_dedup_never_raises_and_its_memory_stays_bounded(items: list) -> None:
         r = review(text, rid=f"r{i}", author=author)
         state, out = dedup_step(state, (r, Measures(3, 0.0, spam_markers=markers)), cfg)
         if isinstance(out, Rejected):
-            assert out.reason in DEDUP_REASONS and out.id == r.id
+            assert out.reason in DEDUP_REASONS and out.id == r.id and len(out.detail) <= MAX_DETAIL_CHARS
             assert_storable(out.to_doc())
         else:
             assert out[0] is r and out[1].repeat_count >= 1
@@ -480,10 +484,12 @@ def store(tmp_path_factory):
 @example(payload=b"\xff\x00{}".decode("utf-8", "surrogateescape"), query='"')
 def test_sqlite_store_reads_every_outcome_back_equal(store: SqliteStore, payload: str, query: str) -> None:
     out = pure_steps(payload)
-    store.write([out])
-    expected = {k: v for k, v in out.to_doc().items() if k != "embedding"}
-    kind = "enriched" if isinstance(out, EnrichedReview) else "rejected"
-    assert store.get(out.id) == {**expected, "kind": kind}
+    [stored] = store.write([out])  # examples share the store: a message reusing an earlier one's id is kept apart
+    expected = {k: v for k, v in stored.to_doc().items() if k != "embedding"}
+    kind = "enriched" if isinstance(stored, EnrichedReview) else "rejected"
+    assert store.get(stored.id) == {**expected, "kind": kind}
+    if stored.id != out.id:
+        assert stored.reason == "id_conflict" and store.get(out.id)["fingerprint"] != out.fingerprint
     store.search_text(query)  # any query is safe
     assert store.counts().total >= 1  # json_extract over every stored document still works
 
@@ -584,7 +590,7 @@ def test_real_flow_stores_exactly_one_outcome_per_hostile_message(apps, embedder
                       TestingSink(out), embedder=embedder, **_optional_io(build_flow, documents, commands))
     run_main(flow)
     assert Counter(o.id for o in out) == expected
-    by_id = {o.id: o for o in out}
+    by_id = {o.id.split("/", 1)[1]: o for o in out}  # by the message's own id
     for rid in ("html", "bidi", "zwj", "nul", "c1", "nonchar", "surrogate", "sqli", "meta-deep", "lang", "ok", "epoch",
                 "skew"):
         assert isinstance(by_id[rid], EnrichedReview), (rid, by_id[rid])

@@ -11,7 +11,7 @@ import pytest
 from connectors.elasticsearch_store import ElasticsearchStore
 from connectors.sqlite_store import SqliteStore
 from connectors.store import ReviewStore
-from flows.records import EnrichedReview, Measures, Rejected, Review
+from flows.records import EnrichedReview, Measures, Rejected, Review, conflict_id
 from flows.settings import ElasticsearchSettings
 
 T0 = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
@@ -38,18 +38,24 @@ def vec(seed: int) -> tuple[float, ...]:
 
 def enriched(rid: str, label: str = "payments", seed: int = 0, text: str = "payment failed",
              at: datetime = T0, cluster: str = "c0", rating: int = 1, app: str = "paynest",
-             lang: str = "en", translation: str = "not_needed") -> EnrichedReview:
+             lang: str = "en", translation: str = "not_needed", fingerprint: str = "") -> EnrichedReview:
     review = Review(id=rid, app_id=app, text=text, source="google_play", created_at=at, received_at=at,
-                    origin="t", rating=rating, app_version="4.12.0")
+                    origin="t", rating=rating, app_version="4.12.0", fingerprint=fingerprint,
+                    raw=f'{{"id": "{rid}", "text": "{text}"}}')
     return EnrichedReview(review=review, measures=Measures(2, 0.0), lang=lang, text_en=text, translated=False,
                           translation=translation,
                           primary_label=label, label_score=0.8, embedding=vec(seed), cluster_id=f"{app}:{label}:{cluster}",
                           cluster_keywords=("payment",), processed_at=T0)
 
 
-def rejected(rid: str, reason: str = "too_short") -> Rejected:
-    return Rejected(id=rid, app_id="paynest", reason=reason, detail="1 words; minimum 3", raw='{"text":"ok"}',
-                    origin="t", received_at=T0, at=T0, measures=Measures(1, 0.0))
+def rejected(rid: str, reason: str = "too_short", fingerprint: str = "", raw: str = '{"text":"ok"}') -> Rejected:
+    return Rejected(id=rid, app_id="paynest", reason=reason, detail="1 words; minimum 3", raw=raw,
+                    origin="t", received_at=T0, at=T0, measures=Measures(1, 0.0), fingerprint=fingerprint)
+
+
+def twin(store: ReviewStore) -> ReviewStore:
+    """A second client of the same store (another worker or process)."""
+    return SqliteStore(store.path) if isinstance(store, SqliteStore) else ElasticsearchStore(store.cfg)
 
 
 def test_counts_by_kind_reason_and_label(store):
@@ -86,6 +92,75 @@ def test_an_id_is_either_enriched_or_rejected_never_both(store):
     store.write([rejected("x", "non_english")])
     store.refresh()
     assert store.get("x") == {**rejected("x", "non_english").to_doc(), "kind": "rejected"}
+
+
+def test_a_message_reusing_an_id_is_kept_apart_and_never_overwrites(store):
+    """Issue 18.1: an enriched review became a `missing_field` rejection when another message reused its id."""
+    first = enriched("paynest/r-1", fingerprint="f-first")
+    store.write([first])
+    reuse = rejected("paynest/r-1", "missing_field", fingerprint="f-other", raw='{"id": "r-1", "app_id": "paynest"}')
+    stored = store.write([reuse])
+    store.refresh()
+    assert [(o.id, o.reason) for o in stored] == [("paynest!f-other", "id_conflict")]
+    assert conflict_id("paynest/r-1", "f-other") == "paynest!f-other"
+    without_vector = lambda doc: {k: v for k, v in doc.items() if k != "embedding"}  # noqa: E731
+    assert without_vector(store.get("paynest/r-1")) == {**without_vector(first.to_doc()), "kind": "enriched"}
+    conflict = store.get("paynest!f-other")
+    assert (conflict["kind"], conflict["reason"], conflict["fingerprint"], conflict["app_id"], conflict["raw"]) == (
+        "rejected", "id_conflict", "f-other", "paynest", reuse.raw)
+    assert "'paynest/r-1'" in conflict["detail"] and "missing_field" in conflict["detail"]
+    # redeliveries of either message rewrite their own record; a later verdict on the first message still applies
+    store.write([reuse])
+    store.write([first])
+    store.write([rejected("paynest/r-1", "duplicate", fingerprint="f-first")])
+    store.refresh()
+    c = store.counts()
+    assert (c.enriched, c.rejected, c.by_reason) == (0, 2, {"duplicate": 1, "id_conflict": 1})
+    assert store.get("paynest/r-1")["fingerprint"] == "f-first"
+
+
+def test_within_a_batch_the_first_message_of_an_id_owns_it(store):
+    a, b = enriched("paynest/r-2", fingerprint="fa"), enriched("paynest/r-2", text="refund stuck", seed=3, fingerprint="fb")
+    stored = store.write([a, b, a, rejected("paynest/r-3", fingerprint="fc")])
+    store.refresh()
+    assert [(o.id, getattr(o, "reason", "enriched")) for o in stored] == [
+        ("paynest/r-2", "enriched"), ("paynest!fb", "id_conflict"), ("paynest/r-2", "enriched"),
+        ("paynest/r-3", "too_short")]
+    assert (store.get("paynest/r-2")["text"], store.get("paynest!fb")["kind"]) == ("payment failed", "rejected")
+    assert store.counts().total == 3
+
+
+def test_two_writers_racing_for_an_id_leave_one_owner_and_one_conflict(store):
+    """Two workers write different messages with one id at the same moment: the claim is atomic."""
+    import threading
+
+    other = twin(store)
+    rounds = 12
+    errors: list[str] = []
+
+    def write(s: ReviewStore, outcome, barrier) -> None:
+        barrier.wait()
+        try:
+            s.write([outcome])
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(repr(e))
+
+    for i in range(rounds):
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=write, args=(store, enriched(f"paynest/race-{i}", fingerprint=f"a{i}"), barrier)),
+                   threading.Thread(target=write, args=(other, rejected(f"paynest/race-{i}", fingerprint=f"b{i}"), barrier))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    other.close()
+    store.refresh()
+    assert not errors, errors[:3]
+    assert store.counts().total == 2 * rounds
+    for i in range(rounds):
+        owner = store.get(f"paynest/race-{i}")["fingerprint"]
+        loser = f"b{i}" if owner == f"a{i}" else f"a{i}"
+        assert owner in (f"a{i}", f"b{i}") and store.get(f"paynest!{loser}")["reason"] == "id_conflict"
 
 
 def test_get_returns_the_stored_document(store):

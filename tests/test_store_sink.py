@@ -34,13 +34,14 @@ class RecordingStore:
         self.fail_on = fail_on
         self.closed = False
 
-    def write(self, items) -> None:
+    def write(self, items) -> list:
         self.entered.set()
         self.release.wait(10)
         ids = [item.id for item in items]
         if self.fail_on is not None and f"r{self.fail_on}" in ids:
             raise StoreError("store is down")
         self.events.append(("write", ids))
+        return list(items)
 
     def close(self) -> None:
         self.closed = True

@@ -224,7 +224,7 @@ def test_replay_through_the_flow(apps, embedder):
     by_id: dict[str, list[dict]] = {}
     for t in tickets:
         by_id.setdefault(t["id"], []).append(t)
-    enriched = {o.id: o for o in outcomes if isinstance(o, EnrichedReview)}
+    enriched = {o.id.removeprefix("paynest/"): o for o in outcomes if isinstance(o, EnrichedReview)}
     issue_cluster = enriched["t0000"].cluster_id
     issue = by_id.pop(ticket_id(issue_cluster))
     hourly = [t for t in issue if t["trigger_scale"] == "hour"]

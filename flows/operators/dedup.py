@@ -10,12 +10,15 @@ failed, money debited"), so repetition alone is not spam: it is counted
 - `duplicate`: the same author posting the same (near-)text again; the first
   copy is kept.
 
-A redelivered message (the same review id again: SQS redelivers whatever was not
+A redelivered message (the same message again: SQS redelivers whatever was not
 acknowledged before a crash, and a resumed flow may have it in its snapshot
 already) gets the verdict its first delivery got and does not count as a copy, so
 the later write of the same id never turns a stored review into a `duplicate`.
-Each signature remembers its recent review ids (at most `max_ids`), the review id
-of each remembered author and the ids of the spam copies it let through.
+A message is known by its id and fingerprint (`message_key`), so a different
+message that reuses an id is judged on its own (the store keeps it apart as an
+`id_conflict`) instead of inheriting the verdict of the first.
+Each signature remembers its recent message keys (at most `max_ids`), the key
+of each remembered author's message and the keys of the spam copies it let through.
 
 Texts are normalised (lower case, numbers and codes folded, elongations cut)
 and reduced to a 64-bit SimHash of word shingles. Near copies are those within
@@ -60,16 +63,16 @@ class DedupConfig:
 
 @dataclass
 class _Seen:
-    """One signature: copies counted, first authors (-> their review id), spam copies let through (ids), and
-    recent review ids (-> the copy number and rejection reason, "" when kept) to recognise redeliveries."""
+    """One signature: copies counted, first authors (-> their message key), spam copies let through (keys), and
+    recent message keys (-> the copy number and rejection reason, "" when kept) to recognise redeliveries."""
 
     count: int = 0
     authors: dict[str, str] = field(default_factory=dict)
     let_through: list[str] = field(default_factory=list)
     recent: OrderedDict[str, tuple[int, str]] = field(default_factory=OrderedDict)
 
-    def remember(self, review_id: str, count: int, reason: str, cfg: DedupConfig) -> None:
-        self.recent[review_id] = (count, reason)
+    def remember(self, key: str, count: int, reason: str, cfg: DedupConfig) -> None:
+        self.recent[key] = (count, reason)
         while len(self.recent) > cfg.max_ids:
             self.recent.popitem(last=False)
 
@@ -142,13 +145,19 @@ def simhash(text: str) -> int:
     return int(((ones * 2 > len(features)).astype(np.uint64) << _SHIFTS).sum())
 
 
+def message_key(review: Review) -> str:
+    """What identifies the message a review came from: its id, and its fingerprint when it has one."""
+    return f"{review.id}#{review.fingerprint}" if review.fingerprint else review.id
+
+
 def dedup_step(
     state: DedupState | None, item: tuple[Review, Measures], cfg: DedupConfig
 ) -> tuple[DedupState, tuple[Review, Measures] | Rejected]:
-    """Count this review's (near-)copies; reject repeated spam and same-author duplicates; a redelivered review
-    id gets its earlier verdict again."""
+    """Count this review's (near-)copies; reject repeated spam and same-author duplicates; a redelivered message
+    gets its earlier verdict again."""
     state = state or DedupState()
     review, m = item
+    key = message_key(review)
     sig = simhash(review.text)
     match = state.nearest(sig, cfg.max_distance)
     if match is None:
@@ -156,14 +165,14 @@ def dedup_step(
     else:
         entry = state.seen[match]
         state.seen.move_to_end(match)
-    if review.id and review.id in entry.recent:  # redelivery: same verdict, not another copy
-        count, reason = entry.recent[review.id]
+    if key and key in entry.recent:  # redelivery: same verdict, not another copy
+        count, reason = entry.recent[key]
         return state, _verdict(review, dataclasses.replace(m, repeat_count=count), reason, cfg)
     entry.count += 1
     m = dataclasses.replace(m, repeat_count=entry.count)
-    reason = _judge(entry, review, m, cfg)
-    if review.id:
-        entry.remember(review.id, entry.count, reason, cfg)
+    reason = _judge(entry, review, key, m, cfg)
+    if key:
+        entry.remember(key, entry.count, reason, cfg)
     return state, _verdict(review, m, reason, cfg)
 
 
@@ -179,19 +188,19 @@ def dedup_enriched_step(
     return state, dataclasses.replace(item, measures=verdict[1])
 
 
-def _judge(entry: _Seen, review: Review, m: Measures, cfg: DedupConfig) -> str:
-    """The rejection reason for this copy ("" to keep it); records its author and, if let through, its spam id."""
+def _judge(entry: _Seen, review: Review, key: str, m: Measures, cfg: DedupConfig) -> str:
+    """The rejection reason for this copy ("" to keep it); records its author and, if let through, its spam key."""
     author = (review.author or "").strip().lower()
-    first_id = entry.authors.get(author) if author else None
-    if first_id is not None and first_id != review.id:
+    first = entry.authors.get(author) if author else None
+    if first is not None and first != key:
         return "duplicate"
-    if author and first_id is None and len(entry.authors) < cfg.max_authors:
-        entry.authors[author] = review.id
-    if m.spam_markers and review.id not in entry.let_through:
+    if author and first is None and len(entry.authors) < cfg.max_authors:
+        entry.authors[author] = key
+    if m.spam_markers and key not in entry.let_through:
         if entry.count > cfg.max_repeats:
             return "repeated_spam"
         if len(entry.let_through) < cfg.max_ids:
-            entry.let_through.append(review.id)
+            entry.let_through.append(key)
     return ""
 
 

@@ -266,4 +266,5 @@ def reject(review: Review, m: Measures, reason: str, detail: str) -> Rejected:
         at=datetime.now(timezone.utc),
         measures=m,
         ack=review.ack,
+        fingerprint=review.fingerprint,
     )

@@ -1,9 +1,20 @@
 """Parse and validate one raw message into a `Review`, or a `Rejected` with a reason.
 
-Pure: no I/O, never raises on bad input. The id is the message's own `id`
-when it has a usable one (printable, at most `MAX_ID_CHARS`), otherwise a hash
-of the canonical JSON content, so a redelivered message always maps to the same
-record.
+Pure: no I/O, never raises on bad input.
+
+Ids are namespaced by app (`flows/records.py`): a record's id is `<app_id>/<id>`
+with the message's own `id` when it has a usable one (printable, at most
+`MAX_ID_CHARS` characters and `MAX_ID_BYTES` UTF-8 bytes), otherwise `h-` and the
+message's fingerprint. The namespace is the `app_id` the message names when that
+is an app identifier (known or not), else `_`. So a message can only ever claim an
+id of the app it names, and a redelivered message always maps to the same record.
+The fingerprint is a hash of the message's canonical JSON (key order and spacing
+do not matter), or of its text when it is not a JSON object; it travels on the
+record so the store can tell a redelivery (same id, same fingerprint: rewrite)
+from a different message reusing an id (kept apart as `id_conflict`). A blank
+message (empty or only whitespace, e.g. a blank line of a file) is `blank_line`;
+having no content, it is identified by its origin (file and line, or queue and
+message id), so every blank line is a record of its own.
 
 Hostile input ends as a `Rejected` with a reason: JSON that is not an object,
 uses NaN/Infinity, has integers over Python's 4,300-digit limit, or nests deeper
@@ -12,7 +23,8 @@ day after the message was received is `invalid_field`. Kept strings are valid
 Unicode: text, author, version and source lose control characters, Unicode
 noncharacters and bidirectional overrides; lone surrogates (in text or `meta`)
 become U+FFFD. A rejected record keeps the first 10,000 characters of the raw
-message.
+message; its detail quotes offending values shortened (`_short`) and is at most
+`MAX_DETAIL_CHARS` characters in any case (`flows/records.py`).
 """
 
 from __future__ import annotations
@@ -27,12 +39,12 @@ from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flows.records import RawMessage, Rejected, Review, valid_text
+from flows.records import MAX_RAW_CHARS, NO_APP, RawMessage, Rejected, Review, record_id, valid_text
 
 MAX_PAYLOAD_CHARS = 200_000
 MAX_TEXT_CHARS = 8_000
 MAX_ID_CHARS = 200
-MAX_RAW_CHARS = 10_000  # of the raw message kept on a rejected record
+MAX_ID_BYTES = 256  # so `<app_id>/<id>` (app ids are at most 128 ASCII bytes) fits Elasticsearch's 512-byte _id
 MAX_DEPTH = 32  # JSON nesting levels (the message object is level 1)
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FUTURE_SKEW = timedelta(days=1)  # how far after receipt a created_at may lie (clock skew)
@@ -58,33 +70,67 @@ def is_app_id(value: Any) -> bool:
     return isinstance(value, str) and _APP_ID.fullmatch(value) is not None
 
 
-def content_id(payload: str) -> str:
-    """Deterministic id of a payload: the same content always hashes the same."""
-    return "h-" + hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def identity(payload: str, origin: str = "") -> tuple[str, str]:
+    """`(record id, fingerprint)` that `parse_message` gives a message with this payload (and, for a blank one,
+    this origin), whatever its verdict."""
+    obj, _ = _load(payload)
+    fingerprint = _fingerprint(payload, obj, origin)
+    return _record_id(obj, fingerprint), fingerprint
 
 
 def parse_message(raw: RawMessage, known_apps: Collection[str], max_receives: int = 0) -> Review | Rejected:
-    """Validate `raw` against the review contract; unknown apps are rejected.
+    """Validate `raw` against the review contract; apps not in `known_apps` are rejected (`unknown_app`).
 
     A message delivered `max_receives` times (or more) without being stored is
     a poison message: it is recorded as rejected but *not* acknowledged, so the
     queue's redrive policy moves it to the dead-letter queue.
     """
+    obj, failure = _load(raw.payload)
+    fingerprint = _fingerprint(raw.payload, obj, raw.origin)
     if max_receives and raw.receive_count >= max_receives:
-        return _poison(raw, max_receives)
-    obj: Any = None
+        return _poison(raw, obj, fingerprint, max_receives)
     try:
-        obj = _load_object(raw.payload)
-        return _to_review(obj, raw, known_apps)
+        if failure is not None:
+            raise failure
+        return _to_review(obj, raw, fingerprint, known_apps)
     except _Invalid as e:
-        return _reject(raw, obj, e.reason, e.detail)
+        return _reject(raw, obj, fingerprint, e.reason, e.detail)
+
+
+def _load(payload: str) -> tuple[dict[str, Any] | None, _Invalid | None]:
+    """The message's JSON object, or why there is none."""
+    try:
+        return _load_object(payload), None
+    except _Invalid as e:
+        return None, e
+
+
+def _fingerprint(payload: str, obj: dict[str, Any] | None, origin: str) -> str:
+    """The message's content hash: of its canonical JSON when it is an object (so key order and spacing do
+    not matter), else of its text; a blank message has no content, so its origin is hashed with it."""
+    if obj is None:
+        return _hash(payload) if payload.strip() else _hash(f"blank\x00{origin}\x00{payload}")
+    return _hash(json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+
+
+def _record_id(obj: dict[str, Any] | None, fingerprint: str) -> str:
+    """`<namespace>/<id>`: the app the message names (else `_`), then its own id when usable, else `h-<fingerprint>`."""
+    app_id = obj.get("app_id") if obj is not None else None
+    namespace = app_id if is_app_id(app_id) else NO_APP
+    given = obj.get("id") if obj is not None else None
+    local = str(given).strip() if isinstance(given, (str, int)) and not isinstance(given, bool) else ""
+    return record_id(namespace, local if _usable_id(local) else "h-" + fingerprint)
 
 
 def _load_object(payload: str) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_CHARS:
         raise _Invalid("too_large", f"message is {len(payload):,} characters; limit {MAX_PAYLOAD_CHARS:,}")
     if not payload.strip():
-        raise _Invalid("malformed_json", "message is empty")
+        raise _Invalid("blank_line", f"message is blank ({len(payload):,} characters, none but whitespace)")
     try:
         obj = json.loads(payload, parse_constant=_no_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as e:  # ValueError: JSONDecodeError, NaN, integers over 4,300 digits
@@ -121,7 +167,7 @@ def _deeper_than(obj: Any, limit: int) -> bool:
     return False
 
 
-def _to_review(obj: dict[str, Any], raw: RawMessage, known_apps: Collection[str]) -> Review:
+def _to_review(obj: dict[str, Any], raw: RawMessage, fingerprint: str, known_apps: Collection[str]) -> Review:
     app_id = obj.get("app_id")
     if app_id is None or app_id == "":
         raise _Invalid("missing_field", "field 'app_id' is required")
@@ -149,8 +195,9 @@ def _to_review(obj: dict[str, Any], raw: RawMessage, known_apps: Collection[str]
     meta = obj.get("meta")
     if meta is not None and not isinstance(meta, dict):
         raise _Invalid("invalid_field", f"field 'meta' must be an object, got {type(meta).__name__}")
+    _check_given_id(obj.get("id"))
     return Review(
-        id=_review_id(obj, raw.payload),
+        id=_record_id(obj, fingerprint),
         app_id=app_id,
         text=text,
         source=(strings["source"] or "unknown").lower(),
@@ -164,25 +211,24 @@ def _to_review(obj: dict[str, Any], raw: RawMessage, known_apps: Collection[str]
         meta=_valid_strings(meta or {}),
         raw=raw.payload,
         ack=raw.ack,
+        fingerprint=fingerprint,
     )
 
 
-def _review_id(obj: dict[str, Any], payload: str) -> str:
-    given = obj.get("id")
+def _check_given_id(given: Any) -> None:
+    """A review's own `id`, when it has one, must be usable (a rejection then falls back to the content hash)."""
     if given is None or given == "":
-        canonical = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return content_id(canonical)
+        return
     if isinstance(given, bool) or not isinstance(given, (str, int)):
         raise _Invalid("invalid_field", f"field 'id' must be a string or integer, got {_short(given)}")
-    given = str(given).strip()
-    if not _usable_id(given):
-        raise _Invalid("invalid_field", f"field 'id' is not a usable id: {_short(given)}")
-    return given
+    if not _usable_id(str(given).strip()):
+        raise _Invalid("invalid_field", f"field 'id' is not a usable id: {_short(str(given).strip())}")
 
 
 def _usable_id(rid: str) -> bool:
-    """Non-empty, at most `MAX_ID_CHARS`, and printable (no controls, format characters or lone surrogates)."""
-    return 0 < len(rid) <= MAX_ID_CHARS and rid.isprintable()
+    """Non-empty, at most `MAX_ID_CHARS` characters and `MAX_ID_BYTES` UTF-8 bytes, and printable (no controls,
+    format characters or lone surrogates)."""
+    return 0 < len(rid) <= MAX_ID_CHARS and rid.isprintable() and len(rid.encode("utf-8")) <= MAX_ID_BYTES
 
 
 def _optional_str(obj: dict[str, Any], name: str) -> str | None:
@@ -200,7 +246,7 @@ def _rating(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
         raise _Invalid("invalid_field", f"field 'rating' must be an integer 1-5, got {_short(value)}")
     if not 1 <= int(value) <= 5:
-        raise _Invalid("invalid_field", f"field 'rating' must be between 1 and 5, got {value!r}")
+        raise _Invalid("invalid_field", f"field 'rating' must be between 1 and 5, got {_short(value)}")
     return int(value)
 
 
@@ -247,32 +293,22 @@ def _short(value: Any) -> str:
     return _REPR.repr(value)
 
 
-def _poison(raw: RawMessage, max_receives: int) -> Rejected:
-    obj: Any = None
-    try:
-        obj = _load_object(raw.payload)
-        rid = _review_id(obj, raw.payload)
-    except _Invalid:
-        rid = None
+def _poison(raw: RawMessage, obj: dict[str, Any] | None, fingerprint: str, max_receives: int) -> Rejected:
     rejected = _reject(
         raw,
         obj,
+        fingerprint,
         "poison_message",
         f"delivered {raw.receive_count} times without being stored (limit {max_receives}); "
         "left for the dead-letter queue",
     )
-    return dataclasses.replace(rejected, id=rid or rejected.id, ack=None)
+    return dataclasses.replace(rejected, ack=None)
 
 
-def _reject(raw: RawMessage, obj: Any, reason: str, detail: str) -> Rejected:
-    app_id = obj.get("app_id") if isinstance(obj, dict) else None
-    given = obj.get("id") if isinstance(obj, dict) else None
-    usable = isinstance(given, (str, int)) and not isinstance(given, bool)
-    rid = str(given).strip() if usable else ""
-    if not _usable_id(rid):
-        rid = content_id(raw.payload)
+def _reject(raw: RawMessage, obj: dict[str, Any] | None, fingerprint: str, reason: str, detail: str) -> Rejected:
+    app_id = obj.get("app_id") if obj is not None else None
     return Rejected(
-        id=rid,
+        id=_record_id(obj, fingerprint),
         app_id=app_id if is_app_id(app_id) else None,
         reason=reason,
         detail=detail,
@@ -281,4 +317,5 @@ def _reject(raw: RawMessage, obj: Any, reason: str, detail: str) -> Rejected:
         received_at=raw.received_at,
         at=datetime.now(timezone.utc),
         ack=raw.ack,
+        fingerprint=fingerprint,
     )

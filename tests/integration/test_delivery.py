@@ -11,7 +11,7 @@ import pytest
 
 from connectors.sqs import ensure_queue
 from demo.generate import generate
-from flows.operators.parse import content_id
+from flows.operators.parse import identity
 from tests.helpers import ROOT, run_flow
 from tests.integration.conftest import flow_env, queue_depth, send_all
 
@@ -42,7 +42,8 @@ def malformed(n: int) -> list[tuple[str, str, str]]:
     for i in range(n):
         template, reason = MALFORMED_KINDS[i % len(MALFORMED_KINDS)]
         payload = template % i
-        out.append((payload, content_id(payload) if reason is None else f"bad-{i}", reason or "malformed_json"))
+        namespace = "paynest" if '"app_id"' in payload else "_"  # ids are namespaced by the app a message names
+        out.append((payload, identity(payload)[0] if reason is None else f"{namespace}/bad-{i}", reason or "malformed_json"))
     return out
 
 
@@ -75,7 +76,7 @@ def test_a_redelivered_message_is_stored_once(sqs, queue_url, es_store, es_url, 
     result = run_flow(flow_env(queue_url, es_url, sqs_endpoint, es_store.cfg.index_prefix))
     assert result.returncode == 0, result.stderr[-3000:]
     es_store.refresh()
-    assert list(es_store.scan_ids()) == ["dup-1"]
+    assert list(es_store.scan_ids()) == ["paynest/dup-1"]
     assert queue_depth(sqs, queue_url) == 0
 
 
@@ -94,7 +95,7 @@ def test_poison_message_reaches_the_dead_letter_queue_and_is_recorded(sqs, es_st
         result = run_flow(env)
         assert result.returncode == 0, result.stderr[-3000:]
         es_store.refresh()
-        doc = es_store.get("poison-1")
+        doc = es_store.get("paynest/poison-1")
         assert doc["kind"] == "rejected" and doc["reason"] == "poison_message"
         assert "delivered 3 times" in doc["detail"]
         time.sleep(2.5)

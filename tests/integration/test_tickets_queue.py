@@ -76,7 +76,7 @@ def test_tickets_and_feature_requests_through_elasticmq_and_elasticsearch(sqs, q
         assert all(m["devrev"]["type"] == "ticket" and m["devrev"]["title"] == m["title"] for m in published)
 
         requests = _all(es_store, "feature_requests")
-        assert {r["review_id"] for r in requests} == {"fr900", "fr901", "fr902"}
+        assert {r["review_id"] for r in requests} == {"paynest/fr900", "paynest/fr901", "paynest/fr902"}
         [watch] = _all(es_store, "watchlist")
         assert watch["org"] == "Google Pay" and watch["status"] == "watching"
         attrs = sqs.get_queue_attributes(QueueUrl=watch_url, AttributeNames=["ApproximateNumberOfMessages",
