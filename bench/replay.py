@@ -478,7 +478,7 @@ def replay_real(work: Path, lines: list[str], apps_dir: Path, timeout: float, ta
     prefix = f"replay-{tag}"
     store = ElasticsearchStore(ElasticsearchSettings(url=es_url, index_prefix=prefix))
     try:
-        store.client.info()
+        store.client.cluster.health(timeout="5s")
         client = sqs_client()
         url = client.create_queue(QueueName=f"sift-replay-{tag}", Attributes={"VisibilityTimeout": "600"})["QueueUrl"]
         watch_url = client.create_queue(QueueName=f"sift-replay-watch-{tag}")["QueueUrl"]
