@@ -212,8 +212,9 @@ def proc_rss_mib(pid: int) -> float:
 
 
 def run_flow(env: dict[str, str], n: int, count, workers: int, poll: float, timeout: float,
-             args: list[str] | None = None, on_poll=None) -> FlowRun:
-    """Run the flow with `env`; `count()` returns (stored, enriched) as the store sees them now."""
+             args: list[str] | None = None, on_poll=None, prog: str = "bench.throughput") -> FlowRun:
+    """Run the flow with `env`; `count()` returns (stored, enriched) as the store sees them now. Failures end
+    the program with a message that starts with `prog`."""
     cmd = [sys.executable, "-m", "bytewax.run", "flows.main", "-w", str(workers), *(args or [])]
     err_path = Path(env["SIFT_BENCH_DIR"]) / f"flow-{uuid.uuid4().hex[:6]}.log"
     run = FlowRun(n=n)
@@ -250,7 +251,7 @@ def run_flow(env: dict[str, str], n: int, count, workers: int, poll: float, time
                     run.stored, run.enriched = stored, enriched
                     break
                 if now - started > timeout:
-                    raise SystemExit(f"bench.throughput: flow did not finish in {timeout:.0f}s ({stored}/{n} stored)")
+                    raise SystemExit(f"{prog}: flow did not finish in {timeout:.0f}s ({stored}/{n} stored)")
         except BaseException:
             proc.kill()
             raise
@@ -268,7 +269,7 @@ def run_flow(env: dict[str, str], n: int, count, workers: int, poll: float, time
     if not run.peak_rss_mib:
         run.peak_rss_mib = max((r for r in run.rss_samples_mib if r == r), default=0.0)
     if run.returncode != 0 or run.stored < n:
-        raise SystemExit(f"bench.throughput: flow exited {run.returncode} with {run.stored}/{n} stored:\n{run.stderr_tail}")
+        raise SystemExit(f"{prog}: flow exited {run.returncode} with {run.stored}/{n} stored:\n{run.stderr_tail}")
     return run
 
 
@@ -283,10 +284,11 @@ def base_env(work: Path, backend: str | None) -> dict[str, str]:
 
 
 def file_to_sqlite(work: Path, path: Path, n: int, backend: str | None, workers: int, poll: float,
-                   timeout: float) -> tuple[FlowRun, Path]:
+                   timeout: float, extra_env: dict[str, str] | None = None, prog: str = "bench.throughput",
+                   on_poll=None) -> tuple[FlowRun, Path]:
     db = work / "file.db"
     env = {**base_env(work, backend), "SIFT_SOURCE": "file", "SIFT_INPUT": str(path), "SIFT_STORE": "sqlite",
-           "SIFT_SQLITE_PATH": str(db)}
+           "SIFT_SQLITE_PATH": str(db), **(extra_env or {})}
 
     def count() -> tuple[int, int]:
         if not db.exists():
@@ -296,7 +298,7 @@ def file_to_sqlite(work: Path, path: Path, n: int, backend: str | None, workers:
             rejected = conn.execute("SELECT COUNT(*) FROM rejected").fetchone()[0]
         return enriched + rejected, enriched
 
-    return run_flow(env, n, count, workers, poll, timeout), db
+    return run_flow(env, n, count, workers, poll, timeout, on_poll=on_poll, prog=prog), db
 
 
 def kept_texts(db: Path) -> list[str]:
