@@ -63,7 +63,7 @@ REQUIRED = ("app", "text")
 ALIASES = {"id": "review_id", "bank_query": "app", "nlikes": "thumbs_up", "twitter_lang": "lang_guess"}
 TWEET_EXTRAS = ("timezone", "hashtags", "nreplies", "nretweets", "source_file")
 UNDATED_END = datetime(2026, 1, 1, tzinfo=timezone.utc)
-SCALE_FIELDS = ("scale", "trigger_scale", "scales", "trigger_scales")
+SCALE_FIELDS = ("raised_by", "scale", "trigger_scale", "trigger_scales")
 SCALES = ("hour", "day", "week")
 SEVERITIES = ("low", "medium", "high", "blocker")
 EXAMPLES = 3
@@ -323,9 +323,12 @@ def _rank(severity: str | None) -> int:
 
 
 def ticket_scales(doc: dict[str, Any]) -> list[str]:
-    """The scales the ticket says it was raised at (its `scale` / `trigger_scale` fields, strings or lists)."""
+    """The scales the ticket says it was raised at: `raised_by` (every scale a window of it passed at), else its
+    `scale` / `trigger_scale` fields (strings or lists)."""
     found: list[str] = []
     for name in SCALE_FIELDS:
+        if found:
+            break
         value = doc.get(name)
         for v in value if isinstance(value, list) else [value]:
             if isinstance(v, str) and v and v not in found:

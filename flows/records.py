@@ -143,7 +143,7 @@ class EnrichedReview:
     cluster_growth: float = 1.0
     issue_examples: tuple[str, ...] = ()  # review ids: central and unlike each other (MMR)
     issue_merged: tuple[str, ...] = ()  # ids of issues merged into this one (the latest few)
-    app_rate: float = 0.0  # the app's kept reviews per hour around this review (event time)
+    app_rate: float = 0.0  # the app's reviews per hour that can form an issue, around this review (event time)
     app_latest_version: str = ""  # the newest app version seen in the app's reviews so far
     theme_id: str | None = None
     theme_name: str = ""

@@ -170,7 +170,7 @@ def test_small_replay_stores_every_row_once(tmp_path, capsys):
         assert {"id", "title", "count", "total_count", "severity"} <= set(ticket)
 
     with data.open(encoding="utf-8", newline="") as f:
-        ids = {row["review_id"] for _, row in zip(range(300), csv.DictReader(f))}
+        ids = {f"dana/{row['review_id']}" for _, row in zip(range(300), csv.DictReader(f))}  # record ids: <app_id>/<id>
     assert result["rows"] == result["stored"] == len(ids) == 300
     for run in ("replay", "shuffled"):
         with sqlite3.connect(tmp_path / run / "file.db") as conn:

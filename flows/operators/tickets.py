@@ -47,7 +47,7 @@ SAMPLES = 5
 SEVERITIES = ("low", "medium", "high", "blocker")
 HOUR, DAY, WEEK = "hour", "day", "week"
 BASELINE_HALFLIFE_DAYS = 7.0
-BASELINE_MIN_HOURS = 24.0  # an issue watched for less than this has no baseline of its own yet
+BASELINE_MIN_HOURS = 3.0  # an issue watched for less than this has no baseline of its own yet
 
 
 @dataclass(frozen=True)
@@ -428,6 +428,9 @@ def build_ticket(state: TicketState, stats: WindowStats, scale: str, wid: int, p
         "status": state.status or "open",
         "trigger_scale": scale,
         "scales": scales,
+        # every scale at which a window of this issue has passed, over the ticket's life
+        "raised_by": sorted(set(old.get("raised_by", ()) if old else ()) | ({scale} if state.scales[scale].passing else set()),
+                            key=lambda x: [HOUR, DAY, WEEK].index(x) if x in (HOUR, DAY, WEEK) else 9),
         "regression": state.regression if state.status in ("reopened", "resolved") else None,
         "not_seen_since": not_seen_since(state, stats),
         "version": (old["version"] + 1) if old else 1,

@@ -2,8 +2,9 @@
 
 `Rate` is an exponentially decayed count over an exponentially decayed exposure (the time watched),
 both in event time, so a replay gives the same numbers and a quiet stretch lowers the rate. The
-`app_volume` step (keyed by app) stamps every kept review with its app's current rate of kept
-reviews per hour and the newest app version seen so far.
+`app_volume` step (keyed by app) stamps every kept review with its app's current rate of reviews
+that can form an issue (praise and bare ratings left out: `issues.is_praise`) per hour, and the
+newest app version seen so far.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from flows.operators.issues import is_praise
 from flows.records import EnrichedReview, Rejected
 
 APP_HALFLIFE_HOURS = 24.0
@@ -60,7 +62,7 @@ class Rate:
 
 @dataclass
 class AppVolume:
-    """Per app: the rate of kept reviews and the newest version seen."""
+    """Per app: the rate of kept reviews that can form an issue, and the newest version seen."""
 
     rate: Rate = dataclasses.field(default_factory=lambda: Rate(APP_HALFLIFE_HOURS * 3600))
     latest_version: str = ""
@@ -77,12 +79,16 @@ def newer(a: str, b: str) -> bool:
 
 
 def volume_step(state: AppVolume | None, item: EnrichedReview | Rejected) -> tuple[AppVolume, EnrichedReview | Rejected]:
-    """Count a kept review in its app's rate and stamp it with `app_rate` and `app_latest_version`;
-    rejected records pass unchanged."""
+    """Count a kept review that can form an issue in its app's rate, and stamp every kept review with
+    `app_rate` and `app_latest_version`; rejected records pass unchanged."""
     state = state or AppVolume()
     if isinstance(item, Rejected):
         return state, item
-    state.rate.observe(item.review.created_at.timestamp())
+    at = item.review.created_at.timestamp()
+    if is_praise(item):
+        state.rate.advance(at)
+    else:
+        state.rate.observe(at)
     version = item.review.app_version or ""
     if newer(version, state.latest_version):
         state.latest_version = version
