@@ -68,7 +68,7 @@ export class DevRev {
     return (await call('works.update', () => this.api.worksUpdate(body))).work as WorkLike;
   }
 
-  /** Tag ids by name; a missing tag is created (a tag created meanwhile by another run is looked up again). */
+  /** Tag ids by name; a missing tag is created. */
   async tagIds(names: string[]): Promise<Map<string, string>> {
     const missing = [...new Set(names)].filter((n) => !this.tagCache.has(n));
     if (missing.length) await this.lookUpTags(missing);
@@ -79,8 +79,7 @@ export class DevRev {
         }));
         this.tagCache.set(tag.name, tag.id);
       } catch (e) {
-        if (!(e instanceof DevRevError) || e.status !== 409) throw e;
-        await this.lookUpTags([name]);
+        await this.lookUpTags([name]); // made meanwhile by another run, or created before the answer was lost
         if (!this.tagCache.has(name)) throw e;
       }
     }

@@ -85,7 +85,7 @@ export class Feed {
     const body = { app_id: appId, command: `${action} ${hashtags.join(' ')}` };
     const response = await this.send('POST /v1/watchlist', () => this.http.post('/v1/watchlist', body));
     if (response.status === 422) {
-      throw new FeedError(`Sift refused the command: ${detail(response.data)}`, 'refused', 422);
+      throw new FeedError(`the feed refused the command: ${detail(response.data)}`, 'refused', 422);
     }
     this.fail('POST /v1/watchlist', response.status, response.data);
     return (response.data as { commands?: AcceptedCommand[] }).commands ?? [];

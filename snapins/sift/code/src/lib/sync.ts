@@ -4,8 +4,8 @@
  * Idempotent by external_ref: before writing a page, the works carrying its tickets' external refs
  * are looked up with works.list, so a ticket already in DevRev is updated (or left alone when it
  * already says the same) and never created twice, whatever the cursor: the same cursor again, an
- * older one, or none at all. A works.create refused because the ref exists (409, another run got
- * there first) is looked up and updated instead.
+ * older one, or none at all. When works.create fails, the ref is looked up once more: a work that is
+ * there after all (another run made it, or the answer was lost) is updated instead.
  *
  * The cursor only moves past a page once every ticket of it is written. A failure stops the tick with
  * one message; the next tick reads that page again (its finished tickets are then unchanged).
@@ -141,7 +141,9 @@ async function create(opts: SyncOptions, ticket: SiftTicket, ref: string, tagIds
     result.created += 1;
     return work;
   } catch (e) {
-    if (!(e instanceof DevRevError) || e.status !== 409) throw e;
+    // Refused because the ref exists (another run got there first), or made before the answer was
+    // lost: either way the work is there, so it is updated instead.
+    if (!(e instanceof DevRevError)) throw e;
     const work = (await opts.devrev.ticketsByExternalRef([ref])).get(ref);
     if (!work) throw e;
     return update(opts.devrev, ticket, work, tagIds, result);
