@@ -3,7 +3,8 @@
 #   scripts/bootstrap.sh            runtime dependencies
 #   scripts/bootstrap.sh test       runtime + test extras
 # Uses uv when it can (fast, cached under ~/.cache/uv), else pip. Installs the Debian
-# packages PyICU needs (libicu-dev, pkg-config) when they are missing and we are root.
+# packages PyICU needs (libicu-dev, pkg-config) when they are missing and we are root; with the test
+# extras also Chromium (dashboard browser test), Node and npm, and the DevRev snap-in's packages.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,6 +46,33 @@ case ",$EXTRAS," in
     ;;
 esac
 # --- end dashboard browser test -------------------------------------------------------------------
+
+# --- DevRev snap-in tests: Node (Debian's nodejs and npm) and the snap-in's packages (test extras) --
+case ",$EXTRAS," in
+  *,test,*)
+    SNAPIN="$ROOT/snapins/sift/code"
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing nodejs and npm (for the DevRev snap-in's tests)…"
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
+          || die "apt-get install nodejs npm failed"
+      else
+        say "warning: node/npm missing and not root: the snap-in tests cannot run (sudo apt-get install nodejs npm)"
+      fi
+    fi
+    if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+      node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' \
+        || die "the snap-in needs Node 18 or newer (found $(node --version))"
+      npm_stamp="$SNAPIN/node_modules/.sift-installed-$(sha256sum <"$SNAPIN/package-lock.json" | cut -c1-16)"
+      if [ ! -f "$npm_stamp" ]; then
+        say "installing the snap-in's npm packages (npm ci in snapins/sift/code)…"
+        (cd "$SNAPIN" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $SNAPIN failed"
+        touch "$npm_stamp"
+      fi
+    fi
+    ;;
+esac
+# --- end DevRev snap-in tests ------------------------------------------------------------------------
 
 UV=""
 if command -v uv >/dev/null 2>&1; then
