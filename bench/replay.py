@@ -281,6 +281,72 @@ def time_order(rows: Iterable[StreamRow]) -> list[StreamRow]:
     return sorted(rows, key=lambda r: (r.at or UNDATED_END, r.line))
 
 
+# ── an injected incident ────────────────────────────────────────────────────────────────────────────
+
+# Written by the project (not from any data set): a new failure no review of the shared streams describes.
+INCIDENT_TEMPLATES = (
+    "Scan and pay fails with error U-77 'merchant VPA blocked' on every QR code since this morning",
+    "error U-77 merchant VPA blocked when I scan any shop QR, tried {n} shops today",
+    "QR payments not working at all, it says U-77 merchant VPA blocked, cash only now",
+    "every QR scan gives U-77 VPA blocked error, please fix, {n} payments failed",
+    "getting 'merchant VPA blocked' (U-77) on QR scan at the petrol pump and the grocery store",
+    "since today scanning a QR code shows error U-77 and the payment does not go through",
+)
+INCIDENT_ID = "sift-injected-incident"
+
+
+def incident_rows(app: str, start: datetime, n: int, hours: float, seed: int) -> list[StreamRow]:
+    """`n` project-written reviews of one new failure for `app`, spread over `hours` from `start`."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        at = start + timedelta(seconds=rng.uniform(0, hours * 3600))
+        text = rng.choice(INCIDENT_TEMPLATES).format(n=rng.randint(2, 9))
+        rows.append(StreamRow(line=10_000_000 + i, review_id=f"{INCIDENT_ID}-{i}", app=app, text=text,
+                              source="google_play", rating=1, at=at))
+    return rows
+
+
+def incident_report(tickets: Sequence[dict[str, Any]], store_path: Path, injected: list[StreamRow],
+                    min_reviews: int) -> dict[str, Any]:
+    """Where the injected reviews went: their issues, the ticket of the issue holding most of them, whether
+    that ticket is new (opened by an hourly window inside the incident) and the first hour its issue
+    held `min_reviews` injected reviews."""
+    import sqlite3
+
+    ids = {r.review_id for r in injected}
+    issues: Counter = Counter()
+    hours: Counter = Counter()
+    with sqlite3.connect(store_path) as conn:
+        for doc, in conn.execute("SELECT doc FROM reviews"):
+            d = json.loads(doc)
+            rid = d["id"].split("/", 1)[-1]
+            if rid in ids:
+                issues[d.get("cluster_id")] += 1
+                hours[(d.get("cluster_id"), d["created_at"][:13])] += 1
+    if not issues:
+        return {"injected": len(injected), "stored_with_issue": 0}
+    top, held = issues.most_common(1)[0]
+    members = 0
+    with sqlite3.connect(store_path) as conn:
+        members = conn.execute("SELECT COUNT(*) FROM reviews WHERE cluster_id = ?", (top,)).fetchone()[0]
+    first_hour = min((h for (c, h), k in hours.items() if c == top and k >= min_reviews), default=None)
+    from flows.operators.tickets import ticket_id
+
+    ticket = next((t for t in tickets if t["id"] == ticket_id(top or "")), None)
+    start = min(r.at for r in injected)
+    return {
+        "injected": len(injected), "issues": len(issues), "top_issue": top, "share_in_top_issue": round(held / len(injected), 3),
+        "top_issue_purity": round(held / members, 3) if members else None,
+        "first_hour_with_min_reviews": first_hour,
+        "ticket": None if ticket is None else {
+            "id": ticket["id"], "title": ticket["title"], "opened_window": ticket.get("opened_window"),
+            "opened_scale": ticket.get("opened_scale"),
+            "new": bool(ticket.get("first_seen")) and ticket["first_seen"] >= start.isoformat()[:19],
+        },
+    }
+
+
 # ── review lines ────────────────────────────────────────────────────────────────────────────────────
 
 def review_line(row: StreamRow, app_id: str) -> str:
@@ -534,6 +600,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds each flow run may take")
     parser.add_argument("--work", type=Path, default=None,
                         help="folder for the review lines, stores and flow logs (default: a new one under var/bench/)")
+    parser.add_argument("--inject", default="",
+                        help="APP@ISO-TIME[#N]: mix N (default 60) project-written reviews of a new failure into APP's "
+                             "stream over 6 hours from that time, and report the ticket they raise")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (and with --real the indices, queues)")
     args = parser.parse_args(argv)
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -579,12 +648,28 @@ def replay(args: argparse.Namespace) -> dict[str, Any]:
                 return replay_real(work / name, lines, apps_dir, args.timeout, f"{tag}-{name}".lower(), args.keep)
             return replay_file(work / name, lines, apps_dir, args.timeout)
 
-        real = run("replay", review_lines(rows, app_ids))
+        injected: list[StreamRow] = []
+        if args.inject:
+            app, _, when = args.inject.partition("@")
+            when, _, count = when.partition("#")
+            if args.real:
+                raise ReplayError("--inject reads the SQLite store: use it without --real")
+            if app not in app_ids:
+                raise ReplayError(f"--inject {args.inject!r}: no app {app!r} in the stream ({', '.join(sorted(app_ids))})")
+            injected = incident_rows(app, datetime.fromisoformat(when).astimezone(timezone.utc), int(count or 60), 6.0,
+                                     args.seed)
+            print(f"injected: {len(injected)} reviews of a new failure into {app} from {when} over 6 hours")
+        real = run("replay", review_lines([*rows, *injected], app_ids))
         log(f"replay: {real.stored:,} records stored, {len(real.tickets)} tickets in {real.elapsed_s:.0f}s")
         print(f"\n{len(real.tickets)} tickets from {len(rows):,} rows ({real.stored:,} records stored: "
               f"{real.enriched:,} enriched, {real.rejected:,} rejected)\n")
         for doc in real.tickets:
             print(format_ticket(doc) + "\n")
+        incident = None
+        if injected:
+            min_reviews = int(apps[app_ids[injected[0].app]].tickets.get("min_reviews", Settings.from_env().tickets.min_reviews))
+            incident = incident_report(real.tickets, work / "replay" / "file.db", injected, min_reviews)
+            print(f"injected incident: {json.dumps(incident)}\n")
 
         shuffled, alarms = None, None
         if not args.no_shuffle:
@@ -615,6 +700,7 @@ def replay(args: argparse.Namespace) -> dict[str, Any]:
         "replay_s": real.elapsed_s,
         "false_alarms": alarms,
         "false_alarm_per_10k": alarms["headline_per_10k"] if alarms else None,
+        "injected_incident": incident,
     }
 
 

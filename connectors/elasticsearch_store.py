@@ -96,6 +96,7 @@ REVIEW_MAPPINGS: dict[str, Any] = {
         "issue_examples": {"type": "keyword"},
         "issue_merged": {"type": "keyword"},
         "app_rate": {"type": "float"},
+        "app_rate_now": {"type": "float"},
         "app_latest_version": {"type": "keyword"},
         "theme_id": {"type": "keyword"},
         "theme_name": {"type": "keyword"},

@@ -144,6 +144,7 @@ class EnrichedReview:
     issue_examples: tuple[str, ...] = ()  # review ids: central and unlike each other (MMR)
     issue_merged: tuple[str, ...] = ()  # ids of issues merged into this one (the latest few)
     app_rate: float = 0.0  # the app's reviews per hour that can form an issue, around this review (event time)
+    app_rate_now: float = 0.0  # the same over about the last hour (a 1 h half-life): an app-wide burst shows here
     app_latest_version: str = ""  # the newest app version seen in the app's reviews so far
     theme_id: str | None = None
     theme_name: str = ""
@@ -207,6 +208,7 @@ class EnrichedReview:
             "issue_examples": list(self.issue_examples),
             "issue_merged": list(self.issue_merged),
             "app_rate": self.app_rate,
+            "app_rate_now": self.app_rate_now,
             "app_latest_version": self.app_latest_version,
             "theme_id": self.theme_id,
             "theme_name": self.theme_name,

@@ -27,14 +27,14 @@ CFG = TicketConfig(scales=SCALES, thresholds=lambda app_id, label: Thresholds(mi
 
 def review(i: int, at: datetime, text: str = "payment failed but money debited", cluster: str = "paynest:payments:i1",
            cluster_priority: float = 0.8, lang: str = "en", version: str = "4.12.0", app_rate: float = 0.0,
-           latest: str = "") -> EnrichedReview:
+           latest: str = "", app_rate_now: float = 0.0) -> EnrichedReview:
     r = Review(id=f"r{i}", app_id="paynest", text=text, source="google_play", created_at=at, received_at=at,
                origin="t", rating=1, app_version=version)
     return EnrichedReview(review=r, measures=Measures(5, 0.0), lang=lang, text_en=text, translated=False,
                           primary_label="payments", label_score=0.8, embedding=(0.0,), cluster_id=cluster,
                           cluster_name="money debited but not credited", cluster_keywords=("money", "debited", "credited"),
                           sentiment="negative", priority=0.9, cluster_priority=cluster_priority, cluster_growth=2.0,
-                          app_rate=app_rate, app_latest_version=latest or version)
+                          app_rate=app_rate, app_rate_now=app_rate_now, app_latest_version=latest or version)
 
 
 def window(wid: int, n: int, scale: str = "hour", **kw) -> WindowClosed:
@@ -84,6 +84,20 @@ def test_a_loud_app_needs_more_than_a_quiet_one_for_the_same_hour():
     assert len(quiet_app) == 1 and loud_app == []
     _, loud_spike = replay([window(WID0, 60, app_rate=1000.0)])  # 3x the expected 20
     assert len(loud_spike) == 1 and loud_spike[0]["scales"]["hour"]["expected"] == 20.0
+
+
+def test_an_app_wide_burst_raises_every_issues_expectation_alike():
+    # an issue with 2 of the app's 20 reviews an hour for six hours: its usual share is 10%
+    history = [window(WID0 + h, 2, app_rate=20.0, app_rate_now=20.0) for h in range(6)]
+    state, _ = replay(history)
+    # the whole app bursts to 100 an hour (an outage, a campaign): 10 of them is the issue's usual share
+    _, with_app = replay([window(WID0 + 6, 10, app_rate=20.0, app_rate_now=100.0)], pickle.loads(pickle.dumps(state)))
+    # the same 10 while the app stays at 20 an hour: the issue itself spikes
+    _, alone = replay([window(WID0 + 6, 10, app_rate=20.0, app_rate_now=20.0)], state)
+    assert state.ticket is None  # two an hour never passed
+    assert [(t["status"], t["trigger_scale"], t["scales"]["hour"]["count"]) for t in alone] == [("open", "hour", 10)]
+    assert alone[0]["scales"]["hour"]["expected"] < 3
+    assert with_app == []
 
 
 def test_significance_is_the_poisson_upper_tail():

@@ -85,7 +85,8 @@ class WindowStats:
     langs: Counter = field(default_factory=Counter)
     types: Counter = field(default_factory=Counter)
     merged: frozenset[str] = frozenset()  # issue ids merged into this one, as its reviews said
-    app_rate: float = 0.0  # the app's kept reviews per hour, as of the window's latest review
+    app_rate: float = 0.0  # the app's reviews per hour that can form an issue, as of the window's latest review
+    app_rate_now: float = 0.0  # the highest of the app's last-hour rates seen in the window (a burst of the app)
     app_latest_version: str = ""
     samples: list[Sample] = field(default_factory=list)
 
@@ -125,6 +126,7 @@ def fold_review(stats: WindowStats, item: EnrichedReview) -> WindowStats:
         stats.merged = stats.merged | frozenset(item.issue_merged)
     if at >= (stats.last_seen or at):
         stats.app_rate = item.app_rate
+    stats.app_rate_now = max(stats.app_rate_now, item.app_rate_now)
     if newer(item.app_latest_version, stats.app_latest_version):
         stats.app_latest_version = item.app_latest_version
     sample = Sample(r.id, r.text[:500], item.text_en[:500], item.lang, item.translation, r.rating,
@@ -149,7 +151,7 @@ def merge_stats(a: WindowStats, b: WindowStats) -> WindowStats:
         peak_priority=max(a.peak_priority, b.peak_priority), peak_growth=max(a.peak_growth, b.peak_growth),
         first_seen=min(a.first_seen, b.first_seen), last_seen=max(a.last_seen, b.last_seen),  # type: ignore[type-var]
         versions=a.versions + b.versions, langs=a.langs + b.langs, types=a.types + b.types, merged=a.merged | b.merged,
-        app_rate=latest.app_rate,
+        app_rate=latest.app_rate, app_rate_now=max(a.app_rate_now, b.app_rate_now),
         app_latest_version=max(a.app_latest_version, b.app_latest_version, key=lambda v: (bool(v), version_key(v))),
         samples=_best_samples([*a.samples, *b.samples]),
     )
@@ -253,14 +255,21 @@ def significance(count: int, expected: float) -> float:
 
 
 def expected_count(stats: WindowStats, scale: str, length: timedelta, state: TicketState, limits: Thresholds) -> float:
-    """What the window would hold with nothing happening: the larger of the issue's own baseline (not at
-    the week scale) and the app prior (the app's rate x the window x `prior_share`)."""
+    """What the window would hold with nothing happening to this issue.
+
+    The app's volume in the window is its last-hour rate at the hour scale (so an app-wide burst
+    raises every issue's expectation alike) and its day rate otherwise. Expected is the largest of:
+    the issue's own rate, the issue's usual share of the app times the app's volume (hour and day
+    scales, once the issue has a baseline), and `prior_share` of the app's volume (every scale; the
+    only one at the week scale)."""
     hours = length.total_seconds() / 3600
-    prior = stats.app_rate * hours * limits.prior_share
-    own = 0.0
+    volume = max(stats.app_rate_now, stats.app_rate) if scale == HOUR else stats.app_rate
+    expected = volume * limits.prior_share
     if scale != WEEK and state.baseline.watched_hours >= BASELINE_MIN_HOURS:
-        own = state.baseline.per_hour() * hours
-    return max(own, prior)
+        own = state.baseline.per_hour()
+        share = min(own / stats.app_rate, 1.0) if stats.app_rate > 0 else 0.0
+        expected = max(expected, own, share * volume)
+    return expected * hours
 
 
 def severity(stats: WindowStats, limits: Thresholds, scale: str, p_value: float) -> str:
@@ -434,6 +443,11 @@ def build_ticket(state: TicketState, stats: WindowStats, scale: str, wid: int, p
         "regression": state.regression if state.status in ("reopened", "resolved") else None,
         "not_seen_since": not_seen_since(state, stats),
         "version": (old["version"] + 1) if old else 1,
+        # the window that opened (or reopened) the ticket, and its scale
+        "opened_window": (start.isoformat() if old is None or state.status == "reopened" and old["status"] == "resolved"
+                          else old.get("opened_window")),
+        "opened_scale": (scale if old is None or state.status == "reopened" and old["status"] == "resolved"
+                         else old.get("opened_scale")),
         "created_at": old["created_at"] if old else now,
         "updated_at": now,
         "title": f"[{app_name}] {label.capitalize()}: {topic}",

@@ -18,6 +18,7 @@ from flows.operators.issues import is_praise
 from flows.records import EnrichedReview, Rejected
 
 APP_HALFLIFE_HOURS = 24.0
+APP_NOW_HALFLIFE_HOURS = 1.0
 MIN_EXPOSURE_HOURS = 1.0  # a rate over less time than this is read over this long
 
 
@@ -65,6 +66,7 @@ class AppVolume:
     """Per app: the rate of kept reviews that can form an issue, and the newest version seen."""
 
     rate: Rate = dataclasses.field(default_factory=lambda: Rate(APP_HALFLIFE_HOURS * 3600))
+    now: Rate = dataclasses.field(default_factory=lambda: Rate(APP_NOW_HALFLIFE_HOURS * 3600))  # the last hour or so
     latest_version: str = ""
 
 
@@ -80,17 +82,19 @@ def newer(a: str, b: str) -> bool:
 
 def volume_step(state: AppVolume | None, item: EnrichedReview | Rejected) -> tuple[AppVolume, EnrichedReview | Rejected]:
     """Count a kept review that can form an issue in its app's rate, and stamp every kept review with
-    `app_rate` and `app_latest_version`; rejected records pass unchanged."""
+    `app_rate` (24 h half-life), `app_rate_now` (1 h) and `app_latest_version`; rejected records pass unchanged."""
     state = state or AppVolume()
     if isinstance(item, Rejected):
         return state, item
     at = item.review.created_at.timestamp()
-    if is_praise(item):
-        state.rate.advance(at)
-    else:
-        state.rate.observe(at)
+    for rate in (state.rate, state.now):
+        if is_praise(item):
+            rate.advance(at)
+        else:
+            rate.observe(at)
     version = item.review.app_version or ""
     if newer(version, state.latest_version):
         state.latest_version = version
     return state, dataclasses.replace(item, app_rate=round(state.rate.per_hour(), 4),
+                                      app_rate_now=round(state.now.per_hour(), 4),
                                       app_latest_version=state.latest_version)
