@@ -600,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds each flow run may take")
     parser.add_argument("--work", type=Path, default=None,
                         help="folder for the review lines, stores and flow logs (default: a new one under var/bench/)")
+    parser.add_argument("--doc", type=Path, default=None, help="also write the figures as a markdown page")
     parser.add_argument("--inject", default="",
                         help="APP@ISO-TIME[#N]: mix N (default 60) project-written reviews of a new failure into APP's "
                              "stream over 6 hours from that time, and report the ticket they raise")
@@ -615,8 +616,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    if args.doc is not None:
+        write_doc(args.doc, result, " ".join(["python -m bench.replay", *(argv if argv is not None else sys.argv[1:])]))
     print(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def write_doc(path: Path, result: dict[str, Any], command: str) -> None:
+    """The run's figures as a markdown page; re-running the command rewrites it."""
+    alarms = result.get("false_alarms") or {}
+    lines = [
+        f"# Replay of {Path(result['data']).name}",
+        "",
+        f"Written by `{command}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; re-run it to refresh this page.",
+        "",
+        f"{result['rows']:,} rows ({result['first'][:10]} – {result['last'][:10]}), {result['stored']:,} records stored "
+        f"({result['enriched']:,} enriched, {result['rejected']:,} rejected); {result['tickets_raised']} tickets, by the "
+        f"scales that raised them: {result['tickets_by_scale'] or '-'}.",
+        "",
+        "| ticket | raised by | status | severity | reviews |",
+        "|---|---|---|---|---|",
+    ]
+    for t in result["tickets"]:
+        lines.append(f"| {t['title']} | {', '.join(t.get('raised_by') or [])} | {t.get('status')} | {t['severity']} | "
+                     f"{t['total_count']} |")
+    if alarms:
+        lines += ["", f"Time-shuffled copy (seed {alarms['seed']}): {alarms['tickets']} tickets, "
+                      f"{alarms['per_10k']:.2f} per 10,000 reviews; by scale: "
+                      + ", ".join(f"{k} {v['per_10k']:.2f}" for k, v in alarms["by_scale"].items())
+                      + f" per 10,000 (headline: {alarms['headline_scale']})."]
+    if result.get("injected_incident"):
+        lines += ["", "Injected incident: `" + json.dumps(result["injected_incident"]) + "`"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def replay(args: argparse.Namespace) -> dict[str, Any]:

@@ -162,8 +162,8 @@ class TicketSettings:
     window_minutes: int = 60
     late_seconds: int = 600
     min_reviews: int = 5
-    alpha_hour: float = 1e-3
-    alpha_day: float = 1e-3
+    alpha_hour: float = 1e-6
+    alpha_day: float = 1e-4
     alpha_week: float = 0.01
     prior_share: float = 0.02
     resolve_days: float = 3.0

@@ -43,7 +43,7 @@ FLOW_ENV = {
     "SIFT_TICKET_WINDOW_MINUTES": "720", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
 }
 # The demo app with lower ticket thresholds, so a small stream raises tickets and later versions of them.
-THRESHOLDS = {"min_reviews": 3, "min_priority": 0.5, "min_feature_requests": 2}
+THRESHOLDS = {"min_reviews": 3, "min_feature_requests": 2, "alpha_hour": 0.01, "alpha_day": 0.01}
 
 
 def _unavailable(message: str) -> None:

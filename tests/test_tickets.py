@@ -91,11 +91,11 @@ def test_an_app_wide_burst_raises_every_issues_expectation_alike():
     history = [window(WID0 + h, 2, app_rate=20.0, app_rate_now=20.0) for h in range(6)]
     state, _ = replay(history)
     assert state.ticket is None  # two an hour never passed
-    # the whole app bursts to 100 an hour (an outage, a campaign): 10 of them is the issue's usual share
-    _, with_app = replay([window(WID0 + 6, 10, app_rate=20.0, app_rate_now=100.0)], pickle.loads(pickle.dumps(state)))
-    # the same 10 while the app stays at 20 an hour: the issue itself spikes
-    _, alone = replay([window(WID0 + 6, 10, app_rate=20.0, app_rate_now=20.0)], state)
-    assert [(t["status"], t["trigger_scale"], t["scales"]["hour"]["count"]) for t in alone] == [("open", "hour", 10)]
+    # the whole app bursts to 150 an hour (an outage, a campaign): 16 of them is about the issue's usual share
+    _, with_app = replay([window(WID0 + 6, 16, app_rate=20.0, app_rate_now=150.0)], pickle.loads(pickle.dumps(state)))
+    # the same 16 while the app stays at 20 an hour: the issue itself spikes
+    _, alone = replay([window(WID0 + 6, 16, app_rate=20.0, app_rate_now=20.0)], state)
+    assert [(t["status"], t["trigger_scale"], t["scales"]["hour"]["count"]) for t in alone] == [("open", "hour", 16)]
     assert alone[0]["scales"]["hour"]["expected"] < 3
     assert with_app == []
 

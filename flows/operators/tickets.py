@@ -175,12 +175,12 @@ class Thresholds:
 
     min_reviews: int
     by_count: bool = False  # competitor features: the count alone decides, severity from the count
-    alpha: tuple[tuple[str, float], ...] = ((HOUR, 1e-3), (DAY, 1e-3), (WEEK, 0.01))
+    alpha: tuple[tuple[str, float], ...] = ((HOUR, 1e-6), (DAY, 1e-4), (WEEK, 0.01))
     prior_share: float = 0.02  # the share of the app's kept reviews a typical issue gets
     resolve_days: float = 3.0
 
     def alpha_for(self, scale: str) -> float:
-        return dict(self.alpha).get(scale, 1e-3)
+        return dict(self.alpha).get(scale, 1e-6)
 
 
 @dataclass(frozen=True)
@@ -274,13 +274,13 @@ def expected_count(stats: WindowStats, scale: str, length: timedelta, state: Tic
 
 def severity(stats: WindowStats, limits: Thresholds, scale: str, p_value: float) -> str:
     """The severity a passing window gives: counts alone for `by_count` groups (high at 3x the minimum);
-    else an hourly spike is high (blocker when it has 3x the minimum and p <= 1e-6), a daily one high,
+    else an hourly spike is high (blocker when it has 3x the minimum and p <= 1e-12), a daily one high,
     a weekly recurring issue medium."""
     if limits.by_count:
         return "high" if stats.count >= 3 * limits.min_reviews else "medium"
     if scale == WEEK:
         return "medium"
-    if scale == HOUR and stats.count >= 3 * limits.min_reviews and p_value <= 1e-6:
+    if scale == HOUR and stats.count >= 3 * limits.min_reviews and p_value <= 1e-12:
         return "blocker"
     return "high"
 
