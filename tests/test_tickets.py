@@ -283,3 +283,14 @@ def test_app_metadata_overrides_the_ticket_rule_and_bad_values_are_refused():
     for bad in ({"alpha_hour": 2}, {"min_priority": 0.6}, {"prior_share": "x"}):
         with pytest.raises(ValueError, match="tickets"):
             parse_app({**base, "tickets": bad})
+
+
+def test_a_week_window_that_began_before_the_resolution_does_not_reopen_the_ticket():
+    week = WID0 // 168 + 1  # a week window starting after T0
+    start_hour = week * 168  # its first hour
+    state, first = replay([window(start_hour + 1, 8)])  # an hourly spike early in the week
+    state, resolved = replay([window(start_hour + 24 * 5, 1)], state)  # five days later: quiet, so resolved
+    assert [t["status"] for t in first + resolved] == ["open", "resolved"]
+    # the week window closes at its end and passes on the spike's reviews: old evidence, no regression
+    _, after = replay([window(week, 40, scale=WEEK, app_rate=1.0)], state)
+    assert after == [] and state.status == "resolved"

@@ -365,6 +365,8 @@ def _decide(state: TicketState, name: str, wid: int, stats: WindowStats,
     if name == cfg.finest:  # the baseline learns after the test, so a spike is judged against the time before it
         state.baseline.observe(end.timestamp(), stats.count)
 
+    if passes and state.status == "resolved" and state.regression and start.isoformat() < state.regression["resolved_at"]:
+        return state, published  # a long window that began before the resolution: old evidence, not a regression
     if passes:
         scale.passing = severity(stats, limits, name, p_value if p_value is not None else 1.0)
         state.last_pass_end = max(state.last_pass_end or 0.0, end.timestamp())
