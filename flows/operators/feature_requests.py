@@ -31,13 +31,12 @@ from typing import Any
 
 from flows.appmeta import Competitor
 from flows.operators.competitors import WatchList, detect, norm, resolve
-from flows.operators.watchlist import parse_commands
+from flows.operators.watchlist import WATCH_STATE, parse_commands, watch_state_id
 from flows.records import Ack, EnrichedReview, RawMessage, WatchCommand
 
 log = logging.getLogger(__name__)
 
 FEATURE_LABEL = "competitor_feature"
-WATCH_STATE = "watch_state"  # the document kind of an app's whole watch list
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ def watch_state(app_id: str, watch: WatchList, change: str, command_id: str, iss
     """The app's whole watch list after a command, ordered by org key; one document per app, so each command
     overwrites the previous one."""
     return {
-        "id": f"ws-{app_id}",
+        "id": watch_state_id(app_id),
         "app_id": app_id,
         "orgs": [{"name": o.name, "hashtags": list(o.hashtags), "aliases": list(o.aliases)} for o in watch.watched],
         "change": change,
