@@ -49,7 +49,8 @@ Guarantees:
   it applies (`flows.operators.feature_requests`). The answer lists the watched orgs (name,
   hashtags, aliases) in the flow's order, `count`, `updated_at` (when the flow applied the last
   command; null while it has applied none for the app) and that command's `change` and
-  `command_id`. A command posted here shows only once the flow has read and applied it. An
+  `command_id`. A command posted here shows only once the flow has read and applied it (a flow
+  resumed from a snapshot older than `watch_state` writes it with its next command). An
   `app_id` that is missing or not in the app metadata answers 422 with one fixed message that does
   not repeat it. The answer is bounded: at most `MAX_WATCHED_ORGS` orgs (`truncated` says when
   more are watched) and `MAX_ORG_TERMS` hashtags and aliases per org.
