@@ -1,4 +1,4 @@
-"""The snap-in JSON feed: tickets and feature requests out, watch-list commands in.
+"""The snap-in JSON feed: tickets, feature requests and the applied watch list out, watch-list commands in.
 
 `python -m connectors.feed` serves, with uvicorn, on `SIFT_FEED_HOST:SIFT_FEED_PORT`:
 
@@ -6,6 +6,7 @@
     GET  /v1/tickets               ?since=&limit=&app_id=&status=&severity=&primary_label=
     GET  /v1/tickets/{id}
     GET  /v1/feature-requests      ?since=&limit=&app_id=&org=
+    GET  /v1/watchlist             ?app_id= (required): the competitors the flow watches for that app
     POST /v1/watchlist             a watch-list command (see `flows.operators.watchlist`)
     GET  /openapi.json
 
@@ -43,6 +44,16 @@ Guarantees:
   Documents updated in the last `SETTLE_SECONDS` are held back, so writes still in flight (or not
   yet searchable in Elasticsearch) cannot be skipped by a cursor that moved past them. This
   relies on writers stamping `updated_at` with the time of the write.
+- **The watch list** (`GET /v1/watchlist?app_id=`) is what the flow applied, not what was posted:
+  the app's `watch_state` document, which the flow's watch step rewrites whole after every command
+  it applies (`flows.operators.feature_requests`). The answer lists the watched orgs (name,
+  hashtags, aliases) in the flow's order, `count`, `updated_at` (when the flow applied the last
+  command; null while it has applied none for the app) and that command's `change` and
+  `command_id`. A command posted here shows only once the flow has read and applied it (a flow
+  resumed from a snapshot older than `watch_state` writes it with its next command). An
+  `app_id` that is missing or not in the app metadata answers 422 with one fixed message that does
+  not repeat it. The answer is bounded: at most `MAX_WATCHED_ORGS` orgs (`truncated` says when
+  more are watched) and `MAX_ORG_TERMS` hashtags and aliases per org.
 - **Watch-list commands** are validated with `parse_commands` (422 with its message: also for
   `NaN`/`Infinity`, an `app_id` not in the app metadata (`SIFT_APPS`, re-read as the flow does),
   and look-alike hashtags, names or aliases, which are NFKC-normalised first), then
@@ -86,7 +97,7 @@ from starlette.requests import ClientDisconnect
 
 from connectors.store import ReviewStore, decode_cursor, encode_cursor, open_store
 from flows.appmeta import AppCatalog
-from flows.operators.watchlist import parse_commands
+from flows.operators.watchlist import WATCH_STATE, parse_commands, watch_state_id
 from flows.records import WatchCommand
 from flows.settings import ConfigError, Settings
 
@@ -95,6 +106,8 @@ log = logging.getLogger(__name__)
 MAX_LIMIT = 500
 SETTLE_SECONDS = 2.0  # > Elasticsearch's 1 s refresh interval
 MIN_TOKEN_CHARS = 16
+MAX_WATCHED_ORGS = 200  # orgs in one GET /v1/watchlist answer
+MAX_ORG_TERMS = 50  # hashtags, and aliases, of one org in it
 
 # --- pydantic models at the edge -----------------------------------------------------------------
 
@@ -148,6 +161,24 @@ class AcceptedCommand(BaseModel):
 class Accepted(BaseModel):
     accepted: int
     commands: list[AcceptedCommand]
+
+
+class WatchedOrg(BaseModel):
+    name: str
+    hashtags: list[str]
+    aliases: list[str]
+
+
+class WatchList(BaseModel):
+    app_id: str
+    orgs: list[WatchedOrg] = Field(description="the orgs the flow watches for the app, in the flow's order "
+                                               f"(by normalised name); at most {MAX_WATCHED_ORGS}")
+    count: int = Field(description="how many orgs the flow watches for the app")
+    truncated: bool = Field(description="more orgs are watched than `orgs` lists")
+    updated_at: str | None = Field(description="when the flow applied the app's last watch-list command (UTC ISO "
+                                                "8601); null when it has applied none")
+    change: str | None = Field(description="what that command changed, e.g. `watching CRED (#CRED)`")
+    command_id: str | None = Field(description="the id of that command, as POST /v1/watchlist answered it")
 
 
 class Health(BaseModel):
@@ -508,6 +539,30 @@ def list_page(store: ReviewStore, kind: str, since: str | None, limit: int, app_
     return {"items": items, "next": cursor or None, "has_more": len(settled) > limit}
 
 
+UNKNOWN_APP = "unknown app_id: pass the id of an app in the app metadata"
+
+
+def _strings(value: Any, limit: int) -> list[str]:
+    return [v for v in value if isinstance(v, str)][:limit] if isinstance(value, list) else []
+
+
+def watchlist_answer(app_id: str, state: dict[str, Any] | None) -> dict[str, Any]:
+    """The answer of GET /v1/watchlist from the app's `watch_state` document (None: the flow applied no
+    command for the app yet), cut to `MAX_WATCHED_ORGS` orgs of `MAX_ORG_TERMS` hashtags and aliases each."""
+    state = state or {}
+    orgs = [o for o in state.get("orgs") or [] if isinstance(o, dict) and isinstance(o.get("name"), str)]
+    return {
+        "app_id": app_id,
+        "orgs": [{"name": o["name"], "hashtags": _strings(o.get("hashtags"), MAX_ORG_TERMS),
+                  "aliases": _strings(o.get("aliases"), MAX_ORG_TERMS)} for o in orgs[:MAX_WATCHED_ORGS]],
+        "count": len(orgs),
+        "truncated": len(orgs) > MAX_WATCHED_ORGS,
+        "updated_at": state.get("updated_at"),
+        "change": state.get("change"),
+        "command_id": state.get("command_id"),
+    }
+
+
 # --- the watch-list queue -----------------------------------------------------------------------------
 
 
@@ -615,6 +670,18 @@ def list_feature_requests(
     return _read(lambda: list_page(handle.get(), "feature_requests", since, limit, app_id, org=org))
 
 
+@v1.get("/watchlist", response_model=WatchList, tags=["watch list"], responses={422: {}, 503: {}})
+def get_watchlist(
+    request: Request, handle: StoreHandle = Depends(_store),
+    app_id: str | None = Query(None, description="the app whose watch list to show (an id in the app metadata)"),
+) -> dict[str, Any]:
+    """The competitors the flow watches for one app, as it last applied the watch-list commands."""
+    if not app_id or app_id not in request.app.state.apps.current():
+        raise HTTPException(422, UNKNOWN_APP)
+    state = _read(lambda: handle.get().get_document(WATCH_STATE, watch_state_id(app_id)))
+    return watchlist_answer(app_id, state)
+
+
 @v1.post("/watchlist", status_code=202, response_model=Accepted, tags=["watch list"],
          openapi_extra={"requestBody": WATCH_COMMAND_BODY}, responses={422: {}, 503: {}})
 async def post_watchlist(request: Request) -> dict[str, Any]:
@@ -660,7 +727,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Sift snap-in feed",
         description="Tickets and competitor feature requests produced by the Sift dataflow, for DevRev "
-                    "snap-ins to poll with a cursor, and the watch-list command intake. Every route but "
+                    "snap-ins to poll with a cursor, the watch list the flow applied, and the watch-list command "
+                    "intake. Every route but "
                     "/healthz needs `Authorization: Bearer <token>`.",
         version="1", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
     )

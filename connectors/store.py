@@ -109,7 +109,7 @@ class ReviewStore(Protocol):
 
 
 GROUP_FIELDS = ("primary_label", "review_type", "sentiment", "source", "lang", "cluster_id", "app_version", "rating")
-DOC_KINDS = ("tickets", "feature_requests", "watchlist")
+DOC_KINDS = ("tickets", "feature_requests", "watchlist", "watch_state")
 DOC_FILTER_FIELDS = ("status", "org", "severity", "primary_label")
 
 

@@ -292,7 +292,8 @@ def build_flow(
         joined = op.stateful_map("watchlist", watch_events, partial(watch_step, cfg=watch_config(catalog)))
         watch_out = op.branch("is_document", op.flat_map("watch_out", op.key_rm("unkey_watch", joined), _flatten),
                               _is_document)
-        # trues: Document (watchlist change, feature request); falses: EnrichedReview in its competitor-feature group
+        # trues: Document (an org's watchlist change, the app's whole watch_state, feature request); falses:
+        # EnrichedReview in its competitor-feature group
         feature_tickets = ticket_steps("features", watch_out.falses, settings, catalog,
                                        ((WEEK, timedelta(hours=settings.tickets.feature_window_hours)),))
         documents += [valid_commands.falses, watch_out.trues, feature_tickets]

@@ -60,6 +60,9 @@ def test_watch_add_detect_restart_remove(tmp_path, apps, embedder):
     [watching] = _of(first, "watchlist")
     assert watching["org"] == "Google Pay" and watching["status"] == "watching"
     assert "#GooglePay" in watching["hashtags"] and "gpay" in watching["aliases"]  # merged from the app metadata
+    [state] = _of(first, "watch_state")  # and the app's whole list, which GET /v1/watchlist serves
+    assert state["id"] == "ws-paynest" and state["command_id"] == watching["command_id"]
+    assert state["orgs"] == [{"name": "Google Pay", "hashtags": watching["hashtags"], "aliases": watching["aliases"]}]
 
     # 2. after a restart, reviews naming gpay / Google Pay / #GooglePay with requests become feature requests
     second = _phase(apps, embedder, tmp_path, [ADD], REQUESTS)
@@ -77,6 +80,7 @@ def test_watch_add_detect_restart_remove(tmp_path, apps, embedder):
     # 3. removing it stops new records
     third = _phase(apps, embedder, tmp_path, [ADD, REMOVE], REQUESTS + LATER)
     assert [d["status"] for d in _of(third, "watchlist")] == ["removed"]
+    assert [d["orgs"] for d in _of(third, "watch_state")] == [[]]
     assert _of(third, "feature_requests") == []
 
 
@@ -95,5 +99,34 @@ def test_the_app_itself_is_never_watched():
 
     cfg = WatchConfig(competitors=lambda app_id: (), app_names=lambda app_id: "PayNest")
     [cmd] = parse_commands({"app_id": "paynest", "command": "add #PayNest"})
-    watch, [doc] = watch_step(None, cmd, cfg)
+    watch, [doc, state] = watch_step(None, cmd, cfg)
     assert len(watch) == 0 and doc.doc["status"] == "removed" and "app itself" in doc.doc["change"]
+    assert state.kind == "watch_state" and state.doc["orgs"] == [] and state.doc["change"] == doc.doc["change"]
+
+
+def test_the_watch_state_is_the_whole_list_when_a_command_names_an_org_by_another_name():
+    """Why the flow writes `watch_state`: "remove #GPay" stops Google Pay (gpay is one of its names), but its
+    per-org document is `wl-paynest-gpay`, so `wl-paynest-googlepay` still says `watching`. Only the whole
+    list after each command says what the flow watches."""
+    from flows.operators.feature_requests import WatchConfig, watch_step
+    from flows.operators.watchlist import parse_commands
+
+    at = iter(T0 + timedelta(seconds=s) for s in range(10))
+    cfg = WatchConfig(competitors=lambda app_id: (), now=lambda: next(at))
+    stored: dict[tuple[str, str], dict] = {}  # (kind, id) -> document, upserted as the store does
+    watch = None
+    for payload in ({"app_id": "paynest", "action": "add", "orgs": [{"name": "Google Pay", "aliases": ["gpay"]}]},
+                    {"app_id": "paynest", "command": "add #CRED"},
+                    {"app_id": "paynest", "command": "remove #GPay"}):
+        [cmd] = parse_commands(payload, received_at=T0)
+        watch, docs = watch_step(watch, cmd, cfg)
+        stored.update({(d.kind, d.doc["id"]): d.doc for d in docs})
+        assert [d.kind for d in docs] == ["watchlist", "watch_state"]
+        assert docs[-1].ack is cmd.ack
+
+    per_org = sorted(d["org"] for (kind, _), d in stored.items() if kind == "watchlist" and d["status"] == "watching")
+    assert per_org == ["CRED", "Google Pay"], "the per-org documents still say Google Pay is watched"
+    state = stored[("watch_state", "ws-paynest")]
+    assert state["orgs"] == [{"name": "CRED", "hashtags": ["#CRED"], "aliases": []}]
+    assert state["change"] == "stopped watching Google Pay"
+    assert state["updated_at"] == (T0 + timedelta(seconds=2)).isoformat()  # the third command's

@@ -20,7 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.feed import BAD_CURSOR, FileCommandQueue, TokenBuckets, client_address, logged_target
+from connectors.feed import (
+    BAD_CURSOR, MAX_ORG_TERMS, MAX_WATCHED_ORGS, UNKNOWN_APP, FileCommandQueue, TokenBuckets, client_address,
+    logged_target,
+)
 from connectors.sqlite_store import SqliteStore
 from flows.operators.watchlist import parse_commands
 from tests.helpers import ROOT, free_port
@@ -125,7 +128,8 @@ def test_healthz_needs_no_token(feed):
                                      {"Authorization": f"Basic {TOKEN}"}, {"Authorization": f"Bearer {TOKEN}x"}])
 def test_every_route_but_health_needs_the_token(feed, headers):
     for method, path in [("GET", "/v1/tickets"), ("GET", "/v1/tickets/x"), ("GET", "/v1/feature-requests"),
-                         ("GET", "/openapi.json"), ("POST", "/v1/watchlist")]:
+                         ("GET", "/openapi.json"), ("POST", "/v1/watchlist"), ("GET", "/v1/watchlist?app_id=paynest"),
+                         ("GET", "/v1/watchlist?app_id=nopay")]:
         resp = httpx.request(method, feed.url + path, headers=headers, content=b"{}", timeout=10)
         assert resp.status_code == 401, (path, resp.text)
         assert resp.headers["www-authenticate"] == "Bearer"
@@ -334,6 +338,69 @@ def test_full_width_hashtags_are_the_ascii_ones(feed):
     lines = read_lines(feed.watch_file)[before:]
     assert [(line["orgs"][0]["name"], line["orgs"][0]["hashtags"]) for line in lines] == [
         ("Google Pay", ["#GooglePay"]), ("Paytm", ["#Paytm"])]
+
+
+def apply_watchlist(feed: Feed, tmp: Path) -> None:
+    """`python -m bytewax.run flows.main` on no reviews, with the feed's watch-list file and store: the flow
+    applies every command the feed enqueued and writes its documents, as it does in production."""
+    reviews = tmp / "no-reviews.jsonl"
+    reviews.touch()
+    env = feed_env(tmp, SIFT_SOURCE="file", SIFT_INPUT=str(reviews), SIFT_STORE="sqlite", SIFT_PROGRESS_SECONDS="0",
+                   SIFT_LOG_LEVEL="warning")
+    result = subprocess.run([sys.executable, "-m", "bytewax.run", "flows.main"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"the flow failed:\n{result.stderr[-3000:]}"
+
+
+def test_watchlist_lists_what_a_real_flow_run_applied_not_what_was_posted(tmp_path):
+    feed = start_feed(tmp_path)
+    try:
+        nothing = {"app_id": "paynest", "orgs": [], "count": 0, "truncated": False, "updated_at": None,
+                   "change": None, "command_id": None}
+        assert feed.get("/v1/watchlist", app_id="paynest").json() == nothing
+
+        added = feed.post("/v1/watchlist", {"app_id": "paynest", "command": "add #GooglePay #PhonePe #CRED"})
+        assert [c["org"] for c in added.json()["commands"]] == ["Google Pay", "Phone Pe", "CRED"]
+        [remove] = feed.post("/v1/watchlist", {"app_id": "paynest", "command": "remove #GPay"}).json()["commands"]
+        assert remove["org"] == "GPay"
+        assert feed.get("/v1/watchlist", app_id="paynest").json() == nothing, "posted is not applied yet"
+
+        started = datetime.now(timezone.utc)
+        apply_watchlist(feed, tmp_path)
+        resp = feed.get("/v1/watchlist", app_id="paynest")
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        # the flow's list: "#PhonePe" is the metadata's PhonePe with its aliases, and "remove #GPay" stopped
+        # Google Pay, whose hashtag #GPay is; neither is what the feed echoed when the commands were posted
+        assert body["orgs"] == [
+            {"name": "CRED", "hashtags": ["#CRED"], "aliases": ["cred", "cred app", "cread"]},
+            {"name": "PhonePe", "hashtags": ["#PhonePe"], "aliases": ["phonepe", "phone pe", "phonepay", "phone pay"]}]
+        assert (body["count"], body["truncated"]) == (2, False)
+        assert (body["command_id"], body["change"]) == (remove["id"], "stopped watching Google Pay")
+        assert started <= datetime.fromisoformat(body["updated_at"]) <= datetime.now(timezone.utc)
+    finally:
+        stop_feed(feed)
+
+
+@pytest.mark.parametrize("params", [{}, {"app_id": ""}, {"app_id": "nopay"}, {"app_id": "PAYNEST"},
+                                    {"app_id": "paynest "}, {"app_id": "<script>" + "x" * 4000}])
+def test_watchlist_of_a_missing_or_unknown_app_is_422_with_one_fixed_message(feed, params):
+    resp = feed.get("/v1/watchlist", **params)
+    assert (resp.status_code, resp.json()) == (422, {"detail": UNKNOWN_APP})
+
+
+def test_watchlist_answer_is_bounded(feed):
+    # the app's watch_state document as the flow writes it, with more orgs and names than an answer holds
+    orgs = [{"name": f"Org {i:03d}", "hashtags": [f"#Org{i:03d}x{j}" for j in range(60)],
+             "aliases": [f"org {i} {j}" for j in range(60)]} for i in range(MAX_WATCHED_ORGS + 50)]
+    feed.store.write_documents("watch_state", [{
+        "id": "ws-paynest", "app_id": "paynest", "orgs": [{"name": 5}, "junk", *orgs], "change": "watching Org 249",
+        "command_id": "wl-0123456789abcdef0123", "issued_at": None, "updated_at": T0.isoformat()}])
+    body = feed.get("/v1/watchlist", app_id="paynest").json()
+    assert (body["count"], body["truncated"], len(body["orgs"])) == (len(orgs), True, MAX_WATCHED_ORGS)
+    assert body["orgs"][0] == {"name": "Org 000", "hashtags": orgs[0]["hashtags"][:MAX_ORG_TERMS],
+                               "aliases": orgs[0]["aliases"][:MAX_ORG_TERMS]}
+    assert body["updated_at"] == "2026-10-01T08:00:00.000+00:00"
 
 
 def test_oversize_body_is_413_by_length_and_while_streaming(feed):

@@ -4,7 +4,9 @@ them (`node dist/main.js`, events built from the package's fixtures), and DevRev
 stand-in of tests/devrev_standin.py, which records every call.
 
 The flow runs twice on one demo stream: first on its first part, then (after /watch_competitors
-#CRED) on all of it, which gives some tickets later versions and CRED feature requests.
+#CRED) on all of it, which gives some tickets later versions and CRED feature requests. /competitors
+shows the flow's own watch list (the feed's GET /v1/watchlist): the orgs of the demo's first command,
+which the snap-in never sent, and CRED once a flow run has applied it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -208,6 +211,22 @@ def assert_mirrored(snapin: SnapIn, tickets: dict[str, dict]) -> None:
         assert [o["id"] for o in work["owned_by"]] == [snapin.saved["owner"]]
 
 
+def first_orgs() -> dict[str, list[str]]:
+    """The orgs of the demo's first command (every competitor but CRED), by their app-metadata names and
+    hashtags, which is how the flow resolves and lists them."""
+    app = json.loads(DEFAULT_APP.read_text(encoding="utf-8"))
+    return {c["name"]: c["hashtags"] for c in app["competitors"] if NEW_TAG not in c["hashtags"]}
+
+
+def listing(orgs: dict[str, list[str]]) -> str:
+    """Orgs as /competitors lists them: in the flow's order (by name without case, spaces or punctuation)."""
+    key = lambda name: re.sub(r"[\W_]+", "", name.lower())  # noqa: E731
+    return ", ".join(f"{name} ({' '.join(orgs[name])})" for name in sorted(orgs, key=key))
+
+
+LAST_CHANGE = r" Last change the flow applied: {} \(\d{{4}}-\d\d-\d\d \d\d:\d\d UTC\)\."
+
+
 def summary(run: Run) -> str:
     [line] = run.lines
     return line
@@ -323,16 +342,25 @@ def test_watch_competitors_reaches_the_flow_and_later_versions_update_the_same_w
     assert json.loads(line) | {"issued_at": None, "id": None} == {
         "app_id": "paynest", "action": "add", "orgs": [{"name": NEW_ORG, "hashtags": [NEW_TAG], "aliases": []}],
         "issued_at": None, "id": None}
+    # the answer shows the flow's list as it stands: the first command's orgs, which the snap-in never sent;
+    # CRED is not in it yet, because no flow run has read the command
+    first, with_new = first_orgs(), {**first_orgs(), NEW_ORG: [NEW_TAG]}
     [answer] = snapin.devrev.timeline
     assert answer["object"] == SNAP_IN_ID and answer["visibility"] == "internal"
-    assert answer["body"] == (f"Sift now watches {NEW_ORG}: the flow applies it when it next reads the watch list. "
-                              f"Competitors of paynest watched from DevRev: {NEW_ORG} ({NEW_TAG}).")
+    assert re.fullmatch(re.escape(f"Sift will watch {NEW_ORG}: the feed accepted the command, and the flow applies it "
+                                  f"when it next reads the watch list. Competitors Sift watches for paynest now: "
+                                  f"{listing(first)}.") + LAST_CHANGE.format(r"watching BHIM \(.*\)"), answer["body"])
     snapin.command("competitors", "")
-    assert snapin.devrev.timeline[-1]["body"] == f"Competitors of paynest watched from DevRev: {NEW_ORG} ({NEW_TAG})."
+    assert re.fullmatch(re.escape(f"Competitors Sift watches for paynest: {listing(first)}.")
+                        + LAST_CHANGE.format(r"watching BHIM \(.*\)"), snapin.devrev.timeline[-1]["body"])
 
     demo.run_flow(DEMO_N)  # the next flow run reads the watch list with the command in it
     demo.settled()
     assert demo.feature_requests(NEW_ORG), f"the flow run after /watch_competitors has no feature request for {NEW_ORG}"
+    snapin.command("competitors", "")  # now the flow's list has CRED, next to the orgs the snap-in never sent
+    assert re.fullmatch(re.escape(f"Competitors Sift watches for paynest: {listing(with_new)}.")
+                        + LAST_CHANGE.format(re.escape(f"watching {NEW_ORG} ({NEW_TAG}; cred, cred app, cread)")),
+                        snapin.devrev.timeline[-1]["body"])
 
     after = demo.tickets()
     bumped = {tid for tid in before if after[tid]["version"] > before[tid]["version"]}
@@ -357,8 +385,15 @@ def test_watch_competitors_reaches_the_flow_and_later_versions_update_the_same_w
     unwatch = snapin.command("unwatch_competitors", NEW_TAG)
     assert unwatch.out == [f"sift other_features: remove {NEW_ORG} for paynest: accepted by the feed"]
     assert json.loads(demo.watch_file.read_text(encoding="utf-8").splitlines()[-1])["action"] == "remove"
+    assert snapin.devrev.timeline[-1]["body"].startswith(
+        f"Sift will stop watching {NEW_ORG}: the feed accepted the command, and the flow applies it when it next reads "
+        f"the watch list. Competitors Sift watches for paynest now: {listing(with_new)}.")
+    demo.run_flow(0)  # a flow run on no reviews applies the remove, and changes nothing else
+    demo.settled()
     snapin.command("competitors", "")
-    assert snapin.devrev.timeline[-1]["body"].startswith("No competitors of paynest are watched from DevRev.")
+    assert re.fullmatch(re.escape(f"Competitors Sift watches for paynest: {listing(first)}.")
+                        + LAST_CHANGE.format(f"stopped watching {NEW_ORG}"), snapin.devrev.timeline[-1]["body"])
+    assert demo.tickets() == after, "the flow run on no reviews left every ticket as it was"
 
 
 def test_commands_answer_mistakes_on_the_timeline_without_calling_the_feed(snapin, demo):

@@ -270,6 +270,21 @@ def test_a_ticket_version_never_replaces_a_newer_one(store):
     assert store.get_document("feature_requests", "t1")["feature"] == "b"
 
 
+def test_an_apps_watch_state_is_one_document_with_its_orgs_as_written(store):
+    # the flow rewrites it after every watch-list command; the feed's GET /v1/watchlist reads it back whole
+    state = {"id": "ws-paynest", "app_id": "paynest", "updated_at": "2026-10-01T10:00:00+00:00",
+             "change": "watching CRED", "orgs": [{"name": "CRED", "hashtags": ["#CRED"], "aliases": []}]}
+    store.write_documents("watch_state", [state])
+    later = {**state, "updated_at": "2026-10-01T11:00:00+00:00", "change": "watching Google Pay (#GooglePay; gpay)",
+             "orgs": [*state["orgs"], {"name": "Google Pay", "hashtags": ["#GooglePay"], "aliases": ["gpay"]}]}
+    store.write_documents("watch_state", [later])
+    store.refresh()
+    got = store.get_document("watch_state", "ws-paynest")
+    assert (got["orgs"], got["change"]) == (later["orgs"], later["change"])
+    assert got["updated_at"] == "2026-10-01T11:00:00.000+00:00"
+    assert store.get_document("watchlist", "ws-paynest") is None
+
+
 def test_two_openers_of_a_new_sqlite_file_both_get_it(tmp_path):
     """Two flow processes (`-i 0`/`-i 1`) sharing a new SQLite file: switching it to WAL at the same moment
     answered "database is locked" at once, without the busy timeout, for about 1 opener in 8. Each round

@@ -5,7 +5,11 @@
 the list). It receives two kinds of events:
 
 - a `WatchCommand` (from the snap-in, through the feed, a file or a queue): applied in
-  arrival order; emits the org's current watch-list document;
+  arrival order; emits the org's current watch-list document (`watchlist`, one per org) and then
+  the app's whole list as it now stands (`watch_state`, one per app, upserted by app id: what the
+  feed's `GET /v1/watchlist` serves). The per-org documents alone cannot be folded back into the
+  list: a command may name a watched org by another of its names ("remove #GPay" stops "Google
+  Pay"), and then the document of the org it really changed is never rewritten;
 - an `EnrichedReview`: when it asks for, or compares with, a watched org (see
   `competitors.detect`), emits one feature-request document per org and one item for
   the ticket windows, keyed `app:competitor:<org>:<feature key>`, so a competitor
@@ -27,7 +31,7 @@ from typing import Any
 
 from flows.appmeta import Competitor
 from flows.operators.competitors import WatchList, detect, norm, resolve
-from flows.operators.watchlist import parse_commands
+from flows.operators.watchlist import WATCH_STATE, parse_commands, watch_state_id
 from flows.records import Ack, EnrichedReview, RawMessage, WatchCommand
 
 log = logging.getLogger(__name__)
@@ -37,7 +41,8 @@ FEATURE_LABEL = "competitor_feature"
 
 @dataclass(frozen=True)
 class Document:
-    """A store document of one kind (`tickets`, `feature_requests`, `watchlist`), ready for the document sink."""
+    """A store document of one kind (`tickets`, `feature_requests`, `watchlist`, `watch_state`), ready for the
+    document sink."""
 
     kind: str  # "" for nothing to store: only the ack
     doc: dict[str, Any]
@@ -83,7 +88,7 @@ def watch_step(
     """Apply a command, or look for watched competitors in a review."""
     watch = state or WatchList()
     if isinstance(event, WatchCommand):
-        return watch, [_apply(watch, event, cfg)]
+        return watch, _apply(watch, event, cfg)
     if not len(watch):
         return watch, []
     found = detect(event.review.text, event.text_en, event.review_type, watch)
@@ -94,7 +99,8 @@ def watch_step(
     return watch, out
 
 
-def _apply(watch: WatchList, cmd: WatchCommand, cfg: WatchConfig) -> Document:
+def _apply(watch: WatchList, cmd: WatchCommand, cfg: WatchConfig) -> list[Document]:
+    """The org's document, then the app's whole list; the queue message is acknowledged with the last."""
     competitors = cfg.competitors(cmd.app_id)
     org = resolve(cmd, competitors)
     if cmd.action == "add" and org.forms & {norm(cmd.app_id), norm(cfg.app_names(cmd.app_id))}:
@@ -103,7 +109,9 @@ def _apply(watch: WatchList, cmd: WatchCommand, cfg: WatchConfig) -> Document:
         change = watch.apply(cmd, competitors)
     log.info("watch list %s: %s", cmd.app_id, change)
     current = next((o for o in watch.watched if o.key == org.key), None)
-    return Document("watchlist", ack=cmd.ack, doc={
+    now = cfg.now().isoformat()
+    issued = cmd.issued_at.isoformat() if cmd.issued_at else None
+    return [Document("watchlist", doc={
         "id": f"wl-{cmd.app_id}-{org.key}",
         "app_id": cmd.app_id,
         "org": org.name,
@@ -112,9 +120,24 @@ def _apply(watch: WatchList, cmd: WatchCommand, cfg: WatchConfig) -> Document:
         "status": "watching" if current else "removed",
         "change": change,
         "command_id": cmd.id,
-        "issued_at": cmd.issued_at.isoformat() if cmd.issued_at else None,
-        "updated_at": cfg.now().isoformat(),
-    })
+        "issued_at": issued,
+        "updated_at": now,
+    }), Document(WATCH_STATE, ack=cmd.ack, doc=watch_state(cmd.app_id, watch, change, cmd.id, issued, now))]
+
+
+def watch_state(app_id: str, watch: WatchList, change: str, command_id: str, issued_at: str | None,
+                updated_at: str) -> dict[str, Any]:
+    """The app's whole watch list after a command, ordered by org key; one document per app, so each command
+    overwrites the previous one."""
+    return {
+        "id": watch_state_id(app_id),
+        "app_id": app_id,
+        "orgs": [{"name": o.name, "hashtags": list(o.hashtags), "aliases": list(o.aliases)} for o in watch.watched],
+        "change": change,
+        "command_id": command_id,
+        "issued_at": issued_at,
+        "updated_at": updated_at,
+    }
 
 
 def feature_request(item: EnrichedReview, org: str, kind: str, feature: str, key: str, matched: str,

@@ -38,11 +38,17 @@ from flows.operators.parse import is_app_id
 from flows.records import WatchCommand
 
 ACTIONS = ("add", "remove")
+WATCH_STATE = "watch_state"  # the store's document kind of an app's whole watch list, as the flow applied it
 MAX_ORGS = 50
 MAX_NAME = 80
 MAX_ALIASES = 20
 _HASHTAG = re.compile(r"^#[^\W_][\w]{0,79}$")
 _SPLIT_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def watch_state_id(app_id: str) -> str:
+    """The id of an app's `watch_state` document: the flow writes it, the feed's GET /v1/watchlist reads it."""
+    return f"ws-{app_id}"
 
 
 def org_from_hashtag(tag: str) -> str:

@@ -1,27 +1,22 @@
 /*
- * other_features' slash commands: parsing, the watch list the snap-in has set, and the replies.
+ * other_features' slash commands: parsing and the replies.
  *
  *   /watch_competitors #GooglePay #PhonePe   -> POST /v1/watchlist {"command": "add #GooglePay #PhonePe"}
  *   /unwatch_competitors #PhonePe            -> POST /v1/watchlist {"command": "remove #PhonePe"}
- *   /competitors                             -> what is watched now
+ *   /competitors                             -> GET /v1/watchlist?app_id=: what the flow watches now
  *
- * The feed accepts commands but does not serve the watch list, so "what is watched now" is the list
- * this snap-in has set, kept in its hidden `watched_competitors` input and updated from each answer
- * of the feed (one accepted command per org).
+ * "What is watched" is always the flow's own list, as the feed serves it: the orgs the flow applied,
+ * with the names and hashtags the flow resolved them to, whoever sent the commands. A command just
+ * sent shows there once the flow has read it.
  */
 
-import type { AcceptedCommand } from './feed';
+import type { WatchList } from './feed';
 
 export const COMMANDS = ['watch_competitors', 'unwatch_competitors', 'competitors'] as const;
 export type CommandName = typeof COMMANDS[number];
 
 /** Hashtags the way Sift's parser takes them: `#` then a letter or digit, then word characters. */
 const HASHTAG = /^#[\p{L}\p{N}][\p{L}\p{N}_]{0,79}$/u;
-
-export interface WatchedOrg {
-  org: string;
-  hashtags: string[];
-}
 
 /** The command's name from the event (`…:command/watch_competitors`), or null for a timer event. */
 export function commandName(payload: Record<string, unknown> | undefined): CommandName | null | 'unknown' {
@@ -42,37 +37,28 @@ export function parseHashtags(parameters: unknown): { tags: string[]; bad: strin
   return { tags, bad };
 }
 
-/** The saved list; a damaged value counts as empty. */
-export function readWatched(value: unknown): WatchedOrg[] {
-  if (typeof value !== 'string' || !value.trim()) return [];
-  try {
-    const parsed = JSON.parse(value);
-    return Array.isArray(parsed)
-      ? parsed.filter((o) => o && typeof o.org === 'string').map((o) => ({
-        org: o.org, hashtags: Array.isArray(o.hashtags) ? o.hashtags.filter((h: unknown) => typeof h === 'string') : [],
-      }))
-      : [];
-  } catch {
-    return [];
-  }
+/** `2026-10-01T08:00:00.000+00:00` -> `2026-10-01 08:00 UTC`; anything else as it came. */
+function when(at: string): string {
+  const t = new Date(at);
+  return Number.isNaN(t.getTime()) ? at : `${t.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** The list after the feed accepted these commands (orgs keyed by name, case-insensitively). */
-export function applyAccepted(watched: WatchedOrg[], accepted: AcceptedCommand[]): WatchedOrg[] {
-  const byKey = new Map(watched.map((o) => [o.org.toLowerCase(), o]));
-  for (const c of accepted) {
-    if (c.action === 'add') byKey.set(c.org.toLowerCase(), { org: c.org, hashtags: [...c.hashtags] });
-    else byKey.delete(c.org.toLowerCase());
+/**
+ * The flow's watch list in one paragraph: the orgs with their hashtags, then the last change the
+ * flow applied and when. `heading` names the list (`Competitors Sift watches for paynest`).
+ */
+export function describeWatchList(list: WatchList, heading = `Competitors Sift watches for ${list.app_id}`): string {
+  const last = list.updated_at
+    ? ` Last change the flow applied: ${list.change ?? 'unknown'} (${when(list.updated_at)}).`
+    : '';
+  if (!list.orgs.length && !list.count) {
+    const none = list.updated_at ? `Sift watches no competitors of ${list.app_id}.`
+      : `Sift has applied no watch-list command for ${list.app_id} yet.`;
+    return `${none}${last} Add some with ${USAGE.watch_competitors}`;
   }
-  return [...byKey.values()].sort((a, b) => a.org.localeCompare(b.org));
-}
-
-export function describeWatched(appId: string, watched: WatchedOrg[]): string {
-  if (!watched.length) {
-    return `No competitors of ${appId} are watched from DevRev. Add some with /watch_competitors #GooglePay #PhonePe`;
-  }
-  const list = watched.map((o) => `${o.org} (${o.hashtags.join(' ') || 'no hashtag'})`).join(', ');
-  return `Competitors of ${appId} watched from DevRev: ${list}.`;
+  const orgs = list.orgs.map((o) => `${o.name} (${o.hashtags.join(' ') || 'no hashtag'})`).join(', ');
+  const more = list.count > list.orgs.length ? ` and ${list.count - list.orgs.length} more` : '';
+  return `${heading}: ${orgs}${more}.${last}`;
 }
 
 export const USAGE: Record<CommandName, string> = {

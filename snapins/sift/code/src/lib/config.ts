@@ -6,7 +6,10 @@
 
 export const KEYRING = 'sift_feed_token';
 
-/** Input names, as declared in manifest.yaml. The last three are hidden: the snap-in's own state. */
+/**
+ * Input names, as declared in manifest.yaml. The two cursors are hidden: the snap-in's own state.
+ * (The hidden `watched_competitors` input is no longer read: /competitors shows the flow's own list.)
+ */
 export const INPUT = {
   feedUrl: 'feed_url',
   appId: 'app_id',
@@ -14,7 +17,6 @@ export const INPUT = {
   owner: 'owner',
   ticketCursor: 'ticket_cursor',
   featureTicketCursor: 'feature_ticket_cursor',
-  watched: 'watched_competitors',
 } as const;
 
 /** The part of a snap-in function's event this snap-in reads. */

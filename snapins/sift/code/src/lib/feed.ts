@@ -1,5 +1,6 @@
 /*
- * The Sift snap-in feed (`python -m connectors.feed`): tickets out, watch-list commands in.
+ * The Sift snap-in feed (`python -m connectors.feed`): tickets and the watch list the flow applied
+ * out, watch-list commands in.
  * The token goes only in the `Authorization: Bearer` header. Every failure becomes a `FeedError`
  * whose message says what happened and what to do, without the token.
  */
@@ -32,6 +33,27 @@ export interface AcceptedCommand {
   aliases: string[];
 }
 
+/** A competitor the flow watches, as GET /v1/watchlist lists it. */
+export interface WatchedOrg {
+  name: string;
+  hashtags: string[];
+  aliases: string[];
+}
+
+/** GET /v1/watchlist: the app's watch list as the flow last applied it. */
+export interface WatchList {
+  app_id: string;
+  orgs: WatchedOrg[];
+  /** All the orgs watched; more than `orgs.length` when the feed cut the list (`truncated`). */
+  count: number;
+  truncated: boolean;
+  /** When the flow applied the app's last command; null when it has applied none. */
+  updated_at: string | null;
+  /** What that command changed, e.g. `watching CRED (#CRED)`. */
+  change: string | null;
+  command_id: string | null;
+}
+
 export interface TicketQuery {
   since?: string | null;
   limit: number;
@@ -47,6 +69,10 @@ function detail(data: unknown): string {
     return typeof d === 'string' ? d : JSON.stringify(d);
   }
   return typeof data === 'string' ? data.slice(0, 200) : '';
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 export class Feed {
@@ -89,6 +115,33 @@ export class Feed {
     }
     this.fail('POST /v1/watchlist', response.status, response.data);
     return (response.data as { commands?: AcceptedCommand[] }).commands ?? [];
+  }
+
+  /** The competitors the flow watches for `appId`, as it last applied the watch-list commands. */
+  async watchlist(appId: string): Promise<WatchList> {
+    const params = { app_id: appId };
+    const response = await this.send('GET /v1/watchlist', () => this.http.get('/v1/watchlist', { params }));
+    if (response.status === 422) {
+      throw new FeedError(`the feed does not know the app ${JSON.stringify(appId)} (422: ${detail(response.data)}): `
+        + 'check the app_id input', 'refused', 422);
+    }
+    this.fail('GET /v1/watchlist', response.status, response.data);
+    const list = response.data as WatchList;
+    if (!list || !Array.isArray(list.orgs)) {
+      throw new FeedError('GET /v1/watchlist answered 200 without an orgs list', 'unavailable', response.status);
+    }
+    const orgs = list.orgs.filter((o) => o && typeof o.name === 'string').map((o) => ({
+      name: o.name, hashtags: strings(o.hashtags), aliases: strings(o.aliases),
+    }));
+    return {
+      app_id: typeof list.app_id === 'string' ? list.app_id : appId,
+      orgs,
+      count: typeof list.count === 'number' && list.count >= orgs.length ? list.count : orgs.length,
+      truncated: list.truncated === true,
+      updated_at: typeof list.updated_at === 'string' ? list.updated_at : null,
+      change: typeof list.change === 'string' ? list.change : null,
+      command_id: typeof list.command_id === 'string' ? list.command_id : null,
+    };
   }
 
   private async send<T>(what: string, call: () => Promise<T>): Promise<T> {

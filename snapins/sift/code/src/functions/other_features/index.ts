@@ -1,15 +1,14 @@
 /*
  * other_features: the competitor watch list, set from DevRev, and the tickets it leads to.
  *
- * - Commands /watch_competitors, /unwatch_competitors and /competitors post the change to the feed's
- *   POST /v1/watchlist and answer on the timeline of the object they were typed on.
+ * - Commands /watch_competitors and /unwatch_competitors post the change to the feed's
+ *   POST /v1/watchlist; /competitors reads GET /v1/watchlist, the list the flow applied. Each answers
+ *   on the timeline of the object it was typed on, with the flow's list as it stands.
  * - On every timer tick, Sift's competitor-feature tickets (a competitor feature that enough reviews
  *   ask for) become DevRev tickets, the same way ticket_creator mirrors the others.
  */
 
-import {
-  applyAccepted, CommandName, commandName, describeWatched, parseHashtags, readWatched, USAGE,
-} from '../../lib/commands';
+import { CommandName, commandName, describeWatchList, parseHashtags, USAGE } from '../../lib/commands';
 import { ConfigError, INPUT, readConfig } from '../../lib/config';
 import type { FunctionEvent } from '../../lib/config';
 import { DevRev } from '../../lib/devrev';
@@ -53,9 +52,15 @@ async function command(event: FunctionEvent, name: CommandName | 'unknown', log:
     await answer(`Sift knows ${Object.values(USAGE).join(', ')}.`);
     return;
   }
-  let watched = readWatched(config.inputs[INPUT.watched]);
+  const feed = new Feed(config.feedUrl, config.feedToken);
   if (name === 'competitors') {
-    await answer(describeWatched(config.appId, watched));
+    try {
+      await answer(describeWatchList(await feed.watchlist(config.appId)));
+    } catch (e) {
+      if (!(e instanceof FeedError)) throw e;
+      log.error(`competitors: ${e.message}`);
+      await answer(`Sift: could not read the watch list: ${e.message}.`);
+    }
     return;
   }
   const { tags, bad } = parseHashtags(event.payload?.parameters);
@@ -68,7 +73,7 @@ async function command(event: FunctionEvent, name: CommandName | 'unknown', log:
   const action = name === 'watch_competitors' ? 'add' : 'remove';
   let accepted;
   try {
-    accepted = await new Feed(config.feedUrl, config.feedToken).watch(config.appId, action, tags);
+    accepted = await feed.watch(config.appId, action, tags);
   } catch (e) {
     if (!(e instanceof FeedError)) throw e;
     log.error(`${action} ${tags.join(' ')}: ${e.message}`);
@@ -76,19 +81,19 @@ async function command(event: FunctionEvent, name: CommandName | 'unknown', log:
     await answer(`Sift: ${e.message}.${retry}`);
     return;
   }
-  watched = applyAccepted(watched, accepted);
-  let note = '';
-  try {
-    if (!config.snapInId) throw new Error('the event names no snap-in');
-    await devrev.saveInputs(config.snapInId, { ...config.inputs, [INPUT.watched]: JSON.stringify(watched) });
-  } catch (e) {
-    note = ' (this list could not be saved in the snap-in, so /competitors may not show the change)';
-    log.error(`the watch list was sent to Sift but not saved in the snap-in: ${e instanceof Error ? e.message : String(e)}`);
-  }
   const orgs = accepted.map((c) => c.org).join(', ');
   log.info(`${action} ${orgs} for ${config.appId}: accepted by the feed`);
-  await answer(`Sift ${action === 'add' ? 'now watches' : 'stops watching'} ${orgs}: the flow applies it when it next `
-    + `reads the watch list. ${describeWatched(config.appId, watched)}${note}`);
+  // The flow's list as it stands: the command shows in it once the flow has read it.
+  let current;
+  try {
+    current = describeWatchList(await feed.watchlist(config.appId), `Competitors Sift watches for ${config.appId} now`);
+  } catch (e) {
+    if (!(e instanceof FeedError)) throw e;
+    log.error(`${action} ${orgs}: accepted, but the watch list could not be read: ${e.message}`);
+    current = `The watch list could not be read (${e.message}); /competitors shows it.`;
+  }
+  await answer(`Sift will ${action === 'add' ? 'watch' : 'stop watching'} ${orgs}: the feed accepted the command, and `
+    + `the flow applies it when it next reads the watch list. ${current}`);
 }
 
 /** The answer on the timeline; a DevRev that refuses it gets one log line instead. */
