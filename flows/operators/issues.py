@@ -7,7 +7,8 @@ issue's size, from `join` for an issue of one review towards `join_floor` (`floo
 sqrt(size)`): the mean similarity to a grown issue's many members is naturally lower than to one. After a
 review joins, the issue is compared with the others the same way (`sum_a · sum_b / (n_a n_b)`); at
 `merge` or above the younger issue folds into the older one, and the merged id points to the
-survivor (`IssueState.aliases`), so a ticket keyed by either id follows.
+survivor (`IssueState.aliases`): later reviews of either carry the survivor's id, and name the merged
+one (`issue_merged`), so the survivor's ticket lists it (`merged_from`).
 
 Guarantees:
 - ids are `<key>:i<n>` with `n` counted per key, never reused; state is small, picklable and
@@ -288,7 +289,7 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
         item,
         cluster_id=f"{prefix}:i{number}",
         cluster_name=issue.name or item.primary_label,
-        cluster_keywords=keywords_of(state, issue),
+        cluster_keywords=keywords_of(issue),
         cluster_representative=examples[0] if examples else item.id,
         issue_examples=examples,
         issue_merged=merged,
@@ -432,7 +433,7 @@ def name_of(state: IssueState, issue: Issue) -> str:
     return best
 
 
-def keywords_of(state: IssueState, issue: Issue, n: int = 5) -> tuple[str, ...]:
+def keywords_of(issue: Issue, n: int = 5) -> tuple[str, ...]:
     """Top content words: used by many members, with the phrase name's words first."""
     ranked = [w for w, _ in issue.words.most_common(n + 3)]
     lead = [w for w in issue.name.split() if w in issue.words]
