@@ -50,7 +50,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.throughput import AWS_ENV, base_env, distinct_records, file_to_sqlite, log, run_flow
+from bench.throughput import AWS_ENV, base_env, distinct_records, file_to_sqlite, log, run_flow, sqs_es_env
 from flows.appmeta import AppMetadata, load_apps
 from flows.settings import PROJECT_ROOT, ConfigError, Settings
 
@@ -315,21 +315,20 @@ def incident_report(tickets: Sequence[dict[str, Any]], store_path: Path, injecte
     import sqlite3
 
     ids = {r.review_id for r in injected}
-    issues: Counter = Counter()
+    issues: Counter = Counter()  # issue -> injected reviews in it
+    sizes: Counter = Counter()  # issue -> all its reviews
     hours: Counter = Counter()
     with sqlite3.connect(store_path) as conn:
         for doc, in conn.execute("SELECT doc FROM reviews"):
             d = json.loads(doc)
-            rid = d["id"].split("/", 1)[-1]
-            if rid in ids:
+            sizes[d.get("cluster_id")] += 1
+            if d["id"].split("/", 1)[-1] in ids:
                 issues[d.get("cluster_id")] += 1
                 hours[(d.get("cluster_id"), d["created_at"][:13])] += 1
     if not issues:
         return {"injected": len(injected), "stored_with_issue": 0}
     top, held = issues.most_common(1)[0]
-    members = 0
-    with sqlite3.connect(store_path) as conn:
-        members = conn.execute("SELECT COUNT(*) FROM reviews WHERE cluster_id = ?", (top,)).fetchone()[0]
+    members = sizes[top]
     first_hour = min((h for (c, h), k in hours.items() if c == top and k >= min_reviews), default=None)
     from flows.operators.tickets import ticket_id
 
@@ -560,12 +559,7 @@ def replay_real(work: Path, lines: list[str], apps_dir: Path, timeout: float, ta
         log(f"sqs: sent {sent:,} messages to {url}")
         if sent != len(lines):
             raise ReplayError(f"only {sent:,} of {len(lines):,} messages were sent to {url}")
-        env = {
-            **base_env(work, None), "SIFT_SOURCE": "sqs", "SIFT_SQS_QUEUE_URLS": url, "SIFT_SQS_STOP_AFTER_IDLE": "5",
-            "SIFT_SQS_VISIBILITY_TIMEOUT": "600", "SIFT_WATCHLIST_QUEUE_URL": watch_url, "SIFT_STORE": "elasticsearch",
-            "SIFT_ES_URL": es_url, "SIFT_ES_INDEX_PREFIX": prefix, "SIFT_APPS": str(apps_dir),
-            "AWS_ENDPOINT_URL_SQS": os.environ["AWS_ENDPOINT_URL_SQS"], **AWS_ENV,
-        }
+        env = {**sqs_es_env(work, None, url, watch_url, es_url, prefix), "SIFT_APPS": str(apps_dir)}
 
         def count() -> tuple[int, int]:
             enriched = store.client.options(ignore_status=404).count(index=store.reviews).get("count", 0)

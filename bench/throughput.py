@@ -283,6 +283,17 @@ def base_env(work: Path, backend: str | None) -> dict[str, str]:
     return env
 
 
+def sqs_es_env(work: Path, backend: str | None, queue_url: str, watch_url: str, es_url: str,
+               index_prefix: str) -> dict[str, str]:
+    """The flow's environment for SQS -> Elasticsearch on the project's services, stopping once the queue is idle."""
+    return {
+        **base_env(work, backend), "SIFT_SOURCE": "sqs", "SIFT_SQS_QUEUE_URLS": queue_url, "SIFT_SQS_STOP_AFTER_IDLE": "5",
+        "SIFT_SQS_VISIBILITY_TIMEOUT": "600", "SIFT_WATCHLIST_QUEUE_URL": watch_url, "SIFT_STORE": "elasticsearch",
+        "SIFT_ES_URL": es_url, "SIFT_ES_INDEX_PREFIX": index_prefix,
+        "AWS_ENDPOINT_URL_SQS": os.environ["AWS_ENDPOINT_URL_SQS"], **AWS_ENV,
+    }
+
+
 def file_to_sqlite(work: Path, path: Path, n: int, backend: str | None, workers: int, poll: float,
                    timeout: float, extra_env: dict[str, str] | None = None, prog: str = "bench.throughput",
                    on_poll=None) -> tuple[FlowRun, Path]:
@@ -407,12 +418,7 @@ def sqs_to_es(work: Path, lines: list[str], backend: str | None, workers: int, p
         log(f"sqs: sent {sent:,} messages in {time.perf_counter() - started:.1f}s to {url}")
         if sent != len(lines):
             raise SystemExit(f"bench.throughput: only {sent}/{len(lines)} messages were sent")
-        env = {
-            **base_env(work, backend), "SIFT_SOURCE": "sqs", "SIFT_SQS_QUEUE_URLS": url, "SIFT_SQS_STOP_AFTER_IDLE": "5",
-            "SIFT_SQS_VISIBILITY_TIMEOUT": "600", "SIFT_WATCHLIST_QUEUE_URL": watch_url, "SIFT_STORE": "elasticsearch",
-            "SIFT_ES_URL": es_url, "SIFT_ES_INDEX_PREFIX": store.cfg.index_prefix,
-            "AWS_ENDPOINT_URL_SQS": os.environ["AWS_ENDPOINT_URL_SQS"], **AWS_ENV,
-        }
+        env = sqs_es_env(work, backend, url, watch_url, es_url, store.cfg.index_prefix)
         indices = f"{store.reviews},{store.rejected}"
         latency = Latency(set(sample_ids(lines, samples)), store, indices)
 

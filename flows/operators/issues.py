@@ -358,13 +358,8 @@ def _learn_text(state: IssueState, issue: Issue, phrases: set[str], content: set
 
 def _offer_candidate(issue: Issue, review_id: str, x: np.ndarray, cfg: IssueConfig) -> None:
     """Keep the `candidates` members nearest the issue's current mean."""
-    s = tuple(round(float(v), 3) for v in sketch(x, cfg))
-    pool = [*issue.candidates, (review_id, s)]
-    if len(pool) > cfg.candidates:
-        centre = sketch(issue.total, cfg)
-        pool.sort(key=lambda c: -float(np.dot(centre, c[1])))
-        pool = pool[:cfg.candidates]
-    issue.candidates = pool
+    issue.candidates.append((review_id, tuple(round(float(v), 3) for v in sketch(x, cfg))))
+    _trim_candidates(issue, cfg)
 
 
 def _maybe_merge(state: IssueState, number: int, cfg: IssueConfig) -> int:

@@ -422,6 +422,7 @@ def build_ticket(state: TicketState, stats: WindowStats, scale: str, wid: int, p
     by_phrase = stats.cluster_name and not cfg.thresholds(stats.app_id, stats.primary_label).by_count
     topic = stats.cluster_name if by_phrase else (", ".join(stats.keywords[:3]) or label)
     scales = dict(old.get("scales", {})) if old else {}
+    opening = old is None or (state.status == "reopened" and old["status"] == "resolved")
     if test is not None:
         expected, p_value = test
         scales[scale] = {"window_start": start.isoformat(), "count": stats.count,
@@ -446,10 +447,8 @@ def build_ticket(state: TicketState, stats: WindowStats, scale: str, wid: int, p
         "not_seen_since": not_seen_since(state, stats),
         "version": (old["version"] + 1) if old else 1,
         # the window that opened (or reopened) the ticket, and its scale
-        "opened_window": (start.isoformat() if old is None or state.status == "reopened" and old["status"] == "resolved"
-                          else old.get("opened_window")),
-        "opened_scale": (scale if old is None or state.status == "reopened" and old["status"] == "resolved"
-                         else old.get("opened_scale")),
+        "opened_window": start.isoformat() if opening else old.get("opened_window"),  # type: ignore[union-attr]
+        "opened_scale": scale if opening else old.get("opened_scale"),  # type: ignore[union-attr]
         "created_at": old["created_at"] if old else now,
         "updated_at": now,
         "title": f"[{app_name}] {label.capitalize()}: {topic}",
