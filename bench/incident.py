@@ -29,7 +29,9 @@ def _at(doc: dict) -> datetime:
 
 
 def measure(db: Path, n: int, seed: int) -> dict:
-    kinds = {json.loads(line)["id"]: kind for kind, line in build(n=n, seed=seed) if kind != "malformed"}
+    # The store namespaces ids by app ("paynest/pn-000123").
+    kinds = {f'{row["app_id"]}/{row["id"]}': kind for kind, row in
+             ((kind, json.loads(line)) for kind, line in build(n=n, seed=seed) if kind != "malformed")}
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     docs = [json.loads(doc) for (doc,) in con.execute("SELECT doc FROM reviews ORDER BY id")]
     con.close()

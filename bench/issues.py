@@ -64,13 +64,18 @@ def scores(gold: Sequence[str], predicted: Sequence[str]) -> dict:
 
 
 def enriched_rows(texts: list[str], groups: list[str], ratings: list[int | None], vectors: np.ndarray,
-                  encode) -> list[EnrichedReview]:
-    """The rows as the flow's issue step sees them: vector, review type, sentiment and priority as in the flow."""
+                  encode, informativeness=None, types_model=None) -> list[EnrichedReview]:
+    """The rows as the flow's issue step sees them: vector, informativeness, review type, sentiment and
+    priority as in the flow (`informativeness`: the flow's model; zero-shot when None)."""
+    from flows.operators.informative import InformativenessModel
     from flows.operators.priority import review_priority
     from flows.operators.review_type import TypeClassifier
     from flows.operators.sentiment import sentiment
 
-    types = TypeClassifier(encode).classify(vectors, texts)
+    model = informativeness or InformativenessModel.zero_shot(encode)
+    informative = model.score(vectors, texts)
+    informative_at = model.threshold_for(with_texts=True)
+    types = TypeClassifier(encode, types_model).classify(vectors, texts)
     rows = []
     for i, (text, group, rating) in enumerate(zip(texts, groups, ratings)):
         at = START + timedelta(minutes=i)
@@ -81,7 +86,9 @@ def enriched_rows(texts: list[str], groups: list[str], ratings: list[int | None]
             review=review, measures=Measures(word_count=len(text.split()), non_english_ratio=0.0), lang="en",
             text_en=text, translated=False, primary_label="all", label_score=1.0,
             embedding=tuple(vectors[i].tolist()), review_type=types[i][0], type_score=types[i][1],
-            sentiment=mood, sentiment_score=mood_score, priority=review_priority(types[i][0], mood_score, 0.5, rating)))
+            informativeness=float(informative[i]), informative=bool(informative[i] >= informative_at),
+            sentiment=mood, sentiment_score=mood_score,
+            priority=review_priority(types[i][0], mood_score, float(informative[i]), rating)))
     return rows
 
 
@@ -136,8 +143,9 @@ def run_hdbscan(vectors: np.ndarray, groups: list[str], min_size: int) -> list[s
 
 
 def evaluate(texts: list[str], gold: list[str], groups: list[str], ratings: list[int | None], vectors: np.ndarray,
-             encode, cfg: IssueConfig, sweep: bool = False, other: list[str] | None = None) -> dict:
-    rows = enriched_rows(texts, groups, ratings, vectors, encode)
+             encode, cfg: IssueConfig, sweep: bool = False, other: list[str] | None = None,
+             informativeness=None, types_model=None) -> dict:
+    rows = enriched_rows(texts, groups, ratings, vectors, encode, informativeness, types_model)
     online, cost = run_online(rows, cfg)
     report: dict = {"rows": len(texts), "groups": len(set(groups)),
                     "gold_issues": sum(1 for c in Counter(gold).values() if c >= 2),
@@ -212,12 +220,18 @@ def main(argv: list[str] | None = None) -> int:
     from flows.dataflow import issue_config
     from flows.operators.embed import Embedder
     from flows.settings import Settings
+    from flows.operators.text import meaning_text
     from flows.train_types import encode_cached
 
     settings = Settings.from_env()
     embedder = Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch, settings.embed_backend)
-    vectors = encode_cached(embedder.encode, texts, args.cache)
-    report = evaluate(texts, gold, groups, ratings, vectors, embedder.encode, issue_config(settings), args.sweep, other)
+    # The flow embeds what a review says without handles, links and the app's own name (`meaning_text`).
+    vectors = encode_cached(embedder.encode, [meaning_text(t, (g,)) for t, g in zip(texts, groups)], args.cache)
+    from flows.operators.informative import load_model
+
+    informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
+    report = evaluate(texts, gold, groups, ratings, vectors, embedder.encode, issue_config(settings), args.sweep, other,
+                      informativeness, settings.types_model)
     for name in ("online", "agglomerative", "hdbscan", "singletons"):
         r = report[name]
         extra = {"online": f"join {report['online']['join']}, {report['online']['ms_per_review']} ms/review",

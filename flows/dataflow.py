@@ -9,7 +9,7 @@ tests can run the production steps with `TestingSource` / `TestingSink`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import partial
 
@@ -116,6 +116,17 @@ def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog,
 
     return TicketConfig(scales=scales, thresholds=thresholds, app_names=app_name,
                         devrev_part=t.devrev_part, devrev_owner=t.devrev_owner)
+
+
+def app_names(apps: dict[str, AppMetadata] | AppCatalog) -> Callable[[str], tuple[str, ...]]:
+    """The app's own names from its (reloaded) metadata: an issue is never named by them."""
+    current = _current(apps)
+
+    def names(app_id: str) -> tuple[str, ...]:
+        meta = current().get(app_id)
+        return (meta.name,) if meta else ()
+
+    return names
 
 
 def issue_scales(settings: Settings) -> tuple[tuple[str, timedelta], ...]:
@@ -268,7 +279,7 @@ def build_flow(
     keyed = op.key_on("by_app_label", unique.trues, _app_label)
     themed = op.stateful_map("cluster", keyed, partial(cluster_step, cfg=clusters))
     # (app_id:label[:lang], EnrichedReview with its coarse theme_id and theme_name)
-    clustered = op.stateful_map("issues", themed, partial(issue_step, cfg=issues))
+    clustered = op.stateful_map("issues", themed, partial(issue_step, cfg=issues, names=app_names(catalog)))
     # (app_id:label[:lang], EnrichedReview with its issue: cluster_id, cluster_name (a key phrase), keywords,
     # examples, priority; praise gets none)
 

@@ -133,6 +133,7 @@ class EnrichedReview:
     translation: str = "not_needed"  # not_needed | translated | untranslated | failed
     translation_detail: str = ""
     informativeness: float = 0.0
+    informative: bool = True  # informativeness at or above its model's threshold; False never forms an issue
     review_type: str = "rating"  # bug_report | feature_request | user_experience | rating
     type_score: float = 0.0
     sentiment: str = "neutral"  # negative | neutral | positive
@@ -184,6 +185,7 @@ class EnrichedReview:
             "translation": self.translation,
             "translation_detail": self.translation_detail,
             "informativeness": round(self.informativeness, 4),
+            "informative": self.informative,
             "review_type": self.review_type,
             "type_score": round(self.type_score, 4),
             "sentiment": self.sentiment,

@@ -59,6 +59,10 @@ def test_kept_review_carries_its_measures():
         ("use my referral code PN7K2X get ₹100 cashback", "referral_spam"),
         ("Apliquen mi código! Son $100 pesos gratis vitervaevabut40", "referral_spam"),
         ("@FNBSA I'm saving for my kids studies #LoveFNB", "contest_spam"),
+        ("@Naledi30469606 Hi there Naledi, lets look into this for you. Please DM us your ID and contact number.",
+         "brand_reply"),
+        ("@JDM26JDM We're sorry to hear this and will need to investigate further to advise.", "brand_reply"),
+        ("@EEltezza Hi there, we have sent you a DM", "brand_reply"),
         ("asdfg hjkl qwerty zxcvb", "gibberish"),
         ("good good good good good good", "gibberish"),
         ("xyzzy blorft quuxing frobnicated", "misspelled"),
@@ -85,6 +89,9 @@ def test_noise_is_rejected_with_reason_and_measures(text, reason):
         "aplikasi gk bisa di buka sejak update",
         "No me llega mi código de confirmación para iniciar sesión",  # a complaint about a code is not spam
         "@FNBSA #LoveFNB your app has been down since morning and I cannot pay",  # contest tag, real problem
+        "@FNBSA we are still waiting for you to look into my dispute",  # a user's "we", not the bank's voice
+        "@Nedbank please DM me, my card was swallowed by the ATM",
+        "Sorry to hear that the app is down for you too, mine crashes as well",  # not addressed to anyone
         "plz fix d app, mony not recieved",
     ],
 )

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from flows.operators.issues import IssueConfig, IssueState, is_praise, issue_step, phrases_of
+from flows.operators.issues import IssueConfig, IssueState, forms_issue, is_praise, issue_step, phrases_of
 from flows.records import EnrichedReview, Measures, Review
 
 CFG = IssueConfig()
@@ -217,3 +217,46 @@ def test_issue_priority_rises_with_a_spike_and_decays_after_it():
     assert spike.cluster_priority > calm.cluster_priority + 0.2
     assert after.cluster_priority < spike.cluster_priority
     assert 0 <= calm.cluster_priority <= 1 and 0 <= spike.cluster_priority <= 1
+
+
+def test_an_uninformative_review_is_stored_without_an_issue_and_never_grows_one():
+    state, outs = run([replace(item(i, "debit"), informative=False) for i in range(5)])
+    assert all(o.cluster_id is None for o in outs) and not state.issues
+    assert not forms_issue(replace(item(9, "debit"), informative=False)) and forms_issue(item(9, "debit"))
+
+
+def test_an_issue_is_not_named_by_the_words_every_issue_of_the_key_uses():
+    texts = {"debit": "standard bank app: money debited but not credited", "otp": "standard bank app: otp not received",
+             "cashback": "standard bank app: cashback reward not credited", "crash": "standard bank app: crashes on startup"}
+    reviews = [item(i, topic, text=texts[topic], at=T0 + timedelta(minutes=i))
+               for i, topic in enumerate(["debit", "otp", "cashback", "crash"] * 15)]
+    state, outs = run(reviews)
+    assert {"standard", "bank"} <= state.background
+    names = {o.cluster_name for o in outs[-4:]}
+    assert names == {"money debited but not credited", "otp not received", "cashback reward not credited",
+                     "crashes on startup"}
+
+
+def test_an_issue_is_never_named_by_the_apps_own_name():
+    reviews = [item(i, "crash", text=f"Standard Bank app crashes on startup again {'today' if i % 2 else 'now'}")
+               for i in range(6)]
+    state = None
+    for r in reviews:
+        state, out = issue_step(state, replace(r, review=replace(r.review, app_id="standardbankza")), CFG,
+                                names=lambda app_id: ("Standard Bank",))
+    assert out.cluster_name == "crashes on startup"
+    assert not {"standard", "bank"} & set(out.cluster_keywords)
+
+
+def test_untranslated_reviews_are_compared_by_their_words():
+    def spanish(i: int, text: str, vector: np.ndarray) -> EnrichedReview:
+        base = item(i, "debit", text=text, vector=vector, sentiment="negative", at=T0 + timedelta(minutes=i))
+        return replace(base, lang="es", translation="untranslated", text_en=text)
+
+    same = RNG.standard_normal(384)  # the English model reads every Spanish review alike
+    texts = ["No me deja entrar a la app desde ayer", "no puedo entrar, no me deja entrar a mi cuenta",
+             "la tarjeta de crédito nunca llegó", "mi tarjeta de crédito no llega a mi casa"]
+    _, outs = run([spanish(i, t, same) for i, t in enumerate(texts)])
+    ids = [o.cluster_id for o in outs]
+    assert ids[0] == ids[1] and ids[2] == ids[3] and ids[0] != ids[2]
+    assert ids[0].startswith("paynest:payments:es:")

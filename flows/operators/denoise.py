@@ -12,6 +12,9 @@ first that fails decides the reason:
 - `referral_spam`: offers a referral / invite / promo code;
 - `contest_spam`: a contest entry (the app's contest hashtags, or giveaway
   phrases) that reports no problem;
+- `brand_reply`: the company's own customer-care reply to a user (it opens by addressing someone and
+  speaks for the company: "kindly DM us", "we are looking into this", "our apologies for the
+  inconvenience"), which is not feedback about the app;
 - `gibberish`: keyboard mashing or one word repeated over and over;
 - `misspelled`: most words of an English review are not words, even after the
   app's vocabulary and common app words are accepted.
@@ -75,6 +78,16 @@ _GENERIC_CONTEST = re.compile(
     r"|\bstand\s+a\s+chance\s+to\s+win\b|\bcloser\s+to\s+winning\b",
     re.IGNORECASE,
 )
+# The company's own voice in a reply: a request to contact it, an apology or a promise in the first person plural.
+_BRAND_VOICE = re.compile(
+    r"\b(?:dm|message|inbox|pm|email|call)\s+us\b|\bsend\s+us\b|\bdrop\s+us\b|\bour\s+(?:sincere\s+)?apolog"
+    r"|\bsorry\s+(?:to\s+hear|for\s+the\s+(?:inconvenience|delay|frustration))|\bapologi[sz]e\s+for\s+the\s+inconvenience"
+    r"|\b(?:we|we'?ll|we'?re|we'?ve|we'?d)\s+(?:will\s+|are\s+|have\s+|would\s+|can\s+)?(?:be\s+)?(?:happy\s+to\s+)?"
+    r"(?:look(?:ing)?\s+into|assist(?:ing)?|investigat\w*|escalat\w*|get\s+back|sent\s+you|received\s+your|reach(?:ing)?\s+out"
+    r"|follow(?:ing)?\s+up|contact(?:ing)?\s+you|just\s+a\s+dm)\b|\bhow\s+can\s+we\s+(?:help|assist)\b|\bmay\s+we\s+assist\b",
+    re.IGNORECASE,
+)
+_ADDRESSED = re.compile(r"^\s*@\w+")
 _MARKERS = {
     "url": re.compile(r"https?://|www\.|\bbit\.ly/|link\s+in\s+(?:my\s+)?bio", re.IGNORECASE),
     "phone": re.compile(r"(?<!\d)(?:\+?\d[\dX\- ]{8,}\d|\d{2}X{3,}\d*)(?!\d)"),
@@ -177,7 +190,7 @@ def repetition_ratio(tokens: list[str]) -> float:
 
 
 def spam_markers(text: str, rules: DenoiseRules) -> tuple[str, ...]:
-    """Names of the spam signals in `text`: referral, contest, url, phone, messenger, money_offer."""
+    """Names of the spam signals in `text`: referral, contest, brand_reply, url, phone, messenger, money_offer."""
     found = []
     code = re.search(_CODE_TOKEN, text)
     if (_REFERRAL_OFFER.search(text) and (code or _REWARD.search(text))) or (_REFERRAL_NOUN.search(text) and code):
@@ -185,6 +198,8 @@ def spam_markers(text: str, rules: DenoiseRules) -> tuple[str, ...]:
     tags = {t.lower() for t in re.findall(r"#(\w+)", text)}
     if tags & set(rules.contest_hashtags) or _GENERIC_CONTEST.search(text):
         found.append("contest")
+    if _ADDRESSED.match(text) and _BRAND_VOICE.search(text[:600]):
+        found.append("brand_reply")
     found.extend(name for name, pattern in _MARKERS.items() if pattern.search(text))
     return tuple(found)
 
@@ -227,6 +242,8 @@ def check(text: str, m: Measures, rules: DenoiseRules) -> tuple[str, str] | None
         return "referral_spam", "offers a referral or promo code"
     if rules.spam_rules and "contest" in m.spam_markers and not names_an_issue(text):
         return "contest_spam", "contest entry that reports no problem"
+    if rules.spam_rules and "brand_reply" in m.spam_markers:
+        return "brand_reply", "the company's own reply to a user, not feedback"
     if m.gibberish_ratio >= rules.max_gibberish_ratio:
         return "gibberish", f"{m.gibberish_ratio:.0%} of words look like keyboard mashing; maximum {rules.max_gibberish_ratio:.0%}"
     if m.repetition_ratio >= rules.max_repetition_ratio:

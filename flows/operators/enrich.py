@@ -1,7 +1,9 @@
 """Batch enrichment: embed a batch of kept reviews once, then label and score each against its app.
 
 One `encode` call per batch (never per item) on the English text when there is
-one (`Translation.text_en`), else the original. Label phrase vectors are built
+one (`Translation.text_en`), else the original, without @handles and links
+and the app's own name
+(`meaning_text`). Label phrase vectors are built
 once per app and reused until the app metadata changes (`AppCatalog` reloads it
 while the flow runs); informativeness comes from the same vectors.
 """
@@ -16,6 +18,7 @@ from flows.operators.embed import Embedder
 from flows.operators.informative import InformativenessModel
 from flows.operators.label import LabelIndex
 from flows.operators.mentions import MentionFinder
+from flows.operators.text import meaning_text
 from flows.operators.priority import review_priority
 from flows.operators.review_type import TypeClassifier
 from flows.operators.sentiment import sentiment
@@ -72,13 +75,18 @@ class Enricher:
             finder = self._mentions[app_id] = MentionFinder.build(self.apps[app_id].competitors)
         return finder
 
+    def _own_names(self, app_id: str) -> tuple[str, ...]:
+        app = self.apps.get(app_id)
+        return (app_id,) if app is None else (app.name, app_id)
+
     def __call__(self, batch: list[tuple[Review, Measures, Translation]]) -> Iterable[EnrichedReview]:
         if not batch:
             return []
         self._follow_catalog()
         texts = [translation.text_en for _, _, translation in batch]
-        vectors = self.embedder.encode(texts)
+        vectors = self.embedder.encode([meaning_text(t, self._own_names(review.app_id)) for (review, _, _), t in zip(batch, texts)])
         informative = self.informativeness.score(vectors, texts)
+        informative_at = self.informativeness.threshold_for(with_texts=True)
         labels: list[tuple[str, float]] = [("", 0.0)] * len(batch)
         by_app: dict[str, list[int]] = {}
         for i, (review, _, _) in enumerate(batch):
@@ -99,6 +107,7 @@ class Enricher:
                 translation=translation.status,
                 translation_detail=translation.detail,
                 informativeness=float(informative[i]),
+                informative=bool(informative[i] >= informative_at),
                 primary_label=label,
                 label_score=score,
                 embedding=tuple(vectors[i].tolist()),

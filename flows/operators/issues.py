@@ -13,7 +13,8 @@ one (`issue_merged`), so the survivor's ticket lists it (`merged_from`).
 Guarantees:
 - ids are `<key>:i<n>` with `n` counted per key, never reused; state is small, picklable and
   snapshotted by Bytewax, so ids are stable across a recovery restart;
-- praise and bare ratings (`is_praise`) never start or grow an issue: they are stored with no issue;
+- only reviews that `forms_issue` start or grow an issue: praise and bare ratings (`is_praise`) and
+  reviews the informativeness model finds uninformative are stored (and counted) with no issue;
 - memory is bounded: at most `max_issues` live issues per key (the least recently active one is
   evicted first), an issue with no review for `fade_days` of event time is dropped, and aliases are
   capped; a dropped issue's summary stays in the store on its reviews (name, keywords, representative);
@@ -29,18 +30,19 @@ import dataclasses
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
 from flows.operators.cluster import STOPWORDS
+from flows.operators.text import HANDLES_AND_LINKS, lexical_vector, meaning_text
 from flows.records import EnrichedReview
 
 _WORD = re.compile(r"[^\W\d_][\w\u0900-\u097F'’]*")
 MERGED_SHOWN = 5
 _CLAUSE = re.compile(r"[.,;:!?()\[\]\n|/\"“”…]+|\s-\s")
-_HANDLES_AND_LINKS = re.compile(r"@\w+|https?://\S+|www\.\S+")
 # Words that may sit inside a key phrase but never open or close it.
 _EDGE_WORDS = STOPWORDS | frozenset("is are was be been being to of in on at for with and or but not no".split())
 
@@ -52,6 +54,10 @@ class IssueConfig:
     join: float = 0.62  # average-link similarity at which a review joins an issue of one member
     join_floor: float = 0.35  # ... and the level that threshold falls to as the issue grows (by 1/sqrt(size))
     merge: float = 0.45  # average-link similarity at which two issues become one
+    lexical_untranslated: bool = True  # untranslated reviews are compared by their words (`vector_of`) ...
+    lexical_join: float = 0.25  # ... with these bars: shared words are rarer than close embeddings
+    lexical_join_floor: float = 0.08
+    lexical_merge: float = 0.15
     merge_min_size: int = 2  # both issues need this many members before they can merge
     max_issues: int = 200  # live issues per key
     fade_days: float = 60.0  # event-time days without a review before an issue leaves memory
@@ -63,6 +69,11 @@ class IssueConfig:
     seed: int = 42
     fast_hours: float = 1.0  # half-life of the "now" activity counter
     slow_hours: float = 24.0  # half-life of the baseline activity counter
+
+
+def by_words(cfg: IssueConfig) -> IssueConfig:
+    """The bars for keys compared by their words (`vector_of`)."""
+    return dataclasses.replace(cfg, join=cfg.lexical_join, join_floor=cfg.lexical_join_floor, merge=cfg.lexical_merge)
 
 
 @dataclass
@@ -154,6 +165,11 @@ class IssueState:
     phrase_df: Counter = field(default_factory=Counter)  # phrase -> live issues using it
     evicted: int = 0
     merged: int = 0
+    seen: int = 0  # reviews of the key that formed an issue
+    background: frozenset = frozenset()  # words most issues of the key use (`background_words`)
+
+    def __setstate__(self, state: dict) -> None:  # snapshots written before these fields existed
+        self.__dict__.update({"seen": 0, "background": frozenset(), **state})
 
     def resolve(self, number: int) -> int:
         """The live issue a (possibly merged) number now lives in."""
@@ -179,6 +195,13 @@ _CONTRAST = re.compile(
     r"please|pls|plz|should|needs?|want|lekin|par|magar)\b", re.IGNORECASE)
 
 
+def forms_issue(item: EnrichedReview) -> bool:
+    """Whether a review may start or grow an issue: it is not praise, and, when its text is English (the
+    informativeness model reads only English), informative. The app's volume (`volume.py`) counts the same
+    reviews, so a ticket's share test compares like with like."""
+    return (item.informative or item.lang_group != "en") and not is_praise(item)
+
+
 def is_praise(item: EnrichedReview) -> bool:
     """Generic praise or a bare rating: counted and stored, never an issue.
 
@@ -199,24 +222,31 @@ def is_praise(item: EnrichedReview) -> bool:
 
 
 def words_of(text: str) -> list[str]:
-    return _WORD.findall(_HANDLES_AND_LINKS.sub(" ", text.lower()))
+    return _WORD.findall(HANDLES_AND_LINKS.sub(" ", text.lower()))
 
 
-def phrases_of(text: str, app_id: str = "") -> tuple[set[str], set[str]]:
+@lru_cache(maxsize=256)
+def _own_words(app_id: str, names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset({app_id.lower(), *(w for name in names for w in words_of(name))})
+
+
+def phrases_of(text: str, own: frozenset[str] | str = frozenset()) -> tuple[set[str], set[str]]:
     """(key-phrase candidates of 2-5 words, content words) of one text.
 
     A candidate lies within one clause (never across punctuation), neither starts nor ends with a
     function word and holds at most two of them, e.g. "money debited but not credited", "otp not received".
+    `own`: the app's own name words (and id), which are neither content words nor phrase edges.
     """
+    own = frozenset({own}) if isinstance(own, str) else own
     phrases: set[str] = set()
     content: set[str] = set()
     budget = 80
-    for clause in _CLAUSE.split(_HANDLES_AND_LINKS.sub(" ", text.lower())):
+    for clause in _CLAUSE.split(HANDLES_AND_LINKS.sub(" ", text.lower())):
         tokens = _WORD.findall(clause)[:budget]
         budget -= len(tokens)
-        content.update(t for t in tokens if t not in STOPWORDS and len(t) > 2 and t != app_id)
+        content.update(t for t in tokens if t not in STOPWORDS and len(t) > 2 and t not in own)
         for i, first in enumerate(tokens):
-            if first in _EDGE_WORDS or len(first) < 3 or first == app_id:
+            if first in _EDGE_WORDS or len(first) < 3 or first in own:
                 continue
             inner = 0
             for j in range(i + 1, min(i + 5, len(tokens))):
@@ -226,7 +256,7 @@ def phrases_of(text: str, app_id: str = "") -> tuple[set[str], set[str]]:
                     if inner > 2:
                         break
                     continue
-                if len(last) > 2 and last != app_id:
+                if len(last) > 2 and last not in own:
                     phrases.add(" ".join(tokens[i:j + 1]))
         if budget <= 0:
             break
@@ -239,6 +269,20 @@ def _sketch_matrix(in_dims: int, out_dims: int, seed: int) -> np.ndarray:
     return (rng.standard_normal((in_dims, out_dims)) / math.sqrt(out_dims)).astype(np.float32)
 
 
+def compared_by_words(item: EnrichedReview, cfg: IssueConfig) -> bool:
+    """A review kept untranslated, which the English embedding model reads poorly, is compared by its words.
+    A key holds one language group, so all its reviews are compared the same way."""
+    return cfg.lexical_untranslated and item.lang_group != "en"
+
+
+def vector_of(item: EnrichedReview, cfg: IssueConfig) -> np.ndarray:
+    """What the issue step compares: the embedding of English text (original or translated), else the
+    review's words (`lexical_vector`)."""
+    if compared_by_words(item, cfg):
+        return lexical_vector(meaning_text(item.review.text))
+    return represent(item.embedding)
+
+
 def represent(embedding: tuple[float, ...]) -> np.ndarray:
     x = np.asarray(embedding, dtype=np.float32)
     return x / (np.linalg.norm(x) or 1.0)
@@ -249,23 +293,29 @@ def sketch(x: np.ndarray, cfg: IssueConfig) -> np.ndarray:
     return v / (np.linalg.norm(v) or 1.0)
 
 
-def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
-               key: str = "") -> tuple[IssueState, EnrichedReview]:
+def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig, key: str = "",
+               names: Callable[[str], tuple[str, ...]] = lambda app_id: ()) -> tuple[IssueState, EnrichedReview]:
     """Assign `item` to an issue of its key (or none, for praise) and learn from it.
+
+    `names(app_id)`: the app's own names ("Standard Bank"), whose words never name an issue.
 
     Sets `cluster_id` (`<app>:<label>[:lang]:i<n>`), `cluster_name` (the key phrase),
     `cluster_keywords`, `cluster_representative` and `issue_examples` on the returned review.
     """
     if state is None:
         state = IssueState()
-    if is_praise(item):
+    if not forms_issue(item):
         return state, dataclasses.replace(item, cluster_id=None, cluster_name="", cluster_keywords=(),
                                           cluster_representative="", issue_examples=(), issue_merged=())
+    if compared_by_words(item, cfg):
+        cfg = by_words(cfg)
     at = item.review.created_at.timestamp()
-    phrases, content = phrases_of(item.text_en, item.review.app_id)
-    x = represent(item.embedding)
+    app_id = item.review.app_id
+    phrases, content = phrases_of(item.text_en, _own_words(app_id, names(app_id)))
+    x = vector_of(item, cfg)
     _fade(state, at, cfg)
     number = assign(state, x, cfg)
+    state.seen += 1
     if number is None:
         number = _start(state, x, at, cfg)
         issue = state.issues[number]
@@ -276,6 +326,8 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
         issue.last_seen = max(issue.last_seen, at)
         issue.first_seen = min(issue.first_seen, at)
     _learn_text(state, issue, phrases, content, cfg)
+    if state.seen % 50 == 0:
+        state.background = background_words(state)
     issue.activity.add(at, item.priority, cfg)
     _offer_candidate(issue, item.id, x, cfg)
     number = _maybe_merge(state, number, cfg)
@@ -289,7 +341,7 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
         item,
         cluster_id=f"{prefix}:i{number}",
         cluster_name=issue.name or item.primary_label,
-        cluster_keywords=keywords_of(issue),
+        cluster_keywords=keywords_of(issue, skip=state.background),
         cluster_representative=examples[0] if examples else item.id,
         issue_examples=examples,
         issue_merged=merged,
@@ -343,6 +395,8 @@ def _fade(state: IssueState, now: float, cfg: IssueConfig) -> None:
 
 
 def _learn_text(state: IssueState, issue: Issue, phrases: set[str], content: set[str], cfg: IssueConfig) -> None:
+    # In sorted order: ties among equally common phrases then break the same way in every run (set order does not).
+    phrases, content = sorted(phrases), sorted(content)
     new = [p for p in phrases if p not in issue.phrases]
     issue.phrases.update(phrases)
     issue.words.update(content)
@@ -407,19 +461,35 @@ def _trim_candidates(issue: Issue, cfg: IssueConfig) -> None:
         issue.candidates = sorted(issue.candidates, key=lambda c: -float(np.dot(centre, c[1])))[:cfg.candidates]
 
 
+def background_words(state: IssueState) -> frozenset[str]:
+    """Words used by at least a third of the members of more than half of the key's issues ("standard bank",
+    "paytm", "app"): they name the key, not one issue, so no issue is named by them alone. Needs four
+    issues of two or more members; recomputed every 50 reviews."""
+    grown = [i for i in state.issues.values() if i.size >= 2]
+    if len(grown) < 4:
+        return frozenset()
+    spread: Counter = Counter()
+    for issue in grown:
+        spread.update(w for w, c in issue.words.items() if c >= issue.size / 3)
+    return frozenset(w for w, c in spread.items() if c > len(grown) / 2)
+
+
 def name_of(state: IssueState, issue: Issue) -> str:
     """The key phrase used by most members, weighted by its rarity in the key's other issues."""
     if not issue.phrases:
         return ""
     live = max(len(state.issues), 1)
+    background = state.background
     best, best_score = "", 0.0
     for phrase, count in issue.phrases.most_common(30):
         if count < 2 and issue.size > 1:
             break
+        words = phrase.split()
+        content = sum(w not in _EDGE_WORDS and w not in background for w in words)
+        if content == 0:
+            continue
         coverage = count / issue.size
         rarity = math.log(1 + live / max(state.phrase_df[phrase], 1))
-        words = phrase.split()
-        content = sum(w not in _EDGE_WORDS for w in words)
         score = coverage * rarity * (1 + 0.15 * min(content - 1, 3)) * 0.95 ** (len(words) - content)
         if score > best_score:
             best, best_score = phrase, score
@@ -428,10 +498,10 @@ def name_of(state: IssueState, issue: Issue) -> str:
     return best
 
 
-def keywords_of(issue: Issue, n: int = 5) -> tuple[str, ...]:
-    """Top content words: used by many members, with the phrase name's words first."""
-    ranked = [w for w, _ in issue.words.most_common(n + 3)]
-    lead = [w for w in issue.name.split() if w in issue.words]
+def keywords_of(issue: Issue, n: int = 5, skip: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Top content words: used by many members, with the phrase name's words first; `skip`: background words."""
+    ranked = [w for w, _ in issue.words.most_common(n + 3 + len(skip)) if w not in skip]
+    lead = [w for w in issue.name.split() if w in issue.words and w not in skip]
     out: list[str] = []
     for w in [*lead, *ranked]:
         if w not in out:

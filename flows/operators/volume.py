@@ -3,7 +3,7 @@
 `Rate` is an exponentially decayed count over an exponentially decayed exposure (the time watched),
 both in event time, so a replay gives the same numbers and a quiet stretch lowers the rate. The
 `app_volume` step (keyed by app) stamps every kept review with its app's current rate of reviews
-that can form an issue (praise and bare ratings left out: `issues.is_praise`) per hour, and the
+that can form an issue (`issues.forms_issue`: praise, bare ratings and uninformative reviews left out) per hour, and the
 newest app version seen so far.
 """
 
@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from flows.operators.issues import is_praise
+from flows.operators.issues import forms_issue
 from flows.records import EnrichedReview, Rejected
 
 APP_HALFLIFE_HOURS = 24.0
@@ -88,7 +88,7 @@ def volume_step(state: AppVolume | None, item: EnrichedReview | Rejected) -> tup
         return state, item
     at = item.review.created_at.timestamp()
     for rate in (state.rate, state.now):
-        if is_praise(item):
+        if not forms_issue(item):
             rate.advance(at)
         else:
             rate.observe(at)

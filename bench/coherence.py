@@ -1,0 +1,171 @@
+"""Blind reading of ticket coherence: a sheet of sampled tickets for readers, and their score.
+
+    python -m bench.coherence sheet --work var/bench/final-upi ... [--sample 30] [--seed 5] --out DIR
+    python -m bench.coherence score --key DIR/key.csv --answers READER.tsv [--doc docs/results/ticket-coherence.md]
+
+`sheet` reads the stores that `python -m bench.replay --keep --work W` left in each `W/replay/file.db`,
+samples up to `--sample` tickets across them (round robin over the streams, so every stream is read), and
+writes `DIR/sheet.txt`: per ticket a number and up to ten of its issue's reviews (the ticket's example
+reviews first chosen, then other members at random, shown in random order), never its title, label or
+counts; and `DIR/key.csv` (number, stream, ticket id, issue id), which readers do not see. Readers follow
+`docs/annotation/ticket-coherence-guideline.md` and answer one line per ticket: number, tab, yes or no.
+
+`score` joins the answers to the key and prints the share judged coherent, per stream and overall; the
+last line is one JSON object. `--annotations CSV` also stores the answers as ids and labels only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sqlite3
+import sys
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+SHOWN = 10
+
+
+def _tickets(db: Path) -> list[dict]:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [json.loads(doc) for (doc,) in con.execute("SELECT doc FROM documents WHERE kind = 'tickets' ORDER BY id")]
+    finally:
+        con.close()
+
+
+def _members(db: Path, ticket: dict, rng: random.Random) -> list[str]:
+    issues = [ticket.get("cluster_id") or "", *ticket.get("merged_from", [])]  # a merged issue's reviews keep its id
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = {rid: json.loads(doc) for rid, doc in con.execute(
+            f"SELECT id, doc FROM reviews WHERE cluster_id IN ({','.join('?' * len(issues))}) ORDER BY id", issues)}
+    finally:
+        con.close()
+    examples = [s.get("review_id") for s in ticket.get("representatives", []) if s.get("review_id") in rows]
+    others = [rid for rid in rows if rid not in examples]
+    rng.shuffle(others)
+    chosen = (examples + others)[:SHOWN]
+    rng.shuffle(chosen)
+    return [" ".join(str(rows[rid].get("text", "")).split())[:400] for rid in chosen]
+
+
+def write_sheet(works: list[Path], sample: int, seed: int, out: Path) -> dict:
+    rng = random.Random(seed)
+    pools: dict[str, list[tuple[Path, dict]]] = {}
+    for work in works:
+        db = work / "replay" / "file.db"
+        if not db.is_file():
+            raise SystemExit(f"bench.coherence: error: {db} does not exist (run bench.replay --keep --work {work})")
+        tickets = _tickets(db)
+        rng.shuffle(tickets)
+        pools[work.name] = [(db, t) for t in tickets]
+    chosen: list[tuple[str, Path, dict]] = []
+    while len(chosen) < sample and any(pools.values()):
+        for name, pool in pools.items():
+            if pool and len(chosen) < sample:
+                db, ticket = pool.pop()
+                chosen.append((name, db, ticket))
+    out.mkdir(parents=True, exist_ok=True)
+    rng.shuffle(chosen)
+    lines, key = [], []
+    for n, (name, db, ticket) in enumerate(chosen, 1):
+        lines.append(f"=== TICKET {n} ===")
+        lines.extend(f"  - {text}" for text in _members(db, ticket, rng))
+        lines.append("")
+        key.append({"n": n, "stream": name, "ticket_id": ticket["id"], "issue_id": ticket.get("cluster_id", "")})
+    (out / "sheet.txt").write_text("\n".join(lines), encoding="utf-8")
+    with (out / "key.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=["n", "stream", "ticket_id", "issue_id"])
+        writer.writeheader()
+        writer.writerows(key)
+    by_stream = defaultdict(int)
+    for row in key:
+        by_stream[row["stream"]] += 1
+    return {"tickets": len(key), "by_stream": dict(by_stream),
+            "available": {name: len(pool) + by_stream[name] for name, pool in pools.items()}}
+
+
+def read_answers(path: Path) -> dict[int, str]:
+    answers: dict[int, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.strip().split("\t")
+        if len(parts) >= 2 and parts[0].strip().isdigit():
+            verdict = parts[1].strip().lower()
+            if verdict not in ("yes", "no"):
+                raise SystemExit(f"bench.coherence: error: {path}: answer {parts[1]!r} for ticket {parts[0]} is not yes or no")
+            answers[int(parts[0])] = verdict
+    return answers
+
+
+def score(key_path: Path, answers_path: Path) -> dict:
+    with key_path.open(encoding="utf-8") as f:
+        key = list(csv.DictReader(f))
+    answers = read_answers(answers_path)
+    missing = [int(row["n"]) for row in key if int(row["n"]) not in answers]
+    if missing:
+        raise SystemExit(f"bench.coherence: error: {answers_path} has no answer for tickets {missing}")
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in key:
+        per[row["stream"]][0] += answers[int(row["n"])] == "yes"
+        per[row["stream"]][1] += 1
+    coherent = sum(v[0] for v in per.values())
+    return {"tickets": len(key), "coherent": coherent, "share": round(coherent / len(key), 3) if key else None,
+            "by_stream": {name: {"coherent": v[0], "tickets": v[1]} for name, v in sorted(per.items())},
+            "rows": [{**row, "coherent": answers[int(row["n"])]} for row in key]}
+
+
+def write_doc(result: dict, path: Path, command: str) -> None:
+    at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Ticket coherence, judged by a blind reader", "",
+        f"Written by `{command}` on {at}. The reader saw only each ticket's reviews "
+        "([guideline](../annotation/ticket-coherence-guideline.md)).", "",
+        f"**{result['coherent']} of {result['tickets']} tickets coherent ({result['share']:.0%}).**", "",
+        "| stream | coherent | tickets |", "|---|---|---|",
+        *[f"| {name} | {v['coherent']} | {v['tickets']} |" for name, v in result["by_stream"].items()], "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.coherence", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sheet = sub.add_parser("sheet", help="sample tickets into a blind sheet and its key")
+    sheet.add_argument("--work", type=Path, nargs="+", required=True, help="bench.replay --keep work folders")
+    sheet.add_argument("--sample", type=int, default=30)
+    sheet.add_argument("--seed", type=int, default=5)
+    sheet.add_argument("--out", type=Path, required=True)
+    scoring = sub.add_parser("score", help="score a reader's answers against the key")
+    scoring.add_argument("--key", type=Path, required=True)
+    scoring.add_argument("--answers", type=Path, required=True)
+    scoring.add_argument("--doc", type=Path, default=None)
+    scoring.add_argument("--annotations", type=Path, default=None, help="also write ids and verdicts to this CSV")
+    args = parser.parse_args(argv)
+    if args.command == "sheet":
+        result = write_sheet(args.work, args.sample, args.seed, args.out)
+        print(f"{result['tickets']} tickets on {args.out / 'sheet.txt'} (by stream {result['by_stream']})")
+    else:
+        result = score(args.key, args.answers)
+        for name, v in result["by_stream"].items():
+            print(f"{name:32s} {v['coherent']:3d} / {v['tickets']:3d} coherent")
+        print(f"{'all':32s} {result['coherent']:3d} / {result['tickets']:3d} coherent ({result['share']:.0%})")
+        if args.annotations:
+            args.annotations.parent.mkdir(parents=True, exist_ok=True)
+            with args.annotations.open("w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=["stream", "ticket_id", "issue_id", "coherent"])
+                writer.writeheader()
+                writer.writerows({k: row[k] for k in ("stream", "ticket_id", "issue_id", "coherent")} for row in result["rows"])
+        if args.doc:
+            write_doc(result, args.doc, "python -m bench.coherence " + " ".join(sys.argv[1:] if argv is None else argv))
+        result = {k: v for k, v in result.items() if k != "rows"}
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
