@@ -19,7 +19,7 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from connectors.sqs import SqsAcker, SqsPublisher
 from connectors.store import ReviewStore
-from flows.operators.feature_requests import Document
+from flows.records import Document
 
 log = logging.getLogger("sift.tickets")
 

@@ -36,8 +36,8 @@ from connectors.store import (
     resolve_claims,
     split,
 )
-from flows.operators.embed import DIMS
-from flows.records import EnrichedReview, Outcome, Rejected
+
+from flows.records import DIMS, EnrichedReview, Outcome, Rejected
 from flows.settings import ElasticsearchSettings
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@
     GET  /v1/tickets/{id}
     GET  /v1/feature-requests      ?since=&limit=&app_id=&org=
     GET  /v1/watchlist             ?app_id= (required): the competitors the flow watches for that app
-    POST /v1/watchlist             a watch-list command (see `flows.operators.watchlist`)
+    POST /v1/watchlist             a watch-list command (see `flows.watchlist`)
     GET  /openapi.json
 
 Guarantees:
@@ -95,9 +95,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
-from connectors.store import ReviewStore, decode_cursor, encode_cursor, open_store
+from connectors.backends import open_store
+from connectors.store import ReviewStore, decode_cursor, encode_cursor
 from flows.appmeta import AppCatalog
-from flows.operators.watchlist import WATCH_STATE, parse_commands, watch_state_id
+from flows.watchlist import WATCH_STATE, parse_commands, watch_state_id
 from flows.records import WatchCommand
 from flows.settings import ConfigError, Settings
 
@@ -112,7 +113,7 @@ MAX_ORG_TERMS = 50  # hashtags, and aliases, of one org in it
 # --- pydantic models at the edge -----------------------------------------------------------------
 
 
-class Document(BaseModel):
+class StoredDocument(BaseModel):
     """A stored document, served as stored; only these fields are guaranteed."""
 
     model_config = ConfigDict(extra="allow")
@@ -122,19 +123,19 @@ class Document(BaseModel):
     updated_at: str = Field(description="UTC ISO 8601; the list order and the cursor use it")
 
 
-class Ticket(Document):
+class Ticket(StoredDocument):
     """A ticket version: also status, version, title, body (markdown), severity
     (blocker|high|medium|low), primary_label, cluster_id, counts, trend, window, representatives
     and `devrev`, a payload for DevRev `works.create`."""
 
 
-class FeatureRequest(Document):
+class FeatureRequest(StoredDocument):
     """A feature request seen in a review about a watched competitor: also org, feature,
     review_id, text, text_en, lang, source, created_at, status."""
 
 
 class Page(BaseModel):
-    items: list[Document]
+    items: list[StoredDocument]
     next: str | None = Field(description="pass as `since` for what was updated after this page; "
                                          "null only when nothing was ever returned")
     has_more: bool = Field(description="more documents are ready now: ask again with `next` at once")

@@ -26,7 +26,6 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from flows.records import EnrichedReview, Outcome, Rejected, id_conflict
-from flows.settings import Settings
 
 
 class StoreError(RuntimeError):
@@ -186,14 +185,3 @@ def split(outcomes: Sequence[Outcome]) -> tuple[list[EnrichedReview], list[Rejec
     enriched = [o for o in last.values() if isinstance(o, EnrichedReview)]
     rejected = [o for o in last.values() if isinstance(o, Rejected)]
     return enriched, rejected
-
-
-def open_store(settings: Settings) -> ReviewStore:
-    """The configured backend, not yet set up."""
-    if settings.store == "elasticsearch":
-        from connectors.elasticsearch_store import ElasticsearchStore
-
-        return ElasticsearchStore(settings.es)
-    from connectors.sqlite_store import SqliteStore
-
-    return SqliteStore(settings.sqlite_path)

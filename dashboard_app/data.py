@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from connectors.store import ReviewStore, StoreCounts, open_store
+from connectors.backends import open_store
+from connectors.store import ReviewStore, StoreCounts
 from dashboard_app import queries as q
 from flows.appmeta import AppMetadata, load_apps
 from flows.settings import Settings

@@ -22,12 +22,12 @@ from bytewax.outputs import Sink
 from flows.appmeta import AppCatalog, AppMetadata
 from flows.operators.cluster import ClusterConfig, cluster_step
 from flows.operators.dedup import DedupConfig, dedup_enriched_step
-from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.denoise import denoise
 from flows.operators.embed import Embedder
 from flows.operators.enrich import Enricher
 from flows.operators.event_clock import WatermarkClock
 from flows.operators.issues import IssueConfig, issue_step
-from flows.operators.feature_requests import FEATURE_LABEL, Document, WatchConfig, commands_from, watch_step
+from flows.operators.feature_requests import FEATURE_LABEL, WatchConfig, commands_from, watch_step
 from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
 from flows.operators.parse import parse_message
@@ -36,8 +36,11 @@ from flows.operators.tickets import (
     registry_step, review_time,
 )
 from flows.operators.volume import volume_step
-from flows.operators.translate import NoTranslator, TranslateBatch, Translator
-from flows.records import EnrichedReview, Measures, Outcome, RawMessage, Rejected, Review, WatchCommand
+from flows.operators.translate import TranslateBatch
+from flows.records import (
+    Document, EnrichedReview, Measures, NoTranslator, Outcome, RawMessage, Rejected, Review, Translator, WatchCommand,
+)
+from flows.rules import DenoiseRules
 from flows.settings import Settings
 
 

@@ -30,9 +30,11 @@ from connectors.sqlite_store import SqliteStore
 from flows.appmeta import load_apps
 from flows.operators.dedup import DedupConfig, dedup_step
 from flows.operators.denoise import DenoiseRules, denoise
-from flows.operators.parse import EARLIEST, FUTURE_SKEW, MAX_DEPTH, MAX_RAW_CHARS, is_app_id, parse_message
-from flows.operators.translate import NoTranslator, TranslateBatch, Translation
-from flows.operators.watchlist import ACTIONS, parse_commands
+from flows.operators.parse import EARLIEST, FUTURE_SKEW, MAX_DEPTH, MAX_RAW_CHARS, parse_message
+from flows.records import is_app_id
+from flows.operators.translate import TranslateBatch
+from flows.records import NoTranslator, Translation
+from flows.watchlist import ACTIONS, parse_commands
 from flows.records import MAX_DETAIL_CHARS, EnrichedReview, Measures, RawMessage, Rejected, Review, valid_text
 from tests.helpers import RECEIVED, ROOT, raw
 

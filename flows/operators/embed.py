@@ -42,9 +42,10 @@ from pathlib import Path
 
 import numpy as np
 
+from flows.records import DIMS
+
 log = logging.getLogger(__name__)
 
-DIMS = 384
 BACKENDS = ("onnx", "torch", "onnx-int8")
 DEFAULT_CACHE_SIZE = 20_000  # ~35 MB: 1.5 KB per vector plus the key text
 ONNX_DIR = Path(__file__).resolve().parents[2] / "var" / "models" / "onnx"
