@@ -211,7 +211,7 @@ class DenoiseStep:
         cached = self._rules
         if cached is None or cached[0] is not apps:  # a reload replaces the catalog's dict
             cached = self._rules = (apps, denoise_rules(self._settings, apps))
-        return denoise(review, DenoiseRules(), cached[1])
+        return denoise(review, cached[1][review.app_id])  # parse let through only apps the catalog holds
 
 
 def build_flow(

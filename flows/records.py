@@ -59,7 +59,13 @@ def conflict_id(rid: str, fingerprint: str) -> str:
     """Where a message that reuses `rid` is stored: `<namespace>!<fingerprint>`.
 
     No message can be given this id (a given id always follows `<namespace>/`), and it depends only on
-    the message, so the same conflicting message redelivered lands on the same record."""
+    the message, so the same conflicting message redelivered lands on the same record.
+
+    >>> conflict_id(record_id("paynest", "r-1"), "9f2c")
+    'paynest!9f2c'
+    >>> id_namespace("paynest!9f2c"), id_namespace("no-namespace")
+    ('paynest', '_')
+    """
     return f"{id_namespace(rid)}!{fingerprint}"
 
 

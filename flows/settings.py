@@ -107,7 +107,11 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 
 def redact_url(url: str) -> str:
-    """`url` without any `user:password@` part, for logs and error messages."""
+    """`url` without any `user:password@` part, for logs and error messages.
+
+    >>> redact_url("https://elastic:s3cret@es.example:9200/x")
+    'https://es.example:9200/x'
+    """
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url.rsplit("@", 1)[-1]
