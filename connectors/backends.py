@@ -1,4 +1,5 @@
-"""`open_store(settings)`: the configured store backend, SQLite (embedded default) or Elasticsearch.
+"""The configured store backend, SQLite (embedded default) or Elasticsearch: `open_store` for the flow,
+which writes, and `open_reader` for the dashboard, the feed and the run summary, which only read.
 
 Apart from `connectors/store.py` (the interface and the helpers both backends share), so that the
 backends import the interface and never the other way round.
@@ -6,7 +7,7 @@ backends import the interface and never the other way round.
 
 from __future__ import annotations
 
-from connectors.store import ReviewStore
+from connectors.store import ReadOnlyStore, ReviewReader, ReviewStore
 from flows.settings import Settings
 
 
@@ -19,3 +20,9 @@ def open_store(settings: Settings) -> ReviewStore:
     from connectors.sqlite_store import SqliteStore
 
     return SqliteStore(settings.sqlite_path)
+
+
+def open_reader(settings: Settings) -> ReviewReader:
+    """The configured backend's read side only: it never creates tables or indices (`check_readable`
+    says whether the flow has created them yet)."""
+    return ReadOnlyStore(open_store(settings))

@@ -95,8 +95,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
-from connectors.backends import open_store
-from connectors.store import ReviewStore, decode_cursor, encode_cursor
+from connectors.backends import open_reader
+from connectors.store import ReviewReader, decode_cursor, encode_cursor
 from flows.appmeta import AppCatalog
 from flows.watchlist import WATCH_STATE, parse_commands, watch_state_id
 from flows.records import WatchCommand
@@ -464,18 +464,19 @@ def timed_h11(request_timeout: float) -> type:
 
 
 class StoreHandle:
-    """The process's one store client; `setup()` is retried on use until it has succeeded once."""
+    """The process's one store reader; `check_readable()` is retried on use until it has succeeded once
+    (the flow creates the store; the feed only reads it)."""
 
-    def __init__(self, store: ReviewStore):
+    def __init__(self, store: ReviewReader):
         self.store = store
         self._ready = False
         self._lock = threading.Lock()
 
-    def get(self) -> ReviewStore:
+    def get(self) -> ReviewReader:
         if not self._ready:
             with self._lock:
                 if not self._ready:
-                    self.store.setup()
+                    self.store.check_readable()
                     self._ready = True
         return self.store
 
@@ -522,7 +523,7 @@ def check_cursor(since: str) -> None:
         raise BadRequest(BAD_CURSOR) from None
 
 
-def list_page(store: ReviewStore, kind: str, since: str | None, limit: int, app_id: str | None,
+def list_page(store: ReviewReader, kind: str, since: str | None, limit: int, app_id: str | None,
               settle_seconds: float = SETTLE_SECONDS, **filters: str | None) -> dict[str, Any]:
     """One page of `kind` updated after `since`, settled documents only (see the module docstring)."""
     if since:
@@ -713,11 +714,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.store = StoreHandle(open_store(settings))
+        app.state.store = StoreHandle(open_reader(settings))
         app.state.commands = open_command_queue(settings)
         try:
             await run_in_threadpool(app.state.store.get)
-        except Exception as e:  # noqa: BLE001 - keep serving; /healthz reports it and setup is retried
+        except Exception as e:  # noqa: BLE001 - keep serving; /healthz reports it and the check is retried
             log.error("feed: store not ready, will retry on use: %s", e)
         try:
             yield
