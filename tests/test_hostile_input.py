@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from connectors.sqlite_store import SqliteStore
 from flows.appmeta import load_apps
 from flows.operators.dedup import DedupConfig, dedup_step
-from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.denoise import denoise
+from flows.rules import DenoiseRules
 from flows.operators.parse import EARLIEST, FUTURE_SKEW, MAX_DEPTH, MAX_RAW_CHARS, parse_message
 from flows.records import is_app_id
 from flows.operators.translate import TranslateBatch

@@ -12,7 +12,8 @@ import logging
 import pytest
 
 from flows.operators.dedup import DedupConfig, dedup_step
-from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.denoise import denoise
+from flows.rules import DenoiseRules
 from flows.operators.parse import parse_message
 from flows.operators.translate import TranslateBatch
 from flows.records import NoTranslator

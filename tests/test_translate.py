@@ -8,7 +8,8 @@ import pytest
 from botocore.stub import Stubber
 
 from connectors.translate import ArgosTranslator, AwsTranslator, open_translator
-from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.denoise import denoise
+from flows.rules import DenoiseRules
 from flows.operators.parse import parse_message
 from flows.operators.translate import TranslateBatch
 from flows.records import NoTranslator, Translation
