@@ -5,6 +5,11 @@ watch list per app, joined with the clustered reviews -> feature requests (and w
 Every input ends as exactly one outcome at the store sink: an `EnrichedReview`
 or a `Rejected` carrying its reason. `build_flow` takes the sources and sinks so
 tests can run the production steps with `TestingSource` / `TestingSink`.
+
+`build_flow` is written in composite steps (Bytewax `@operator`s: `validate`, `clean`, `enrich`, `dedup`,
+`issues`, `tickets`, `watch_list`); a step that can reject returns `Checked(oks, errs)`, whose errs go to
+the store as `Rejected` records. Their inner step ids nest (`sift.dedup.dedup`), so a recovery snapshot
+taken before the steps were grouped does not resume: start such a run over (`./run_flow.sh --fresh`).
 """
 
 from __future__ import annotations
