@@ -31,7 +31,7 @@ from typing import Any
 
 from flows.appmeta import Competitor
 from flows.operators.competitors import WatchList, detect, norm, resolve
-from flows.records import Ack, Document, EnrichedReview, RawMessage, WatchCommand
+from flows.records import Document, EnrichedReview, RawMessage, WatchCommand
 from flows.watchlist import WATCH_STATE, parse_commands, watch_state_id
 
 log = logging.getLogger(__name__)
