@@ -31,7 +31,7 @@ from pathlib import Path
 from flows.appmeta import load_apps
 from flows.operators.competitors import WatchList, detect, find_mentions, norm
 from flows.operators.review_type import CUES
-from flows.operators.watchlist import parse_commands
+from flows.watchlist import parse_commands
 from flows.settings import PROJECT_ROOT
 
 DEFAULT_ORGS = ("#GooglePay #PhonePe #Paytm #AmazonPay #BHIM #CRED "

@@ -11,7 +11,7 @@ stored, the rate over the last interval and overall, the flow process's RSS and 
 The last line is one JSON object. "Steady state" is the second half of the records: the RSS
 median and maximum there, the RSS growth per 100k records there (a straight-line fit; bounded
 memory shows as a slope near zero), and the throughput there (records stored in the second half
-over the time they took). `--n 20000` gives a quick reading; the README says how long 200k takes.
+over the time they took). `--n 20000` gives a quick reading; docs/performance.md says how to keep a run as a page.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ from bench.types_quality import evaluate_agreement, evaluate_clusters, evaluate_
 from flows.appmeta import AppMetadata, load_apps
 from flows.dataflow import denoise_rules
 from flows.operators.dedup import DedupConfig, dedup_step
-from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.denoise import denoise
+from flows.rules import DenoiseRules
 from flows.operators.parse import parse_message
 from flows.records import RawMessage, Rejected
 from flows.settings import PROJECT_ROOT, Settings

@@ -496,7 +496,7 @@ def _settings(env: dict[str, str]) -> Settings:
 
 
 def _collect(settings: Settings, started: float) -> RunResult:
-    from connectors.store import open_store
+    from connectors.backends import open_store
 
     store = open_store(settings)
     try:

@@ -18,14 +18,14 @@ from typing import Any
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from connectors.sqs import SqsAcker, SqsPublisher
-from connectors.store import ReviewStore
-from flows.operators.feature_requests import Document
+from connectors.store import ReviewWriter
+from flows.records import Document
 
 log = logging.getLogger("sift.tickets")
 
 
 class _DocumentPartition(StatelessSinkPartition[Document]):
-    def __init__(self, store: ReviewStore, publishers: dict[str, SqsPublisher], acker: SqsAcker):
+    def __init__(self, store: ReviewWriter, publishers: dict[str, SqsPublisher], acker: SqsAcker):
         self._store = store
         self._publishers = publishers
         self._acker = acker
@@ -69,7 +69,7 @@ class DocumentSink(DynamicSink[Document]):
     """Upserts documents of every kind into the store, and publishes each version of the kinds that have a
     queue in `queues` (kind -> queue URL); at-least-once, idempotent in the store by document id."""
 
-    def __init__(self, open_store: Callable[[], ReviewStore], queues: dict[str, str] | None = None):
+    def __init__(self, open_store: Callable[[], ReviewWriter], queues: dict[str, str] | None = None):
         self.open_store = open_store
         self.queues = {kind: url for kind, url in (queues or {}).items() if url}
 

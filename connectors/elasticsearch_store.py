@@ -36,8 +36,8 @@ from connectors.store import (
     resolve_claims,
     split,
 )
-from flows.operators.embed import DIMS
-from flows.records import EnrichedReview, Outcome, Rejected
+
+from flows.records import DIMS, EnrichedReview, Outcome, Rejected
 from flows.settings import ElasticsearchSettings
 
 log = logging.getLogger(__name__)
@@ -215,6 +215,16 @@ class ElasticsearchStore:
         if not version.startswith("8."):
             raise StoreUnavailable(f"Elasticsearch at {self.cfg.target} is {version}; this client needs 8.x")
         return version
+
+    def check_readable(self) -> None:
+        """The server answers and the flow's indices exist and are ready (within `ready_seconds`); creates nothing."""
+        self.check()
+        indices = [self.reviews, self.rejected, *self.documents.values()]
+        missing = [index for index in indices if not self.client.indices.exists(index=index)]
+        if missing:
+            raise StoreUnavailable(f"elasticsearch at {self.cfg.target} has no index {', '.join(missing)} yet "
+                                   "(the flow creates them)")
+        self.wait_ready(indices)
 
     def setup(self) -> None:
         from elasticsearch import ApiError

@@ -7,7 +7,7 @@
     GET  /v1/tickets/{id}
     GET  /v1/feature-requests      ?since=&limit=&app_id=&org=
     GET  /v1/watchlist             ?app_id= (required): the competitors the flow watches for that app
-    POST /v1/watchlist             a watch-list command (see `flows.operators.watchlist`)
+    POST /v1/watchlist             a watch-list command (see `flows.watchlist`)
     GET  /openapi.json
 
 Guarantees:
@@ -95,9 +95,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
-from connectors.store import ReviewStore, decode_cursor, encode_cursor, open_store
+from connectors.backends import open_reader
+from connectors.store import ReviewReader, decode_cursor, encode_cursor
 from flows.appmeta import AppCatalog
-from flows.operators.watchlist import WATCH_STATE, parse_commands, watch_state_id
+from flows.watchlist import WATCH_STATE, parse_commands, watch_state_id
 from flows.records import WatchCommand
 from flows.settings import ConfigError, Settings
 
@@ -112,7 +113,7 @@ MAX_ORG_TERMS = 50  # hashtags, and aliases, of one org in it
 # --- pydantic models at the edge -----------------------------------------------------------------
 
 
-class Document(BaseModel):
+class StoredDocument(BaseModel):
     """A stored document, served as stored; only these fields are guaranteed."""
 
     model_config = ConfigDict(extra="allow")
@@ -122,19 +123,19 @@ class Document(BaseModel):
     updated_at: str = Field(description="UTC ISO 8601; the list order and the cursor use it")
 
 
-class Ticket(Document):
+class Ticket(StoredDocument):
     """A ticket version: also status, version, title, body (markdown), severity
     (blocker|high|medium|low), primary_label, cluster_id, counts, trend, window, representatives
     and `devrev`, a payload for DevRev `works.create`."""
 
 
-class FeatureRequest(Document):
+class FeatureRequest(StoredDocument):
     """A feature request seen in a review about a watched competitor: also org, feature,
     review_id, text, text_en, lang, source, created_at, status."""
 
 
 class Page(BaseModel):
-    items: list[Document]
+    items: list[StoredDocument]
     next: str | None = Field(description="pass as `since` for what was updated after this page; "
                                          "null only when nothing was ever returned")
     has_more: bool = Field(description="more documents are ready now: ask again with `next` at once")
@@ -463,18 +464,19 @@ def timed_h11(request_timeout: float) -> type:
 
 
 class StoreHandle:
-    """The process's one store client; `setup()` is retried on use until it has succeeded once."""
+    """The process's one store reader; `check_readable()` is retried on use until it has succeeded once
+    (the flow creates the store; the feed only reads it)."""
 
-    def __init__(self, store: ReviewStore):
+    def __init__(self, store: ReviewReader):
         self.store = store
         self._ready = False
         self._lock = threading.Lock()
 
-    def get(self) -> ReviewStore:
+    def get(self) -> ReviewReader:
         if not self._ready:
             with self._lock:
                 if not self._ready:
-                    self.store.setup()
+                    self.store.check_readable()
                     self._ready = True
         return self.store
 
@@ -521,7 +523,7 @@ def check_cursor(since: str) -> None:
         raise BadRequest(BAD_CURSOR) from None
 
 
-def list_page(store: ReviewStore, kind: str, since: str | None, limit: int, app_id: str | None,
+def list_page(store: ReviewReader, kind: str, since: str | None, limit: int, app_id: str | None,
               settle_seconds: float = SETTLE_SECONDS, **filters: str | None) -> dict[str, Any]:
     """One page of `kind` updated after `since`, settled documents only (see the module docstring)."""
     if since:
@@ -712,11 +714,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.store = StoreHandle(open_store(settings))
+        app.state.store = StoreHandle(open_reader(settings))
         app.state.commands = open_command_queue(settings)
         try:
             await run_in_threadpool(app.state.store.get)
-        except Exception as e:  # noqa: BLE001 - keep serving; /healthz reports it and setup is retried
+        except Exception as e:  # noqa: BLE001 - keep serving; /healthz reports it and the check is retried
             log.error("feed: store not ready, will retry on use: %s", e)
         try:
             yield

@@ -158,6 +158,20 @@ class SqliteStore:
             self._conn = conn
         return self._conn
 
+    def check_readable(self) -> None:
+        """The store file exists and holds the flow's tables; creates nothing (not even the file)."""
+        if not self.path.is_file():
+            raise StoreUnavailable(f"cannot open SQLite store {str(self.path)!r}: no such file yet (the flow creates it)")
+        with self._lock:
+            try:
+                found = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            except sqlite3.Error as e:
+                raise StoreUnavailable(f"cannot read SQLite store {str(self.path)!r}: {e}") from e
+        missing = {"reviews", "rejected", "documents", "reviews_fts"} - found
+        if missing:
+            raise StoreUnavailable(f"SQLite store {str(self.path)!r} has no {', '.join(sorted(missing))} table yet "
+                                   "(the flow creates them)")
+
     def setup(self) -> None:
         with self._lock:
             try:

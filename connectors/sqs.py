@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bytewax.inputs import DynamicSource, StatelessSourcePartition
-from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from flows.records import Ack, RawMessage
 from flows.settings import SqsSettings
@@ -539,33 +538,6 @@ def _size_batches(items: Sequence[tuple[str, str]]) -> Iterator[list[tuple[str, 
         size += n
     if batch:
         yield batch
-
-
-class _PublishPartition(StatelessSinkPartition[tuple[str, str]]):
-    def __init__(self, publisher: SqsPublisher):
-        self._publisher = publisher
-
-    def write_batch(self, items: list[tuple[str, str]]) -> None:
-        result = self._publisher.publish(items)
-        if result.failed:
-            raise RuntimeError(
-                f"sqs publish to {self._publisher.queue_url} failed for {len(result.failed)} events "
-                f"after retries: {result.failed[0][1]}"
-            )
-
-    def close(self) -> None:
-        self._publisher.close()
-
-
-class SqsSink(DynamicSink[tuple[str, str]]):
-    """Publishes `(event_id, json_body)` items to one queue from every worker; at-least-once
-    (FIFO queues deduplicate by event id and body)."""
-
-    def __init__(self, queue_url: str):
-        self.queue_url = queue_url
-
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _PublishPartition:
-        return _PublishPartition(SqsPublisher(self.queue_url))
 
 
 def ensure_queue(client, name: str, dlq_name: str | None = None, max_receives: int = 5,

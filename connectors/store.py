@@ -26,7 +26,6 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from flows.records import EnrichedReview, Outcome, Rejected, id_conflict
-from flows.settings import Settings
 
 
 class StoreError(RuntimeError):
@@ -52,15 +51,12 @@ class StoreCounts:
         return self.enriched + self.rejected
 
 
-class ReviewStore(Protocol):
-    """What the flow and the readers need from a store."""
+class ReviewReader(Protocol):
+    """The read side: what the dashboard, the feed and the run summary need. Reading never creates or
+    changes anything; `open_reader` (connectors/backends.py) hands out only this side."""
 
-    def setup(self) -> None:
-        """Create tables / index templates; idempotent."""
-
-    def write(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
-        """Upsert enriched and rejected records; durable when it returns. Returns what was stored: the
-        outcomes, with each one whose id belongs to a different message turned into its `id_conflict` record."""
+    def check_readable(self) -> None:
+        """Raise `StoreUnavailable` unless the store exists and answers; creates nothing."""
 
     def refresh(self) -> None:
         """Make everything written so far visible to reads."""
@@ -91,11 +87,6 @@ class ReviewStore(Protocol):
     def list_rejected(self, reason: str | None = None, app_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Most recent rejected records, optionally of one reason."""
 
-    def write_documents(self, kind: str, docs: Sequence[dict[str, Any]]) -> None:
-        """Upsert ticket or feature-request documents (`kind` in `DOC_KINDS`) by their `id`;
-        each needs `id`, `app_id` and an ISO-8601 `updated_at`. A document with a `version` (tickets)
-        never replaces a stored one with a higher `version`: that write is skipped, not an error."""
-
     def list_documents(self, kind: str, cursor: str | None = None, limit: int = 50,
                        app_id: str | None = None, **filters: str) -> tuple[list[dict[str, Any]], str | None]:
         """Documents updated after `cursor`, oldest first, and the cursor to pass next (None at the end).
@@ -106,6 +97,48 @@ class ReviewStore(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+class ReviewWriter(Protocol):
+    """The write side: what the flow's sinks need."""
+
+    def setup(self) -> None:
+        """Create tables / index templates; idempotent."""
+
+    def write(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Upsert enriched and rejected records; durable when it returns. Returns what was stored: the
+        outcomes, with each one whose id belongs to a different message turned into its `id_conflict` record."""
+
+    def write_documents(self, kind: str, docs: Sequence[dict[str, Any]]) -> None:
+        """Upsert ticket or feature-request documents (`kind` in `DOC_KINDS`) by their `id`;
+        each needs `id`, `app_id` and an ISO-8601 `updated_at`. A document with a `version` (tickets)
+        never replaces a stored one with a higher `version`: that write is skipped, not an error."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class ReviewStore(ReviewReader, ReviewWriter, Protocol):
+    """Both sides, as a backend implements them (`SqliteStore`, `ElasticsearchStore`)."""
+
+
+READ_METHODS = frozenset(name for name in vars(ReviewReader) if not name.startswith("_"))
+
+
+class ReadOnlyStore:
+    """A backend seen through its read side only: the write side (`setup`, `write`, `write_documents`) and the
+    backend's own attributes are not reachable, so a reader cannot create an index or change a record."""
+
+    def __init__(self, store: ReviewStore):
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in READ_METHODS:
+            raise AttributeError(f"{name!r} is not part of the store's read side (ReviewReader)")
+        return getattr(self._store, name)
+
+    def __repr__(self) -> str:
+        return f"ReadOnlyStore({self._store!r})"
 
 
 GROUP_FIELDS = ("primary_label", "review_type", "sentiment", "source", "lang", "cluster_id", "app_version", "rating")
@@ -186,14 +219,3 @@ def split(outcomes: Sequence[Outcome]) -> tuple[list[EnrichedReview], list[Rejec
     enriched = [o for o in last.values() if isinstance(o, EnrichedReview)]
     rejected = [o for o in last.values() if isinstance(o, Rejected)]
     return enriched, rejected
-
-
-def open_store(settings: Settings) -> ReviewStore:
-    """The configured backend, not yet set up."""
-    if settings.store == "elasticsearch":
-        from connectors.elasticsearch_store import ElasticsearchStore
-
-        return ElasticsearchStore(settings.es)
-    from connectors.sqlite_store import SqliteStore
-
-    return SqliteStore(settings.sqlite_path)

@@ -27,14 +27,14 @@ from collections.abc import Callable, Sequence
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from connectors.sqs import SqsAcker
-from connectors.store import ReviewStore
+from connectors.store import ReviewWriter
 from flows.records import Ack, EnrichedReview, Outcome
 
 log = logging.getLogger("sift.progress")
 
 
 class _StorePartition(StatelessSinkPartition[Outcome]):
-    def __init__(self, store: ReviewStore, acker: SqsAcker, worker: int, expected: int | None, every: float):
+    def __init__(self, store: ReviewWriter, acker: SqsAcker, worker: int, expected: int | None, every: float):
         self._store = store
         self._acker = acker
         self._worker = worker
@@ -166,7 +166,7 @@ class BackgroundWriter:
 class StoreSink(DynamicSink[Outcome]):
     """Writes enriched and rejected records to the store; at-least-once, idempotent by record id."""
 
-    def __init__(self, open_store: Callable[[], ReviewStore], expected: int | None = None, progress_seconds: float = 2.0):
+    def __init__(self, open_store: Callable[[], ReviewWriter], expected: int | None = None, progress_seconds: float = 2.0):
         self.open_store = open_store
         self.expected = expected
         self.progress_seconds = progress_seconds

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from flows.operators.translate import NoTranslator, Translation, Translator, failed, untranslated
+from flows.records import NoTranslator, Translation, Translator, failed, untranslated
 from flows.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from connectors.store import ReviewStore, StoreCounts, open_store
+from connectors.backends import open_reader
+from connectors.store import ReviewReader, StoreCounts, StoreUnavailable
 from dashboard_app import queries as q
 from flows.appmeta import AppMetadata, load_apps
 from flows.settings import Settings
@@ -50,14 +51,18 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner="Connecting to the store…")
-def _store(key: str) -> ReviewStore:
-    store = open_store(_settings(key))
-    store.setup()  # an empty store then reads as empty instead of failing
-    return store
+def _store(key: str) -> ReviewReader:
+    reader = open_reader(_settings(key))  # the read side only: the dashboard never creates an index
+    reader.check_readable()  # raises until the flow has created the store (not cached, so checked again)
+    return reader
 
 
-def store(key: str | None = None) -> ReviewStore:
-    return _store(key or config_key())
+def store(key: str | None = None) -> ReviewReader:
+    try:
+        return _store(key or config_key())
+    except StoreUnavailable as e:
+        st.error(f"The store cannot be read yet: {e}. Start the flow (./run_flow.sh) and refresh.")
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flows.rules import DenoiseRules
 from flows.settings import ConfigError
 
 log = logging.getLogger(__name__)
@@ -150,8 +151,6 @@ def _denoise(value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"'denoise' must be an object, got {type(value).__name__}")
-    from flows.operators.denoise import DenoiseRules
-
     DenoiseRules().with_overrides(value)  # raises ValueError naming an unknown setting
     return dict(value)
 

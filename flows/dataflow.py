@@ -5,29 +5,36 @@ watch list per app, joined with the clustered reviews -> feature requests (and w
 Every input ends as exactly one outcome at the store sink: an `EnrichedReview`
 or a `Rejected` carrying its reason. `build_flow` takes the sources and sinks so
 tests can run the production steps with `TestingSource` / `TestingSink`.
+
+`build_flow` is written in composite steps (Bytewax `@operator`s: `validate`, `clean`, `enrich`, `dedup`,
+`issues`, `tickets`, `watch_list`); a step that can reject returns `Checked(oks, errs)`, whose errs go to
+the store as `Rejected` records. Their inner step ids nest (`sift.dedup.dedup`), so a recovery snapshot
+taken before the steps were grouped does not resume: start such a run over (`./run_flow.sh --fresh`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Generic, TypeVar
 
 import bytewax.operators as op
 import bytewax.operators.windowing as win
-from bytewax.dataflow import Dataflow
+from bytewax.dataflow import Dataflow, Stream, operator
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
 from flows.appmeta import AppCatalog, AppMetadata
 from flows.operators.cluster import ClusterConfig, cluster_step
 from flows.operators.dedup import DedupConfig, dedup_enriched_step
-from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.denoise import denoise
 from flows.operators.embed import Embedder
 from flows.operators.enrich import Enricher
 from flows.operators.event_clock import WatermarkClock
 from flows.operators.issues import IssueConfig, issue_step
-from flows.operators.feature_requests import FEATURE_LABEL, Document, WatchConfig, commands_from, watch_step
+from flows.operators.feature_requests import FEATURE_LABEL, WatchConfig, commands_from, watch_step
 from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
 from flows.operators.parse import parse_message
@@ -36,9 +43,14 @@ from flows.operators.tickets import (
     registry_step, review_time,
 )
 from flows.operators.volume import volume_step
-from flows.operators.translate import NoTranslator, TranslateBatch, Translator
-from flows.records import EnrichedReview, Measures, Outcome, RawMessage, Rejected, Review, WatchCommand
+from flows.operators.translate import TranslateBatch
+from flows.records import (
+    Document, EnrichedReview, Measures, NoTranslator, Outcome, RawMessage, Rejected, Review, Translator, WatchCommand,
+)
+from flows.rules import DenoiseRules
 from flows.settings import Settings
+
+X = TypeVar("X")
 
 
 def _is_review(item: Review | Rejected) -> bool:
@@ -158,23 +170,24 @@ def _events(scale: str):
     return closed, late
 
 
-def ticket_steps(name: str, items, settings: Settings, apps, scales: tuple[tuple[str, timedelta], ...]):
+@operator
+def tickets(step_id: str, items: Stream[EnrichedReview], settings: Settings, apps,
+            scales: tuple[tuple[str, timedelta], ...]) -> Stream[Document]:
     """Tumbling event-time windows per `cluster_id` (the issue) at each scale -> one ticket registry per issue
     -> ticket documents. Reviews with no issue (praise, bare ratings) are counted in the store, never in a ticket."""
-    by_cluster = op.key_on(f"{name}_by_cluster", op.filter(f"{name}_with_issue", items, _has_issue), _cluster)
+    by_cluster = op.key_on("by_cluster", op.filter("with_issue", items, _has_issue), _cluster)
     clock = WatermarkClock(review_time, wait_for_system_duration=timedelta(seconds=settings.tickets.late_seconds))
     streams = []
     for scale, length in scales:
         windower = win.TumblingWindower(length=length, align_to=ALIGN_TO)
-        windows = win.fold_window(f"{name}_{scale}_windows", by_cluster, clock, windower, WindowStats, fold_review,
-                                  merge_stats)
+        windows = win.fold_window(f"{scale}_windows", by_cluster, clock, windower, WindowStats, fold_review, merge_stats)
         # down: (cluster_id, (window_id, WindowStats)) when the window closes; late: (cluster_id, (window_id, review))
         closed, late = _events(scale)
-        streams += [op.map_value(f"{name}_{scale}_closed", windows.down, closed),
-                    op.map_value(f"{name}_{scale}_late", windows.late, late)]
-    events = op.merge(f"{name}_window_events", *streams)
-    registry = op.stateful_map(f"{name}_registry", events, partial(registry_step, cfg=ticket_config(settings, apps, scales)))
-    return op.flat_map(f"{name}_versions", op.key_rm(f"{name}_unkey", registry), _ticket_documents)
+        streams += [op.map_value(f"{scale}_closed", windows.down, closed),
+                    op.map_value(f"{scale}_late", windows.late, late)]
+    events = op.merge("window_events", *streams)
+    registry = op.stateful_map("registry", events, partial(registry_step, cfg=ticket_config(settings, apps, scales)))
+    return op.flat_map("versions", op.key_rm("unkey", registry), _ticket_documents)
 
 
 def issue_config(settings: Settings) -> IssueConfig:
@@ -219,7 +232,95 @@ class DenoiseStep:
         cached = self._rules
         if cached is None or cached[0] is not apps:  # a reload replaces the catalog's dict
             cached = self._rules = (apps, denoise_rules(self._settings, apps))
-        return denoise(review, DenoiseRules(), cached[1])
+        return denoise(review, cached[1][review.app_id])  # parse let through only apps the catalog holds
+
+
+@dataclass(frozen=True)
+class Checked(Generic[X]):
+    """What a step that can reject returns: the items it passed, and the `Rejected` records it made."""
+
+    oks: Stream[X]
+    errs: Stream[Rejected]
+
+
+@operator
+def validate(step_id: str, raw: Stream[RawMessage], apps, max_receives: int) -> Checked[Review]:
+    """Parse and validate each message; errs: blank_line, malformed_json, missing_field, invalid_field, unknown_app,
+    too_large, poison_message."""
+    valid = op.branch("is_valid", op.map("parse", raw, ParseStep(apps, max_receives)), _is_review)
+    return Checked(valid.trues, valid.falses)
+
+
+@operator
+def clean(step_id: str, reviews: Stream[Review], settings: Settings, apps) -> Checked[tuple[Review, Measures]]:
+    """Measure each review and keep it with its measures; errs: too_short, non_english, referral_spam, contest_spam,
+    gibberish, misspelled."""
+    kept = op.branch("is_kept", op.map("denoise", reviews, DenoiseStep(settings, apps)), _is_kept)
+    return Checked(kept.trues, kept.falses)
+
+
+@operator
+def enrich(step_id: str, kept: Stream[tuple[Review, Measures]], settings: Settings, apps, translator: Translator,
+           embedder: Embedder) -> Stream[EnrichedReview]:
+    """Translate (one backend call per language per batch, cached), then embed once per batch and score: primary
+    label, informativeness, review type, sentiment, competitors, priority.
+
+    Both run on the worker that received the review, before anything is exchanged between workers: with SQS every
+    worker encodes what it receives (after dedup, which is keyed by app, a busy app's reviews would all be encoded
+    on one worker)."""
+    translated = op.flat_map_batch("translate", kept, TranslateBatch(translator, settings.translate_cache))
+    # (Review, Measures, Translation)
+    informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
+    types = TypeClassifier(embedder.encode, settings.types_model)
+    enricher = Enricher(embedder, apps, settings.label_threshold, informativeness, types)
+    return op.flat_map_batch("embed_label", translated, enricher)
+
+
+@operator
+def dedup(step_id: str, enriched: Stream[EnrichedReview], settings: Settings) -> Checked[EnrichedReview]:
+    """Per app: repeated spam and same-author duplicates are rejected, repeats counted; then the app's event-time
+    volume (app_rate, app_latest_version). errs: repeated_spam, duplicate."""
+    cfg = DedupConfig(max_repeats=settings.dedup_max_repeats, capacity=settings.dedup_capacity)
+    by_app = op.key_on("by_app", enriched, _review_app)
+    deduped = op.stateful_map("dedup", by_app, partial(dedup_enriched_step, cfg=cfg))
+    counted = op.stateful_map("app_volume", deduped, volume_step)
+    # (app_id, EnrichedReview with app_rate and app_latest_version | Rejected)
+    unique = op.branch("is_unique", op.key_rm("unkey_app", counted), _is_kept)
+    return Checked(unique.trues, unique.falses)
+
+
+@operator
+def issues(step_id: str, reviews: Stream[EnrichedReview], settings: Settings, apps) -> Stream[EnrichedReview]:
+    """Per (app, label[, language]): the coarse theme (River KMeans), then the review's issue (online discovery:
+    cluster_id, cluster_name, keywords, examples, priority; praise and uninformative reviews get none)."""
+    clusters = ClusterConfig(n_clusters=settings.clusters_per_label, dims=settings.cluster_dims, seed=settings.seed)
+    keyed = op.key_on("by_app_label", reviews, _app_label)
+    themed = op.stateful_map("cluster", keyed, partial(cluster_step, cfg=clusters))
+    clustered = op.stateful_map("issues", themed, partial(issue_step, cfg=issue_config(settings), names=app_names(apps)))
+    return op.key_rm("unkey", clustered)
+
+
+@dataclass(frozen=True)
+class WatchOut:
+    """What the watch list makes: the bare acks of invalid queue commands, documents to store (an org's watch-list
+    change, the app's whole watch_state, a feature request), and the reviews in their competitor-feature group."""
+
+    acks: Stream[Document]
+    documents: Stream[Document]
+    features: Stream[EnrichedReview]
+
+
+@operator
+def watch_list(step_id: str, messages: Stream[RawMessage], reviews: Stream[EnrichedReview], apps) -> WatchOut:
+    """Watch-list commands per app joined with the clustered reviews -> feature requests."""
+    commands = op.flat_map("parse_commands", messages, commands_from)
+    valid_commands = op.branch("is_command", commands, _is_command)
+    # trues: WatchCommand; falses: Document carrying only the ack of an invalid queue message
+    watch_events = op.merge("watch_events", op.key_on("command_app", valid_commands.trues, _command_app),
+                            op.key_on("review_app", reviews, _review_app))
+    joined = op.stateful_map("watchlist", watch_events, partial(watch_step, cfg=watch_config(apps)))
+    out = op.branch("is_document", op.flat_map("watch_out", op.key_rm("unkey_watch", joined), _flatten), _is_document)
+    return WatchOut(valid_commands.falses, out.trues, out.falses)
 
 
 def build_flow(
@@ -238,76 +339,24 @@ def build_flow(
     embedder = embedder or Embedder(settings.model_path or None, settings.torch_threads, settings.encode_batch, settings.embed_backend)
     # Every step reads app metadata from the catalog, which follows the files while the flow runs.
     catalog = AppCatalog(settings.apps_path, settings.apps_reload_seconds, apps) if settings.apps_reload_seconds else apps
-    dedup = DedupConfig(max_repeats=settings.dedup_max_repeats, capacity=settings.dedup_capacity)
-    informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
-    clusters = ClusterConfig(n_clusters=settings.clusters_per_label, dims=settings.cluster_dims, seed=settings.seed)
-    issues = issue_config(settings)
 
     flow = Dataflow("sift")
-    raw = op.input("reviews_in", flow, source)
-    # RawMessage
-
-    parsed = op.map("parse", raw, ParseStep(catalog, settings.sqs.max_receives))
-    valid = op.branch("is_valid", parsed, _is_review)
-    # trues: Review, falses: Rejected (blank_line, malformed_json, missing_field, invalid_field, unknown_app, too_large,
-    # poison_message)
-
-    denoised = op.map("denoise", valid.trues, DenoiseStep(settings, catalog))
-    kept = op.branch("is_kept", denoised, _is_kept)
-    # trues: (Review, Measures), falses: Rejected (too_short, non_english, referral_spam, contest_spam, gibberish,
-    # misspelled)
-
-    # Translation and the model run here, on the worker that received the review, before anything is
-    # exchanged between workers: with SQS every worker encodes what it receives. (After dedup, which is
-    # keyed by app, a busy app's reviews would all be encoded on one worker.)
-    translated = op.flat_map_batch("translate", kept.trues, TranslateBatch(translator or NoTranslator(), settings.translate_cache))
-    # (Review, Measures, Translation); one backend call per language per batch, cached
-
-    types = TypeClassifier(embedder.encode, settings.types_model)
-    enricher = Enricher(embedder, catalog, settings.label_threshold, informativeness, types)
-    enriched = op.flat_map_batch("embed_label", translated, enricher)
-    # EnrichedReview with embedding, primary_label, informativeness, review_type, sentiment, competitors,
-    # priority; one encode call per batch
-
-    by_app = op.key_on("by_app", enriched, _review_app)
-    deduped = op.stateful_map("dedup", by_app, partial(dedup_enriched_step, cfg=dedup))
-    counted = op.stateful_map("app_volume", deduped, volume_step)
-    # (app_id, EnrichedReview with app_rate and app_latest_version | Rejected)
-    unique = op.branch("is_unique", op.key_rm("unkey_app", counted), _is_kept)
-    # trues: EnrichedReview (measures with repeat_count), falses: Rejected (repeated_spam, duplicate)
-
-    keyed = op.key_on("by_app_label", unique.trues, _app_label)
-    themed = op.stateful_map("cluster", keyed, partial(cluster_step, cfg=clusters))
-    # (app_id:label[:lang], EnrichedReview with its coarse theme_id and theme_name)
-    clustered = op.stateful_map("issues", themed, partial(issue_step, cfg=issues, names=app_names(catalog)))
-    # (app_id:label[:lang], EnrichedReview with its issue: cluster_id, cluster_name (a key phrase), keywords,
-    # examples, priority; praise gets none)
-
-    clustered_reviews = op.key_rm("unkey", clustered)
-    outcomes = op.merge("outcomes", clustered_reviews, valid.falses, kept.falses, unique.falses)
-    op.output("store", outcomes, sink)
+    raw = op.input("reviews_in", flow, source)  # RawMessage
+    valid = validate("validate", raw, catalog, settings.sqs.max_receives)  # oks: Review
+    kept = clean("clean", valid.oks, settings, catalog)  # oks: (Review, Measures)
+    enriched = enrich("enrich", kept.oks, settings, catalog, translator or NoTranslator(), embedder)  # EnrichedReview
+    unique = dedup("dedup", enriched, settings)  # oks: EnrichedReview with repeat_count, app_rate
+    clustered = issues("issues", unique.oks, settings, catalog)  # EnrichedReview with its theme and issue
+    op.output("store", op.merge("outcomes", clustered, valid.errs, kept.errs, unique.errs), sink)
     # The store keeps each id for the first message written under it: an outcome of a different message reusing
     # the id is stored as its own id_conflict record (connectors/store.py), never over the first.
 
     if documents_sink is None:
         return flow
-    tickets = ticket_steps("tickets", clustered_reviews, settings, catalog, issue_scales(settings))
-    documents = [tickets]
-
+    documents = [tickets("tickets", clustered, settings, catalog, issue_scales(settings))]
     if watch_source is not None:
-        commands = op.flat_map("parse_commands", op.input("watchlist_in", flow, watch_source), commands_from)
-        valid_commands = op.branch("is_command", commands, _is_command)
-        # trues: WatchCommand; falses: Document carrying only the ack of an invalid queue message
-        watch_events = op.merge("watch_events", op.key_on("command_app", valid_commands.trues, _command_app),
-                                op.key_on("review_app", clustered_reviews, _review_app))
-        joined = op.stateful_map("watchlist", watch_events, partial(watch_step, cfg=watch_config(catalog)))
-        watch_out = op.branch("is_document", op.flat_map("watch_out", op.key_rm("unkey_watch", joined), _flatten),
-                              _is_document)
-        # trues: Document (an org's watchlist change, the app's whole watch_state, feature request); falses:
-        # EnrichedReview in its competitor-feature group
-        feature_tickets = ticket_steps("features", watch_out.falses, settings, catalog,
-                                       ((WEEK, timedelta(hours=settings.tickets.feature_window_hours)),))
-        documents += [valid_commands.falses, watch_out.trues, feature_tickets]
-
+        watched = watch_list("watch_list", op.input("watchlist_in", flow, watch_source), clustered, catalog)
+        feature_windows = ((WEEK, timedelta(hours=settings.tickets.feature_window_hours)),)
+        documents += [watched.acks, watched.documents, tickets("features", watched.features, settings, catalog, feature_windows)]
     op.output("documents_out", op.merge("documents", *documents), documents_sink)
     return flow

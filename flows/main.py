@@ -16,7 +16,8 @@ from bytewax.dataflow import Dataflow
 from connectors.files import InputFileError, JsonlTailSource, ReviewFileSource, check_readable, count_records
 from connectors.document_sink import DocumentSink
 from connectors.sqs import SqsSource
-from connectors.store import StoreUnavailable, open_store
+from connectors.backends import open_store
+from connectors.store import StoreUnavailable
 from connectors.store_sink import StoreSink
 from connectors.translate import open_translator
 from flows.appmeta import load_apps

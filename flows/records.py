@@ -22,13 +22,26 @@ replace the first (`connectors/store.py`, `resolve_claims`).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 NO_APP = "_"  # the id namespace of messages that name no usable app (no app id can be "_")
 MAX_RAW_CHARS = 10_000  # of the raw message kept on a rejected record
 MAX_DETAIL_CHARS = 300  # of a rejection's detail; the raw message is kept anyway
+DIMS = 384  # dimensions of a review's embedding (all-MiniLM-L6-v2), as stored and searched
+_APP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+
+
+def is_app_id(value: Any) -> bool:
+    """An app identifier: a letter or digit, then up to 127 of letters, digits and `_.:-`.
+
+    >>> is_app_id("paynest"), is_app_id("_"), is_app_id("a/b")
+    (True, False, False)
+    """
+    return isinstance(value, str) and _APP_ID.fullmatch(value) is not None
 
 
 def record_id(namespace: str, local: str) -> str:
@@ -46,7 +59,13 @@ def conflict_id(rid: str, fingerprint: str) -> str:
     """Where a message that reuses `rid` is stored: `<namespace>!<fingerprint>`.
 
     No message can be given this id (a given id always follows `<namespace>/`), and it depends only on
-    the message, so the same conflicting message redelivered lands on the same record."""
+    the message, so the same conflicting message redelivered lands on the same record.
+
+    >>> conflict_id(record_id("paynest", "r-1"), "9f2c")
+    'paynest!9f2c'
+    >>> id_namespace("paynest!9f2c"), id_namespace("no-namespace")
+    ('paynest', '_')
+    """
     return f"{id_namespace(rid)}!{fingerprint}"
 
 
@@ -343,3 +362,56 @@ class WatchCommand:
             "aliases": list(self.aliases),
             "issued_at": _iso(self.issued_at),
         }
+
+
+@dataclass(frozen=True)
+class Translation:
+    """What happened to one review's text on its way to English."""
+
+    status: str  # not_needed | translated | untranslated | failed
+    text_en: str
+    lang: str
+    detail: str = ""
+
+
+class Translator(Protocol):
+    """A translation backend. `translate` returns one `Translation` per text, in order, and does not raise
+    for a single bad text (a failed text is a `Translation` with status `failed`)."""
+
+    name: str
+
+    def supports(self, lang: str) -> bool:
+        """Whether texts in `lang` can be translated to English."""
+
+    def translate(self, texts: Sequence[str], lang: str) -> list[Translation]:
+        """English for each of `texts`, all written in `lang`."""
+
+
+class NoTranslator:
+    """The `none` backend: every non-English review stays untranslated, with its language."""
+
+    name = "none"
+
+    def supports(self, lang: str) -> bool:
+        return False
+
+    def translate(self, texts: Sequence[str], lang: str) -> list[Translation]:
+        return [untranslated(t, lang, "translation backend is none") for t in texts]
+
+
+def untranslated(text: str, lang: str, detail: str) -> Translation:
+    return Translation("untranslated", text, lang, detail)
+
+
+def failed(text: str, lang: str, detail: str) -> Translation:
+    return Translation("failed", text, lang, detail)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A store document of one kind (`tickets`, `feature_requests`, `watchlist`, `watch_state`), ready for the
+    document sink."""
+
+    kind: str  # "" for nothing to store: only the ack
+    doc: dict[str, Any]
+    ack: Ack | None = field(default=None, compare=False, repr=False)  # a queue message to delete once stored

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.files import InputFileError, check_readable, origin, records
-from connectors.store import StoreCounts, StoreError, open_store
+from connectors.backends import open_store
+from connectors.store import StoreCounts, StoreError
 from flows.operators.parse import identity
 from flows.settings import ConfigError, Settings
 

@@ -81,7 +81,7 @@ def drop_contradicting(texts: Sequence[str], labels: Sequence[str]) -> np.ndarra
     Both public sets carry label noise that a model would otherwise learn as a habit of that set: a
     `rating` that says "crashes" or "please add", a `feature_request` that only reports a crash, a
     `bug_report` that only asks for something. Filtering them is what lets a model trained on one set
-    do better on the other (README, "Review-type quality, measured"); evaluation always keeps them.
+    do better on the other (docs/quality.md, "Review types"); evaluation always keeps them.
     """
     cues = cue_features(texts)
     bug, feature = cues[:, 0] > 0, cues[:, 1] > 0

@@ -12,7 +12,7 @@ from flows.appmeta import Competitor, load_apps
 from flows.operators.competitors import (
     OVERALL, Detection, WatchedOrg, WatchList, detect, feature_key, find_mentions, resolve,
 )
-from flows.operators.watchlist import parse_commands
+from flows.watchlist import parse_commands
 from flows.records import WatchCommand
 
 ROOT = Path(__file__).resolve().parent.parent

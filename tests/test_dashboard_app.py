@@ -296,3 +296,14 @@ def test_health_shows_ingested_stored_rejected_and_untranslated_from_the_store(m
     recent = frame(at, "reason")
     assert set(recent["reason"]) <= set(counts.by_reason) and len(recent) == min(100, counts.rejected)
     assert len(at.get("vega_lite_chart")) == 3  # reasons, languages, throughput
+
+
+def test_before_the_flow_has_written_the_dashboard_says_so_and_creates_nothing(monkeypatch, tmp_path):
+    db = tmp_path / "not-yet" / "sift.db"
+    monkeypatch.setenv("SIFT_STORE", "sqlite")
+    monkeypatch.setenv("SIFT_SQLITE_PATH", str(db))
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("cannot be read yet" in e.value and "./run_flow.sh" in e.value for e in at.error)
+    assert not db.parent.exists()  # the dashboard reads only: no file, no table, no index

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pickle
 
 from flows.operators.dedup import DedupConfig, DedupState, dedup_step, simhash
-from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.denoise import denoise
+from flows.rules import DenoiseRules
 from flows.operators.parse import parse_message
 from flows.records import MAX_DETAIL_CHARS, Rejected
 from tests.helpers import raw

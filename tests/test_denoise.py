@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from flows.appmeta import parse_app
-from flows.operators.denoise import DenoiseRules, count_words, denoise, measure, non_english_ratio
+from flows.operators.denoise import count_words, denoise, measure, non_english_ratio
+from flows.rules import DenoiseRules
 from flows.operators.parse import parse_message
 from flows.records import Rejected
 from tests.helpers import raw

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.operators.embed import DIMS, Embedder
+from flows.operators.embed import Embedder
+from flows.records import DIMS
 from flows.settings import ConfigError, Settings
 from tests.conftest import ROOT
 

@@ -25,7 +25,7 @@ from connectors.feed import (
     logged_target,
 )
 from connectors.sqlite_store import SqliteStore
-from flows.operators.watchlist import parse_commands
+from flows.watchlist import parse_commands
 from tests.helpers import ROOT, free_port
 
 TOKEN = "feed-test-token-7c1d9e0a5b"
@@ -64,6 +64,9 @@ def start_feed(tmp: Path, healthy: bool = True, **extra: str) -> Feed:
     """Start `python -m connectors.feed` on a free port and wait until /healthz answers (200 if `healthy`)."""
     port = free_port()
     out, err = tmp / "feed.out", tmp / "feed.err"
+    flows_store = SqliteStore(tmp / "sift.db")  # the flow creates the store; the feed only reads it
+    flows_store.setup()
+    flows_store.close()
     proc = subprocess.Popen(
         [sys.executable, "-m", "connectors.feed", "--port", str(port)], cwd=tmp,
         env=feed_env(tmp, **{"SIFT_FEED_TOKEN": TOKEN, **extra}), stdout=out.open("w"), stderr=err.open("w"),

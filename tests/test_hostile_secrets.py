@@ -12,9 +12,11 @@ import logging
 import pytest
 
 from flows.operators.dedup import DedupConfig, dedup_step
-from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.denoise import denoise
+from flows.rules import DenoiseRules
 from flows.operators.parse import parse_message
-from flows.operators.translate import NoTranslator, TranslateBatch
+from flows.operators.translate import TranslateBatch
+from flows.records import NoTranslator
 from flows.records import Rejected
 from flows.settings import ConfigError, ElasticsearchSettings, Settings
 from tests.helpers import raw

@@ -58,7 +58,7 @@ def test_demo_labels_with_the_real_model(apps, embedder):
 def _enrich_one(enricher, text: str):
     from datetime import datetime, timezone
 
-    from flows.operators.translate import Translation
+    from flows.records import Translation
     from flows.records import Measures, Review
 
     now = datetime(2026, 10, 1, tzinfo=timezone.utc)

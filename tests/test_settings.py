@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from flows.settings import PROJECT_ROOT, ConfigError, Settings
+from flows.settings import DECLARED, PROJECT_ROOT, SETTINGS, ConfigError, Settings, _shown, render_doc
 
 
 def test_defaults_run_the_embedded_demo():
@@ -64,3 +65,58 @@ def test_feed_request_timeout_is_bounded():
     assert Settings.from_env({"SIFT_FEED_REQUEST_TIMEOUT": "2.5"}).feed.request_timeout == 2.5
     with pytest.raises(ConfigError, match="SIFT_FEED_REQUEST_TIMEOUT=0.0 is outside 0.1..600.0"):
         Settings.from_env({"SIFT_FEED_REQUEST_TIMEOUT": "0"})
+
+
+# --- each setting declared once (flows/settings.py SETTINGS) --------------------------------------
+
+def _fields(cls, prefix: str = "") -> set[str]:
+    """Every leaf field of a settings dataclass, as `group.name` paths."""
+    out = set()
+    for f in dataclasses.fields(cls):
+        default = getattr(cls, f.name, None) if f.default is dataclasses.MISSING else f.default
+        if dataclasses.is_dataclass(default):
+            out |= _fields(type(default), f"{prefix}{f.name}.")
+        else:
+            out.add(prefix + f.name)
+    return out
+
+
+def test_every_field_is_declared_once_and_every_declaration_fills_a_field():
+    declared = [s.attr for s in SETTINGS]
+    assert len(declared) == len(set(declared)), "a field is declared twice"
+    assert set(declared) == _fields(Settings)
+    envs = [s.env for s in SETTINGS]
+    assert len(envs) == len(set(envs)), "a variable is declared twice"
+
+
+def test_dataclass_defaults_are_the_declared_defaults():
+    assert Settings() == Settings.from_env({})
+    assert Settings().tickets.alpha_hour == DECLARED["tickets.alpha_hour"].default == 1e-6
+
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.type in ("int", "float")], ids=lambda s: s.env)
+def test_numbers_outside_their_declared_bounds_are_refused(setting):
+    too_big = setting.hi + (1 if setting.type == "int" else 0.5)
+    with pytest.raises(ConfigError, match=f"{setting.env}=.* is outside"):
+        Settings.from_env({setting.env: str(too_big)})
+
+
+def _doc_rows(text: str) -> dict[str, str]:
+    """variable -> default cell of the settings table in docs/configuration.md."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 4:
+            rows[cells[0].strip("`")] = cells[1]
+    return rows
+
+
+def test_the_configuration_page_and_the_declarations_agree_both_ways():
+    page = (PROJECT_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    rows = _doc_rows(page)
+    declared = {s.env: s for s in SETTINGS}
+    assert set(rows) - set(declared) == set(), "the page documents variables the code does not read"
+    assert set(declared) - set(rows) == set(), "the code reads variables the page does not document"
+    for env, cell in rows.items():
+        assert cell == _shown(declared[env].default), env
+    assert page == render_doc(), "docs/configuration.md is out of date: python -m flows.settings --doc docs/configuration.md"

@@ -10,7 +10,7 @@ import pytest
 
 from connectors.elasticsearch_store import ElasticsearchStore
 from connectors.sqlite_store import SqliteStore
-from connectors.store import ReviewStore
+from connectors.store import ReviewStore, StoreUnavailable
 from flows.records import EnrichedReview, Measures, Rejected, Review, conflict_id
 from flows.settings import ElasticsearchSettings
 
@@ -308,3 +308,20 @@ def test_two_openers_of_a_new_sqlite_file_both_get_it(tmp_path):
         for t in threads:
             t.join()
     assert not errors, errors[:3]
+
+
+def test_a_set_up_store_is_readable_and_an_unset_one_is_not(store):
+    store.check_readable()  # set up by the fixture, as the flow does
+    if isinstance(store, SqliteStore):
+        fresh = SqliteStore(store.path.with_name("never-written.db"))
+        gone = fresh.path
+    else:
+        fresh = ElasticsearchStore(ElasticsearchSettings(url=store.cfg.url, index_prefix=f"test-{uuid.uuid4().hex[:8]}"))
+        gone = None
+    with pytest.raises(StoreUnavailable, match="the flow creates"):
+        fresh.check_readable()
+    if gone is not None:
+        assert not gone.exists()
+    else:
+        assert not fresh.client.indices.get(index=f"{fresh.cfg.index_prefix}-*")  # nothing was created
+    fresh.close()

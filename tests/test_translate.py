@@ -8,9 +8,11 @@ import pytest
 from botocore.stub import Stubber
 
 from connectors.translate import ArgosTranslator, AwsTranslator, open_translator
-from flows.operators.denoise import DenoiseRules, denoise
+from flows.operators.denoise import denoise
+from flows.rules import DenoiseRules
 from flows.operators.parse import parse_message
-from flows.operators.translate import NoTranslator, TranslateBatch, Translation
+from flows.operators.translate import TranslateBatch
+from flows.records import NoTranslator, Translation
 from flows.records import Rejected
 from flows.settings import ConfigError, Settings
 from tests.helpers import raw

@@ -35,7 +35,7 @@ from functools import lru_cache
 
 from flows.appmeta import Competitor
 from flows.operators.review_type import CUES
-from flows.operators.watchlist import org_from_hashtag
+from flows.watchlist import org_from_hashtag
 from flows.records import WatchCommand
 
 KINDS = ("request", "comparison")

@@ -24,15 +24,13 @@ Repeated spam needs memory across reviews: see `flows/operators/dedup.py`.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
-from flows.operators.language import LangRules, content_text, detect, english_words, words
+from flows.operators.language import content_text, detect, english_words
+from flows.rules import DenoiseRules, words
 from flows.records import Measures, Rejected, Review
 
 _JOINERS = "'’"
@@ -98,40 +96,6 @@ _MARKERS = {
         re.IGNORECASE,
     ),
 }
-
-
-@dataclass(frozen=True)
-class DenoiseRules:
-    """Thresholds and word lists; a review is kept when it meets all of them. Per-app overrides via `with_overrides`."""
-
-    min_words: int = 3
-    max_non_english_ratio: float = 0.3
-    max_spelling_error_ratio: float = 0.6
-    max_gibberish_ratio: float = 0.5
-    max_repetition_ratio: float = 0.7
-    spam_rules: bool = True
-    contest_hashtags: tuple[str, ...] = ()
-    vocabulary: frozenset[str] = frozenset()
-    lang: LangRules = LangRules()
-
-    def with_overrides(self, overrides: Mapping[str, Any], vocabulary: tuple[str, ...] = ()) -> DenoiseRules:
-        """These rules with an app's `"denoise": {...}` values and its vocabulary (words of each phrase)."""
-        known = {f.name for f in dataclasses.fields(self)} - {"vocabulary", "lang"}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ValueError(f"unknown denoise setting(s) {sorted(unknown)}; known: {sorted(known)}")
-        values = dict(overrides)
-        for name, value in values.items():
-            default = getattr(self, name)
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if isinstance(default, bool) != isinstance(value, bool) or (
-                isinstance(default, (int, float)) and not isinstance(default, bool) and not number
-            ):
-                raise ValueError(f"denoise setting {name!r} must be like {default!r}, got {value!r}")
-        if "contest_hashtags" in values:
-            values["contest_hashtags"] = tuple(str(h).lower().lstrip("#") for h in values["contest_hashtags"])
-        vocab = {w for phrase in vocabulary for w in words(phrase)}
-        return dataclasses.replace(self, **values, vocabulary=self.vocabulary | vocab)
 
 
 def count_words(text: str) -> int:

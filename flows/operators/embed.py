@@ -11,7 +11,7 @@ the backend:
   `run` call per batch that holds no GIL, so the flow's other threads (SQS receive, store writes) do
   not stall it.
 - `torch`: sentence-transformers on PyTorch, fp32. The reference. Every layer re-takes the GIL, so a
-  busy Python thread beside it slows it down several times over (measured in the README).
+  busy Python thread beside it slows it down several times over (docs/performance.md).
 - `onnx-int8`: that graph with its linear layers dynamically quantised to int8
   (`onnxruntime.quantization.quantize_dynamic`, per-channel weights); the fast path, with a small
   measured drift from fp32 (`python -m bench.encode` reports it and the review-type macro-F1).
@@ -42,9 +42,10 @@ from pathlib import Path
 
 import numpy as np
 
+from flows.records import DIMS
+
 log = logging.getLogger(__name__)
 
-DIMS = 384
 BACKENDS = ("onnx", "torch", "onnx-int8")
 DEFAULT_CACHE_SIZE = 20_000  # ~35 MB: 1.5 KB per vector plus the key text
 ONNX_DIR = Path(__file__).resolve().parents[2] / "var" / "models" / "onnx"

@@ -22,7 +22,7 @@ from flows.operators.text import meaning_text
 from flows.operators.priority import review_priority
 from flows.operators.review_type import TypeClassifier
 from flows.operators.sentiment import sentiment
-from flows.operators.translate import Translation
+from flows.records import Translation
 from flows.records import EnrichedReview, Measures, Review
 
 

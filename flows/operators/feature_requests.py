@@ -25,28 +25,18 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from flows.appmeta import Competitor
 from flows.operators.competitors import WatchList, detect, norm, resolve
-from flows.operators.watchlist import WATCH_STATE, parse_commands, watch_state_id
-from flows.records import Ack, EnrichedReview, RawMessage, WatchCommand
+from flows.records import Document, EnrichedReview, RawMessage, WatchCommand
+from flows.watchlist import WATCH_STATE, parse_commands, watch_state_id
 
 log = logging.getLogger(__name__)
 
 FEATURE_LABEL = "competitor_feature"
-
-
-@dataclass(frozen=True)
-class Document:
-    """A store document of one kind (`tickets`, `feature_requests`, `watchlist`, `watch_state`), ready for the
-    document sink."""
-
-    kind: str  # "" for nothing to store: only the ack
-    doc: dict[str, Any]
-    ack: Ack | None = field(default=None, compare=False, repr=False)  # a queue message to delete once stored
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flows.rules import LangRules, words
+
 UNDETERMINED = "und"
 HINGLISH = "hi-Latn"
 
@@ -50,7 +52,6 @@ HINGLISH_WORDS = frozenset(
     bol isme usme yeh ye woh wo hoga hogi mila milta milega kyunki dhyan rakho karne karke pe bhej
     bheje bheja khul khulta hu hoon hun zyada jyada thoda sirf bilkul kabhi hamesha mei bohat hei aati aata rha rhe krna kro""".split()
 )
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _STRIP = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+", re.UNICODE)
 _LATIN = "LATIN"
 # What CLD2 refuses as "invalid UTF-8": controls (but tab, newlines, form feed), lone surrogates, noncharacters.
@@ -67,16 +68,6 @@ class LangResult:
     confidence: float
     script: str
     method: str
-
-
-@dataclass(frozen=True)
-class LangRules:
-    """Thresholds for the Hinglish check and for short texts."""
-
-    hinglish_min_share: float = 0.25  # share of words that are romanized-Hindi words
-    hinglish_min_hits: int = 1
-    short_letters: int = 24  # below this many letters a CLD2 answer is not trusted on its own
-    min_english_share: float = 0.5  # share of dictionary words to call a short unplaced text English
 
 
 def letters_by_script(text: str) -> dict[str, int]:
@@ -98,11 +89,6 @@ def letters_by_script(text: str) -> dict[str, int]:
 def content_text(text: str) -> str:
     """The text without URLs, @mentions and #hashtags (tweets carry many)."""
     return _STRIP.sub(" ", text)
-
-
-def words(text: str) -> list[str]:
-    """Lower-case letter words (apostrophes inside a word kept)."""
-    return [w.lower() for w in _WORD.findall(text)]
 
 
 @lru_cache(maxsize=1)

@@ -39,7 +39,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flows.records import MAX_RAW_CHARS, NO_APP, RawMessage, Rejected, Review, record_id, valid_text
+from flows.records import MAX_RAW_CHARS, NO_APP, RawMessage, Rejected, Review, is_app_id, record_id, valid_text
 
 MAX_PAYLOAD_CHARS = 200_000
 MAX_TEXT_CHARS = 8_000
@@ -48,7 +48,6 @@ MAX_ID_BYTES = 256  # so `<app_id>/<id>` (app ids are at most 128 ASCII bytes) f
 MAX_DEPTH = 32  # JSON nesting levels (the message object is level 1)
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FUTURE_SKEW = timedelta(days=1)  # how far after receipt a created_at may lie (clock skew)
-_APP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 _LANG_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 # C0 controls but tab and newline, DEL and C1 controls, bidi embeddings/overrides/isolates, noncharacters.
 _NONCHARS = "\ufdd0-\ufdef" + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
@@ -63,11 +62,6 @@ class _Invalid(Exception):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
-
-
-def is_app_id(value: Any) -> bool:
-    """An app identifier: a letter or digit, then up to 127 of letters, digits and `_.:-`."""
-    return isinstance(value, str) and _APP_ID.fullmatch(value) is not None
 
 
 def _hash(text: str) -> str:

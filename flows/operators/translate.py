@@ -17,57 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
-
-from flows.records import Measures, Review
+from collections.abc import Iterable
+from flows.records import Measures, Review, Translation, Translator, failed, untranslated
 
 log = logging.getLogger(__name__)
 NO_TRANSLATION_NEEDED = frozenset({"en", "und"})
-
-
-@dataclass(frozen=True)
-class Translation:
-    """What happened to one review's text on its way to English."""
-
-    status: str  # not_needed | translated | untranslated | failed
-    text_en: str
-    lang: str
-    detail: str = ""
-
-
-class Translator(Protocol):
-    """A translation backend. `translate` returns one `Translation` per text, in order, and does not raise
-    for a single bad text (a failed text is a `Translation` with status `failed`)."""
-
-    name: str
-
-    def supports(self, lang: str) -> bool:
-        """Whether texts in `lang` can be translated to English."""
-
-    def translate(self, texts: Sequence[str], lang: str) -> list[Translation]:
-        """English for each of `texts`, all written in `lang`."""
-
-
-class NoTranslator:
-    """The `none` backend: every non-English review stays untranslated, with its language."""
-
-    name = "none"
-
-    def supports(self, lang: str) -> bool:
-        return False
-
-    def translate(self, texts: Sequence[str], lang: str) -> list[Translation]:
-        return [untranslated(t, lang, "translation backend is none") for t in texts]
-
-
-def untranslated(text: str, lang: str, detail: str) -> Translation:
-    return Translation("untranslated", text, lang, detail)
-
-
-def failed(text: str, lang: str, detail: str) -> Translation:
-    return Translation("failed", text, lang, detail)
 
 
 def review_lang(review: Review, m: Measures) -> str:
