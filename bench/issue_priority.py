@@ -31,8 +31,10 @@ from flows.operators.issue_priority import (
 from flows.operators.issues import is_praise
 from flows.records import EnrichedReview
 
+NO_ISSUE = "none"  # a reader's group for a review that names no issue (bench.issue_set): an issue of one
 CANDIDATES = ("size", "share", "negative_share", "rating_drop", "low_rating", "versions", "informativeness",
               "bug_share", "reach")
+ANCHOR = ("size",)  # always in: size is the strongest signal on real sets; others must add to it
 MAX_SIGNALS = 4
 MIN_GAIN = 0.005  # cross-validated AUC a signal must add to be selected
 C = 1.0  # inverse L2 strength of the logistic regression (standardised signals)
@@ -119,10 +121,10 @@ def grouped_cv(x: np.ndarray, y: np.ndarray, groups: Sequence[str], folds: int |
 
 def select(facts: Sequence[IssueFacts], y: np.ndarray, groups: Sequence[str], folds: int | None = 5
            ) -> tuple[list[str], list[tuple[str, float]]]:
-    """Forward selection by grouped cross-validated AUC; returns (signals, [(signal, cv auc)] path)."""
-    chosen: list[str] = []
-    path: list[tuple[str, float]] = []
-    best = 0.5
+    """Forward selection from `ANCHOR` by grouped cross-validated AUC; returns (signals, [(signal, cv auc)] path)."""
+    chosen: list[str] = list(ANCHOR)
+    best = auc(y, grouped_cv(matrix(facts, chosen), y, groups, folds)) or 0.5
+    path: list[tuple[str, float]] = [(name, round(best, 4)) for name in chosen]
     while len(chosen) < MAX_SIGNALS:
         trials = {}
         for name in CANDIDATES:
@@ -149,7 +151,6 @@ def nested_cv(facts: Sequence[IssueFacts], y: np.ndarray, groups: Sequence[str])
         test, train = groups_a == app, groups_a != app
         train_facts = [f for f, t in zip(facts, train) if t]
         names, _ = select(train_facts, y[train], groups_a[train].tolist())
-        names = names or ["size"]
         b, w = fit(matrix(train_facts, names), y[train])
         out[test] = predict(b, w, matrix([f for f, t in zip(facts, test) if t], names))
     return auc(y, out)
@@ -184,6 +185,15 @@ def evaluate(rows: Sequence[EnrichedReview], gold: Sequence[str], apps: Sequence
         },
         "signals_alone": {n: auc(y, matrix(fs, [n])[:, 0]) for n in CANDIDATES},
     }
+    named = np.asarray([NO_ISSUE not in keys[i].split("|")[1:2] for i in idx])
+    if named.any() and not named.all():
+        yn = y[named]
+        fn = [f for f, t in zip(fs, named) if t]
+        report["named_only"] = {
+            "issues": int(named.sum()), "high": int(yn.sum()),
+            "rule": auc(yn, [s for s, t in zip(rule, named) if t]), "size": auc(yn, [f.reviews for f in fn]),
+            "rule_leave_one_app_out": auc(yn, grouped_cv(matrix(fn, names), yn, [g for g, t in zip(groups, named) if t])),
+        }
     report["rule_minus_size"] = round((report["rule"]["auc"] or 0) - (report["baselines"]["size"] or 0), 4)
     high = [s for s, t in zip(rule, y) if t]
     normal = [s for s, t in zip(rule, y) if not t]
@@ -208,7 +218,6 @@ def evaluate(rows: Sequence[EnrichedReview], gold: Sequence[str], apps: Sequence
         }
     if do_fit:
         chosen, path = select(fs, y, groups)
-        chosen = chosen or ["size"]
         b0, w = fit(matrix(fs, chosen), y)
         report["fit"] = {"signals": chosen, "path": path, "intercept": round(b0, 3),
                          "weights": {n: round(float(c), 3) for n, c in zip(chosen, w)},

@@ -108,10 +108,12 @@ def test_significance_is_the_poisson_upper_tail():
 
 def test_a_quiet_apps_recurring_issue_is_raised_weekly_and_a_spike_raises_the_same_tickets_severity():
     # 2 kept reviews an hour (336 a week): 20 reviews of one issue in a week is a notable share; no hour stands out
-    state, weekly = replay([window(WID0 // 168, 20, scale=WEEK, app_rate=2.0)])
+    state, weekly = replay([window(WID0 // 168, 20, scale=WEEK, app_rate=2.0, cluster_priority=0.3)])
     assert [(t["trigger_scale"], t["severity"], t["status"]) for t in weekly] == [(WEEK, "medium", "open")]
     assert "week: 20 reviews where 6.7 were expected" in weekly[0]["body"]
+    assert weekly[0]["priority_reason"].startswith("medium: 20 reviews this week, none the previous week; priority 0.30")
     next_week_hour = (WID0 // 168 + 1) * 168 + 10
+    # the issue's priority has risen to 0.8 (a high level) by the time it spikes
     state, spiked = replay([window(next_week_hour, 9, app_rate=2.0)], state)
     assert [(t["id"], t["severity"], t["version"]) for t in spiked] == [(weekly[0]["id"], "high", 2)]
     assert set(spiked[0]["scales"]) == {WEEK, "hour"}

@@ -28,8 +28,8 @@ WEEKS = 3  # weekly counts kept (this week, the one before, ...)
 WEEK_SECONDS = 7 * 86400.0
 
 # Fitted by logistic regression on the development set's gold priority (reader A), see docs/priority.md.
-INTERCEPT = -1.0
-WEIGHTS: dict[str, float] = {"size": 1.0}
+INTERCEPT = -9.097
+WEIGHTS: dict[str, float] = {"size": 1.223, "informativeness": 7.778, "share": 0.44}
 # Severity of a passing ticket window from `score` (tickets.severity).
 HIGH_AT = 0.5
 MEDIUM_AT = 0.25
@@ -233,7 +233,7 @@ def reason_of(f: IssueFacts) -> str:
         "reach": f"{round(f.thumbs_up)} thumbs-up" if f.thumbs_up >= 1 else "",
         "growth": f"{f.this_week} this week vs {f.last_week} the week before",
     }
-    order = [*sorted(WEIGHTS, key=lambda k: -abs(WEIGHTS[k])), "rating_drop", "versions"]
+    order = [*sorted(WEIGHTS, key=lambda k: (k not in ("size", "share"), -abs(WEIGHTS[k]))), "rating_drop", "versions"]
     if "low_rating" in WEIGHTS and "rating_drop" not in WEIGHTS and parts["rating_drop"]:
         order.remove("low_rating")  # the comparison with the app already says the rating
     shown: list[str] = []
