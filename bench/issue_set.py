@@ -60,6 +60,7 @@ class Row:
     rating: str
     date: str
     version: str
+    thumbs_up: str = ""  # store reviews only
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -80,7 +81,8 @@ def select_rows(data: Path) -> list[Row]:
         rating = r["rating"].strip()
         if (r["lang_guess"] == "en" and rating and float(rating) <= 3
                 and len(r["text"].split()) >= UPI_MIN_WORDS):
-            rows.append(Row(UPI, i, r["review_id"], r["app"], r["text"], rating, r["date"], r["app_version"]))
+            rows.append(Row(UPI, i, r["review_id"], r["app"], r["text"], rating, r["date"], r["app_version"],
+                            r.get("thumbs_up", "")))
     return rows
 
 
@@ -122,14 +124,14 @@ def build(data: Path, out: Path, annotations: Path = ANNOTATIONS, priority: Path
     with out.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["set", "row", "id", "app", "text", "rating", "date", "version", *(f"issue_{x}" for x in READERS),
-                    *(f"priority_{x}" for x in READERS)])
+                    *(f"priority_{x}" for x in READERS), "thumbs_up"])
         for i, r in enumerate(rows):
             issues = [f"{NO_ISSUE}|{r.set}:{r.row}" if by_reader[x][i] == NO_ISSUE else by_reader[x][i]
                       for x in READERS]
             gold = priorities.get((r.app, issues[0]), {})
             marked += bool(gold)
             w.writerow([r.set, r.row, r.id, r.app, r.text, r.rating, r.date, r.version, *issues,
-                        *(gold.get(f"priority_{x}", "") for x in READERS)])
+                        *(gold.get(f"priority_{x}", "") for x in READERS), r.thumbs_up])
     return {"rows": len(rows), "apps": len({r.app for r in rows}), "out": str(out),
             **{f"groups_{x}": len({g for g in by_reader[x] if g != NO_ISSUE}) for x in READERS},
             **{f"none_{x}": sum(g == NO_ISSUE for g in by_reader[x]) for x in READERS},

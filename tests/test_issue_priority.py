@@ -25,7 +25,7 @@ T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
 def facts(reviews: float, informativeness: float = 0.8, app_reviews: float = 200.0, rating: float | None = 2.0,
           app_rating: float | None = 3.5, versions: int = 1) -> IssueFacts:
     return IssueFacts(reviews=reviews, rating=rating, versions=versions, negative=reviews,
-                      informativeness=informativeness, bug_share=0.5, thumbs_up=0.0, this_week=int(reviews),
+                      informativeness=informativeness, bug_share=0.5, thumbs_up=0.0, review_priority=0.6, this_week=int(reviews),
                       last_week=0, app=AppBaseline(app_reviews, app_rating, app_reviews / 2))
 
 

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 from bytewax.testing import TestingSink, TestingSource, run_main
 
 from flows.dataflow import build_flow
+from flows.operators.issue_priority import level_of
 from flows.operators.tickets import (
-    ALIGN_TO, DAY, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step,
+    ALIGN_TO, DAY, SEVERITIES, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step,
     significance, ticket_id,
 )
 from flows.records import EnrichedReview, Measures, Review
@@ -255,6 +256,14 @@ def test_replay_through_the_flow(apps, embedder):
     assert spike[0]["primary_label"] == "login_otp"
     quiet_ids = {enriched[p["id"]].cluster_id for p in payloads if "dark mode" in p["text"]}
     assert not any(ticket_id(c) in by_id for c in quiet_ids)
+    for t in tickets:  # severity from the issue's priority (a spike one step up), and one line saying why
+        assert t["priority_reason"].startswith(f"{t['severity']}: ") and f"priority {t['priority']:.2f} from " in t["priority_reason"]
+        if t["status"] in ("open", "reopened"):
+            level = SEVERITIES.index(level_of(t["priority"]))
+            assert SEVERITIES.index(t["severity"]) in (level, level + 1)
+        assert f"- Why: {t['priority_reason']}" in t["body"]
+    issue_reviews = [o for o in enriched.values() if o.cluster_id == issue_cluster]
+    assert issue[-1]["priority"] in {o.cluster_priority for o in issue_reviews}
 
 
 def test_a_ticket_names_the_issues_merged_into_its_issue():

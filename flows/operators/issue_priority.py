@@ -52,11 +52,13 @@ class Tally:
     informative_sum: float = 0.0
     bugs: float = 0.0
     thumbs_up: float = 0.0
+    priority_sum: float = 0.0  # review-level priorities (`priority.review_priority`), a candidate signal
     versions: dict[str, float] = field(default_factory=dict)
     weeks: dict[int, int] = field(default_factory=dict)
 
     def add(self, at: float, rating: int | None, negative: bool, informativeness: float = 0.0,
-            version: str = "", bug: bool = False, thumbs_up: int = 0, forms_issue: bool = True) -> None:
+            version: str = "", bug: bool = False, thumbs_up: int = 0, forms_issue: bool = True,
+            priority: float = 0.0) -> None:
         """Count one review written at event time `at` (a late one counts with its decayed weight)."""
         w = self._weight(at)
         if rating:
@@ -69,6 +71,7 @@ class Tally:
         self.informative_sum += w * min(max(informativeness, 0.0), 1.0)
         self.bugs += w * bool(bug)
         self.thumbs_up += w * max(thumbs_up, 0)
+        self.priority_sum += w * priority
         if version:
             self.versions[version] = self.versions.get(version, 0.0) + w
             if len(self.versions) > MAX_VERSIONS:
@@ -91,6 +94,7 @@ class Tally:
         self.informative_sum *= d
         self.bugs *= d
         self.thumbs_up *= d
+        self.priority_sum *= d
         self.versions = {v: c * d for v, c in self.versions.items()}
         self.at = at
         return 1.0
@@ -114,7 +118,7 @@ def add_review(tally: Tally, item: EnrichedReview, forms_issue: bool = True) -> 
     except (TypeError, ValueError):
         thumbs_up = 0
     tally.add(item.review.created_at.timestamp(), item.review.rating, is_negative(item), item.informativeness,
-              item.review.app_version or "", item.review_type == "bug_report", thumbs_up, forms_issue)
+              item.review.app_version or "", item.review_type == "bug_report", thumbs_up, forms_issue, item.priority)
 
 
 def merge_tallies(a: Tally, b: Tally) -> Tally:
@@ -126,7 +130,7 @@ def merge_tallies(a: Tally, b: Tally) -> Tally:
     weeks = {w: a.weeks.get(w, 0) + b.weeks.get(w, 0) for w in sorted({*a.weeks, *b.weeks})[-WEEKS:]}
     return Tally(at=at if (a.at is not None or b.at is not None) else None,
                  **{k: getattr(a, k) * da + getattr(b, k) * db
-                    for k in ("reviews", "rated", "rating_sum", "negative", "informative_sum", "bugs", "thumbs_up")},
+                    for k in ("reviews", "rated", "rating_sum", "negative", "informative_sum", "bugs", "thumbs_up", "priority_sum")},
                  versions=versions, weeks=weeks)
 
 
@@ -159,6 +163,7 @@ class IssueFacts:
     informativeness: float  # mean over its reviews
     bug_share: float
     thumbs_up: float
+    review_priority: float  # mean review-level priority
     this_week: int  # reviews in the week of the latest review
     last_week: int  # ... and in the week before
     app: AppBaseline = AppBaseline()
@@ -171,7 +176,7 @@ def facts_of(tally: Tally, app: AppBaseline) -> IssueFacts:
         reviews=round(tally.reviews, 3), rating=None if tally.mean_rating is None else round(tally.mean_rating, 3),
         versions=sum(c >= 0.5 for c in tally.versions.values()), negative=round(tally.negative, 3),
         informativeness=round(tally.informative_sum / n, 4), bug_share=round(tally.bugs / n, 4),
-        thumbs_up=round(tally.thumbs_up, 3), this_week=tally.weeks.get(week, 0), last_week=tally.weeks.get(week - 1, 0),
+        thumbs_up=round(tally.thumbs_up, 3), review_priority=round(tally.priority_sum / n, 4), this_week=tally.weeks.get(week, 0), last_week=tally.weeks.get(week - 1, 0),
         app=app)
 
 
@@ -189,6 +194,7 @@ def signals(f: IssueFacts) -> dict[str, float]:
         "informativeness": f.informativeness,
         "bug_share": f.bug_share,
         "reach": math.log2(1 + f.thumbs_up),
+        "review_priority": f.review_priority,
         "growth": math.log2((1 + f.this_week) / (1 + f.last_week)),
     }
 
@@ -231,6 +237,7 @@ def reason_of(f: IssueFacts) -> str:
         "informativeness": f"informativeness {f.informativeness:.2f}",
         "bug_share": f"{f.bug_share:.0%} bug reports",
         "reach": f"{round(f.thumbs_up)} thumbs-up" if f.thumbs_up >= 1 else "",
+        "review_priority": f"mean review priority {f.review_priority:.2f}",
         "growth": f"{f.this_week} this week vs {f.last_week} the week before",
     }
     order = [*sorted(WEIGHTS, key=lambda k: (k not in ("size", "share"), -abs(WEIGHTS[k]))), "rating_drop", "versions"]

@@ -255,7 +255,8 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     """Assign `item` to an issue of its key (or none, for praise) and learn from it.
 
     Sets `cluster_id` (`<app>:<label>[:lang]:i<n>`), `cluster_name` (the key phrase),
-    `cluster_keywords`, `cluster_representative` and `issue_examples` on the returned review.
+    `cluster_keywords`, `cluster_representative`, `issue_examples`, and the issue's priority as of this
+    review (`cluster_priority`, `cluster_priority_reason`: `priority_of`) on the returned review.
     """
     if state is None:
         state = IssueState()
