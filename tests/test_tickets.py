@@ -73,6 +73,7 @@ def test_low_volume_raises_nothing_and_a_steady_issue_stops_raising_once_its_bas
     state, steady = replay([window(WID0 + h, 6) for h in range(48)])  # 6 an hour for two days
     assert len(steady) > 1 and steady[0]["status"] == "open"
     assert steady[-1]["status"] == "cooling" and steady[-1]["severity"] == "low"
+    assert steady[-1]["priority_reason"].startswith("low, cooling: 6 reviews this hour, ×1.0 vs the previous hour; ")
     assert all(t["trigger_scale"] == "hour" for t in steady)
     raised_at = [t["window_start"] for t in steady]
     assert max(raised_at) < (ALIGN_TO + (WID0 + 30) * HOUR).isoformat()  # the second day is the baseline
@@ -257,7 +258,8 @@ def test_replay_through_the_flow(apps, embedder):
     quiet_ids = {enriched[p["id"]].cluster_id for p in payloads if "dark mode" in p["text"]}
     assert not any(ticket_id(c) in by_id for c in quiet_ids)
     for t in tickets:  # severity from the issue's priority (a spike one step up), and one line saying why
-        assert t["priority_reason"].startswith(f"{t['severity']}: ") and f"priority {t['priority']:.2f} from " in t["priority_reason"]
+        assert t["priority_reason"].startswith(f"{t['severity']}: " if t["status"] in ("open", "reopened")
+                                               else f"{t['severity']}, {t['status']}: ") and f"priority {t['priority']:.2f} from " in t["priority_reason"]
         if t["status"] in ("open", "reopened"):
             level = SEVERITIES.index(level_of(t["priority"]))
             assert SEVERITIES.index(t["severity"]) in (level, level + 1)

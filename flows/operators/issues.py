@@ -35,7 +35,9 @@ from functools import lru_cache
 import numpy as np
 
 from flows.operators.cluster import STOPWORDS
-from flows.operators.issue_priority import AppBaseline, IssuePriority, Tally, add_review, facts_of, issue_priority, merge_tallies
+from flows.operators.issue_priority import (
+    AppBaseline, IssuePriority, Tally, add_review, facts_of, issue_priority, merge_tallies,
+)
 from flows.records import EnrichedReview
 
 _WORD = re.compile(r"[^\W\d_][\w\u0900-\u097F'’]*")

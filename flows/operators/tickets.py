@@ -489,18 +489,21 @@ def build_ticket(state: TicketState, stats: WindowStats, scale: str, wid: int, p
                         *(["regression"] if state.status == "reopened" else []),
                         *(f"version:{v}" for v in versions[:3])}),
     }
-    ticket["priority_reason"] = priority_reason(level, stats, length, previous)
+    ticket["priority_reason"] = priority_reason(level, stats, length, previous, ticket["status"])
     ticket["body"] = ticket_body(ticket, stats, cfg)
     ticket["devrev"] = _devrev(ticket, cfg)
     return ticket
 
 
-def priority_reason(level: str, stats: WindowStats, window: timedelta, previous: int | None) -> str:
+def priority_reason(level: str, stats: WindowStats, window: timedelta, previous: int | None,
+                    status: str = "open") -> str:
     """Why the ticket has its severity, in one line: "high: 34 reviews this week, ×3.0 vs the previous week;
     priority 0.91 from 120 reviews, 4% of the app's issue reviews, informativeness 0.80, 1.4★ against the
-    app's 3.9★, 3 versions" (the issue's facts are over its recent past, `issue_priority.HORIZON_DAYS`)."""
+    app's 3.9★, 3 versions" (the issue's facts are over its recent past, `issue_priority.HORIZON_DAYS`); a
+    cooling or resolved ticket says so ("low, cooling: ...")."""
     period = "week" if window == timedelta(days=7) else _span(window)
-    head = f"{level}: {stats.count} review{'s' if stats.count != 1 else ''} " \
+    state = f", {status}" if status in ("cooling", "resolved") else ""
+    head = f"{level}{state}: {stats.count} review{'s' if stats.count != 1 else ''} " \
            f"{'in' if period[0].isdigit() else 'this'} {period}"
     head += f", ×{stats.count / previous:.1f} vs the previous {period}" if previous else f", none the previous {period}"
     facts = f"priority {stats.issue_priority:.2f}" + (f" from {stats.priority_reason}" if stats.priority_reason else "")
