@@ -142,3 +142,21 @@ def test_gold_priority_is_imported_as_ids_and_labels_and_joined_per_issue(tmp_pa
     else:
         raise AssertionError("an answer sheet missing an issue was accepted")
     assert issue_labels(["x", "x", "y"], ["HIGH", "high", "NORMAL"]) == {"x": 1, "y": 0}
+
+
+def test_state_from_a_snapshot_taken_before_tallies_existed_still_runs():
+    """Bytewax restores pickled state: an app or an issue pickled by the previous version has no tally."""
+    rng = np.random.default_rng(8)
+    v = rng.standard_normal(384)
+    first = enriched(0, "paynest", v / np.linalg.norm(v), 1, T0, "4.0")
+    app_state, stamped = volume_step(None, first)
+    issue_state, _ = issue_step(None, stamped, IssueConfig())
+    del app_state.__dict__["tally"]
+    for issue in issue_state.issues.values():
+        del issue.__dict__["tally"]
+    old_app, old_issues = pickle.loads(pickle.dumps(app_state)), pickle.loads(pickle.dumps(issue_state))
+    second = enriched(1, "paynest", v / np.linalg.norm(v), 1, T0 + timedelta(minutes=1), "4.0")
+    app_state, stamped = volume_step(old_app, second)
+    _, done = issue_step(old_issues, stamped, IssueConfig())
+    assert done.cluster_id.endswith(":i0") and done.cluster_priority_reason.startswith("1 review")  # counted from the restart
+    assert app_state.tally.reviews > 0.99
