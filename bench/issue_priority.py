@@ -12,6 +12,8 @@ Reported, all as ROC AUC of HIGH against NORMAL over the labelled issues:
   scored on the held-out app, pooled;
 - baselines: `size` (reviews), `mean_rating` (lower first), `mean_review_priority` and `previous`
   (0.5 x mean review priority + 0.3 x (1 - exp(-reviews / 20)), the formula the flow used before);
+- with `--priority-transfer-col C` (e.g. `set`): per value of C, the rule's signals fitted on the other
+  values' issues and scored on this one's (`transfer`);
 - `signals_alone` (each candidate, and the excluded `review_priority`), `named_only` (without reader A's
   `none` reviews), `readers` (Cohen's kappa, and the AUCs against the second reader);
 - with `--fit`: forward selection from `size` over the candidate signals by grouped cross-validation, the selected
@@ -166,9 +168,26 @@ def previous_formula(mean_review_priority: float, reviews: float) -> float:
     return 0.5 * mean_review_priority + 0.3 * (1 - math.exp(-reviews / 20))
 
 
+def transfer(facts: Sequence[IssueFacts], y: np.ndarray, sources: Sequence[str], names: Sequence[str]) -> dict:
+    """Per source: the rule's signals fitted on the other sources' issues, scored on this one's, next to size
+    alone there (does the rule carry over to data it has not seen?)."""
+    src = np.asarray(sources)
+    x = matrix(facts, names)
+    size = matrix(facts, ["size"])[:, 0]
+    out = {}
+    for value in sorted(set(src.tolist())):
+        test, train = src == value, src != value
+        if len(set(y[train].tolist())) < 2:
+            continue
+        b, w = fit(x[train], y[train])
+        out[value] = {"issues": int(test.sum()), "high": int(y[test].sum()),
+                      "rule": auc(y[test], predict(b, w, x[test])), "size": auc(y[test], size[test])}
+    return out
+
+
 def evaluate(rows: Sequence[EnrichedReview], gold: Sequence[str], apps: Sequence[str], labels: Sequence[str],
-             other: Sequence[str] | None = None, do_fit: bool = False) -> dict:
-    """The priority section of the bench report."""
+             other: Sequence[str] | None = None, do_fit: bool = False, sources: Sequence[str] | None = None) -> dict:
+    """The priority section of the bench report (`sources`: a per-row column for `transfer`)."""
     keys, issue_apps, facts, mean_priority = gold_issues(rows, gold, apps)
     gold_a = issue_labels(gold, labels)
     idx = [i for i, k in enumerate(keys) if k in gold_a]
@@ -200,6 +219,11 @@ def evaluate(rows: Sequence[EnrichedReview], gold: Sequence[str], apps: Sequence
             "rule": auc(yn, [s for s, t in zip(rule, named) if t]), "size": auc(yn, [f.reviews for f in fn]),
             "rule_leave_one_app_out": auc(yn, grouped_cv(matrix(fn, names), yn, [g for g, t in zip(groups, named) if t])),
         }
+    if sources is not None:
+        source_of = {}
+        for issue, value in zip(gold, sources):
+            source_of.setdefault(issue, value)
+        report["transfer"] = transfer(fs, y, [source_of[keys[i]] for i in idx], names)
     report["rule_minus_size"] = round((report["rule"]["auc"] or 0) - (report["baselines"]["size"] or 0), 4)
     high = [s for s, t in zip(rule, y) if t]
     normal = [s for s, t in zip(rule, y) if not t]
@@ -269,6 +293,9 @@ def write_doc(path, report: dict, command: str) -> None:
           if "named_only" in p else []),
         "Each signal alone: " + ", ".join(f"{n} {v}" for n, v in p["signals_alone"].items()) + ".",
         "",
+        *([f"Across sources (the rule's signals fitted on the other sources' issues only): "
+           + "; ".join(f"`{v}` {t['rule']} (size alone {t['size']}; {t['issues']} issues)" for v, t in p["transfer"].items())
+           + ".", ""] if p.get("transfer") else []),
         *(f"Never selected: `{n}` (the mean review-level priority), which scored 0.43 against developers' "
           f"priorities on the real set of issue #22; added to the rule's signals here it would score "
           f"{v} leave-one-app-out." for n, v in p["excluded_added"].items()),

@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--priority-col", default="",
                         help="gold priority of each row's issue (HIGH/NORMAL): also score the issue priority")
     parser.add_argument("--priority-other-col", default="", help="a second reader's priority: agreement, AUC")
+    parser.add_argument("--priority-transfer-col", default="",
+                        help="with --priority-col: fit on the other values of this column, score on each (e.g. set)")
     parser.add_argument("--fit", action="store_true", help="with --priority-col: select and fit the rule's signals")
     parser.add_argument("--priority-doc", type=Path, default=None,
                         help="write the priority figures as a markdown page (e.g. docs/results/priority-dev.md)")
@@ -213,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     frame = pd.read_csv(args.data, dtype=str, keep_default_na=False)
     for col in filter(None, (args.text_col, args.gold_col, args.group_col, args.rating_col, args.agreement_col,
-                             args.version_col, args.reach_col, args.priority_col, args.priority_other_col)):
+                             args.version_col, args.reach_col, args.priority_col, args.priority_other_col,
+                             args.priority_transfer_col)):
         if col not in frame.columns:
             print(f"bench.issues: error: no column {col!r} in {args.data} (columns: {list(frame.columns)})", file=sys.stderr)
             return 2
@@ -248,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
 
         report["priority"] = issue_priority.evaluate(
             rows, gold, groups, frame[args.priority_col].tolist(),
-            frame[args.priority_other_col].tolist() if args.priority_other_col else None, args.fit)
+            frame[args.priority_other_col].tolist() if args.priority_other_col else None, args.fit,
+            frame[args.priority_transfer_col].tolist() if args.priority_transfer_col else None)
     for name in ("online", "agglomerative", "hdbscan", "singletons"):
         r = report[name]
         extra = {"online": f"join {report['online']['join']}, {report['online']['ms_per_review']} ms/review",
@@ -283,6 +287,9 @@ def print_priority(p: dict) -> None:
         r = p["readers"]
         print(f"priority readers: kappa {r['kappa']} agreement {r['agreement']} over {r['issues']} issues; "
               f"against reader B: rule {r['rule_auc_b']} size {r['size_auc_b']} reader A {r['reader_a_auc_b']}")
+    if p.get("transfer"):
+        print("priority across sources: " + "; ".join(f"{v}: rule {t['rule']} size {t['size']}"
+                                                      for v, t in p["transfer"].items()))
     if "fit" in p:
         f = p["fit"]
         print(f"priority fit: {f['signals']} intercept {f['intercept']} weights {f['weights']}  in-sample "

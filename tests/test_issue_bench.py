@@ -56,7 +56,8 @@ def test_online_issues_and_issue_priority_against_the_gold_and_their_baselines(t
     assert summary["rows_with_priority"] == summary["rows"]  # every row's issue has both readers' priority
     code = main(["--data", str(data), "--text-col", "text", "--gold-col", "issue_a", "--group-col", "app",
                  "--rating-col", "rating", "--agreement-col", "issue_b", "--version-col", "version",
-                 "--reach-col", "thumbs_up", "--priority-col", "priority_a", "--priority-other-col", "priority_b"])
+                 "--reach-col", "thumbs_up", "--priority-col", "priority_a", "--priority-other-col", "priority_b",
+                 "--priority-transfer-col", "set"])
     assert code == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     # issue #22's acceptance on the development set: the issue priority beats size alone by 0.05 AUC in one run
@@ -64,6 +65,8 @@ def test_online_issues_and_issue_priority_against_the_gold_and_their_baselines(t
     assert priority["rule"]["auc"] >= priority["baselines"]["size"] + 0.05, priority
     assert priority["rule_cv"]["auc_leave_one_app_out"] >= priority["baselines"]["size"] + 0.05, priority
     assert priority["readers"]["kappa"] > 0.6, priority["readers"]
+    # fitted on one source's issues only, the rule still beats size alone on the other's
+    assert all(t["rule"] > t["size"] for t in priority["transfer"].values()) and len(priority["transfer"]) == 2
     online, best_batch = report["online"], max(report["agglomerative"]["f1"], report["hdbscan"]["f1"])
     # measured 0.6975 against 0.6936 (HDBSCAN, best of its sweep) when the defaults were chosen
     assert online["f1"] >= best_batch - 0.01, report
