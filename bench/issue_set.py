@@ -16,6 +16,15 @@ texts read at run time into a CSV for `python -m bench.issues`:
     python -m bench.issue_set sheets --data ../shared/data --out DIR     # what a reader is given
 
 A reader's group `none` (no concrete problem or request) is a group of one per review.
+
+Gold priority: two blind readers marked each of reader A's issues HIGH or NORMAL following
+`docs/annotation/priority-guideline.md`; `bench/data/annotations/priority/priority.csv` keeps only
+`app, issue, priority_a, priority_b` (issue: reader A's group, `none|<set>:<row>` for a review alone).
+`build` adds each row's issue priority as `priority_a` / `priority_b` (empty when not marked).
+`import-priority` writes that file from the readers' answer sheets (`<n>TAB<HIGH|NORMAL>`) and the key
+that numbered the issues (`n,app,issue`):
+
+    python -m bench.issue_set import-priority --key KEY.csv --answers A.tsv B.tsv
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ANNOTATIONS = Path(__file__).parent / "data" / "annotations" / "issues"
+PRIORITY = Path(__file__).parent / "data" / "annotations" / "priority" / "priority.csv"
 READERS = ("a", "b")
+PRIORITIES = ("HIGH", "NORMAL")
 CLAP = "labeled/categories_clap2017_rq1.csv"
 UPI = "streams/upi_phonepe_paytm_2025.csv"
 CLAP_MIN_PER_APP = 8
@@ -49,6 +60,7 @@ class Row:
     rating: str
     date: str
     version: str
+    thumbs_up: str = ""  # store reviews only
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -69,7 +81,8 @@ def select_rows(data: Path) -> list[Row]:
         rating = r["rating"].strip()
         if (r["lang_guess"] == "en" and rating and float(rating) <= 3
                 and len(r["text"].split()) >= UPI_MIN_WORDS):
-            rows.append(Row(UPI, i, r["review_id"], r["app"], r["text"], rating, r["date"], r["app_version"]))
+            rows.append(Row(UPI, i, r["review_id"], r["app"], r["text"], rating, r["date"], r["app_version"],
+                            r.get("thumbs_up", "")))
     return rows
 
 
@@ -92,21 +105,69 @@ def load_annotation(reader: str, rows: list[Row], annotations: Path = ANNOTATION
     return groups
 
 
-def build(data: Path, out: Path, annotations: Path = ANNOTATIONS) -> dict:
-    """Write the joined CSV (texts from `data`, groups of every reader); returns a summary."""
+def load_priority(path: Path = PRIORITY) -> dict[tuple[str, str], dict[str, str]]:
+    """(app, reader A's issue) -> {"priority_a": ..., "priority_b": ...}; empty when the file is absent."""
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as f:
+        return {(m["app"], m["issue"]): {f"priority_{x}": m[f"priority_{x}"] for x in READERS} for m in csv.DictReader(f)}
+
+
+def build(data: Path, out: Path, annotations: Path = ANNOTATIONS, priority: Path = PRIORITY) -> dict:
+    """Write the joined CSV (texts from `data`, groups of every reader, the issue's gold priority per reader);
+    returns a summary."""
     rows = select_rows(data)
     by_reader = {reader: load_annotation(reader, rows, annotations) for reader in READERS}
+    priorities = load_priority(priority)
+    marked = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["set", "row", "id", "app", "text", "rating", "date", "version", *(f"issue_{x}" for x in READERS)])
+        w.writerow(["set", "row", "id", "app", "text", "rating", "date", "version", *(f"issue_{x}" for x in READERS),
+                    *(f"priority_{x}" for x in READERS), "thumbs_up"])
         for i, r in enumerate(rows):
             issues = [f"{NO_ISSUE}|{r.set}:{r.row}" if by_reader[x][i] == NO_ISSUE else by_reader[x][i]
                       for x in READERS]
-            w.writerow([r.set, r.row, r.id, r.app, r.text, r.rating, r.date, r.version, *issues])
+            gold = priorities.get((r.app, issues[0]), {})
+            marked += bool(gold)
+            w.writerow([r.set, r.row, r.id, r.app, r.text, r.rating, r.date, r.version, *issues,
+                        *(gold.get(f"priority_{x}", "") for x in READERS), r.thumbs_up])
     return {"rows": len(rows), "apps": len({r.app for r in rows}), "out": str(out),
             **{f"groups_{x}": len({g for g in by_reader[x] if g != NO_ISSUE}) for x in READERS},
-            **{f"none_{x}": sum(g == NO_ISSUE for g in by_reader[x]) for x in READERS}}
+            **{f"none_{x}": sum(g == NO_ISSUE for g in by_reader[x]) for x in READERS},
+            "rows_with_priority": marked}
+
+
+def import_priority(key: Path, answers: list[Path], out: Path = PRIORITY) -> dict:
+    """Write `app, issue, priority_a, priority_b` from the issue key and one answer sheet per reader (in
+    `READERS` order); every issue of the key must be answered exactly once by every reader."""
+    with key.open(newline="", encoding="utf-8") as f:
+        issues = {int(m["n"]): (m["app"], m["issue"]) for m in csv.DictReader(f)}
+    labels: dict[str, dict[int, str]] = {}
+    for reader, path in zip(READERS, answers, strict=True):
+        marks: dict[int, str] = {}
+        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            n, _, label = line.strip().partition("\t")
+            label = label.strip().upper()
+            if not n.strip().isdigit() or label not in PRIORITIES:
+                raise SystemExit(f"{path}:{line_no}: expected <n><TAB>HIGH|NORMAL, got {line!r}")
+            if int(n) in marks:
+                raise SystemExit(f"{path}:{line_no}: issue {n} answered twice")
+            marks[int(n)] = label
+        if set(marks) != set(issues):
+            missing, extra = sorted(set(issues) - set(marks)), sorted(set(marks) - set(issues))
+            raise SystemExit(f"{path}: answers do not match the key: missing {missing[:10]}, unknown {extra[:10]}")
+        labels[reader] = marks
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["app", "issue", *(f"priority_{x}" for x in READERS)])
+        for n in sorted(issues, key=lambda n: issues[n]):
+            w.writerow([*issues[n], *(labels[x][n] for x in READERS)])
+    return {"issues": len(issues), "out": str(out),
+            **{f"high_{x}": sum(v == "HIGH" for v in labels[x].values()) for x in READERS}}
 
 
 def write_sheets(data: Path, out: Path) -> dict:
@@ -125,11 +186,20 @@ def write_sheets(data: Path, out: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.issue_set", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("build", "sheets"))
+    parser.add_argument("command", choices=("build", "sheets", "import-priority"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--key", type=Path, help="import-priority: n,app,issue of the numbered issues")
+    parser.add_argument("--answers", type=Path, nargs="+", help="import-priority: one answer sheet per reader (A, B)")
     args = parser.parse_args(argv)
-    summary = build(args.data, args.out) if args.command == "build" else write_sheets(args.data, args.out)
+    if args.command == "import-priority":
+        if args.key is None or not args.answers:
+            parser.error("import-priority needs --key and --answers")
+        summary = import_priority(args.key, args.answers, args.out or PRIORITY)
+    elif args.out is None:
+        parser.error(f"{args.command} needs --out")
+    else:
+        summary = build(args.data, args.out) if args.command == "build" else write_sheets(args.data, args.out)
     print(json.dumps(summary))
     return 0
 

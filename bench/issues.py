@@ -64,9 +64,11 @@ def scores(gold: Sequence[str], predicted: Sequence[str]) -> dict:
 
 
 def enriched_rows(texts: list[str], groups: list[str], ratings: list[int | None], vectors: np.ndarray,
-                  encode, informativeness=None, types_model=None) -> list[EnrichedReview]:
-    """The rows as the flow's issue step sees them: vector, informativeness, review type, sentiment and
-    priority as in the flow (`informativeness`: the flow's model; zero-shot when None)."""
+                  encode, versions: list[str] | None = None, informativeness=None,
+                  reach: list[str] | None = None, types_model=None) -> list[EnrichedReview]:
+    """The rows as the flow's issue step sees them: vector, informativeness (`informativeness`: the flow's
+    model, zero-shot when None) and whether it counts as informative, review type, sentiment and priority as
+    in the flow; row i is written `i` minutes after `START`."""
     from flows.operators.informative import InformativenessModel
     from flows.operators.priority import review_priority
     from flows.operators.review_type import TypeClassifier
@@ -80,7 +82,8 @@ def enriched_rows(texts: list[str], groups: list[str], ratings: list[int | None]
     for i, (text, group, rating) in enumerate(zip(texts, groups, ratings)):
         at = START + timedelta(minutes=i)
         review = Review(id=str(i), app_id=group, text=text, source="bench", created_at=at, received_at=at,
-                        origin=f"bench:{i}", rating=rating)
+                        origin=f"bench:{i}", rating=rating, app_version=(versions[i] or None) if versions else None,
+                        meta={"thumbs_up": reach[i]} if reach and reach[i] else {})
         mood, mood_score = sentiment(text, rating)
         rows.append(EnrichedReview(
             review=review, measures=Measures(word_count=len(text.split()), non_english_ratio=0.0), lang="en",
@@ -144,8 +147,8 @@ def run_hdbscan(vectors: np.ndarray, groups: list[str], min_size: int) -> list[s
 
 def evaluate(texts: list[str], gold: list[str], groups: list[str], ratings: list[int | None], vectors: np.ndarray,
              encode, cfg: IssueConfig, sweep: bool = False, other: list[str] | None = None,
-             informativeness=None, types_model=None) -> dict:
-    rows = enriched_rows(texts, groups, ratings, vectors, encode, informativeness, types_model)
+             rows: list[EnrichedReview] | None = None) -> dict:
+    rows = rows if rows is not None else enriched_rows(texts, groups, ratings, vectors, encode)
     online, cost = run_online(rows, cfg)
     report: dict = {"rows": len(texts), "groups": len(set(groups)),
                     "gold_issues": sum(1 for c in Counter(gold).values() if c >= 2),
@@ -197,6 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group-col", default="")
     parser.add_argument("--rating-col", default="")
     parser.add_argument("--agreement-col", default="")
+    parser.add_argument("--version-col", default="", help="app version of each row (a priority signal)")
+    parser.add_argument("--reach-col", default="", help="thumbs-up of each row (a priority signal)")
+    parser.add_argument("--priority-col", default="",
+                        help="gold priority of each row's issue (HIGH/NORMAL): also score the issue priority")
+    parser.add_argument("--priority-other-col", default="", help="a second reader's priority: agreement, AUC")
+    parser.add_argument("--priority-transfer-col", default="",
+                        help="with --priority-col: fit on the other values of this column, score on each (e.g. set)")
+    parser.add_argument("--fit", action="store_true", help="with --priority-col: select and fit the rule's signals")
+    parser.add_argument("--priority-doc", type=Path, default=None,
+                        help="write the priority figures as a markdown page (e.g. docs/results/priority-dev.md)")
     parser.add_argument("--cache", type=Path, default=None, help="reuse embeddings stored by text (.npz)")
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--doc", type=Path, default=None,
@@ -206,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench.issues: error: {args.data} does not exist", file=sys.stderr)
         return 2
     frame = pd.read_csv(args.data, dtype=str, keep_default_na=False)
-    for col in filter(None, (args.text_col, args.gold_col, args.group_col, args.rating_col, args.agreement_col)):
+    for col in filter(None, (args.text_col, args.gold_col, args.group_col, args.rating_col, args.agreement_col,
+                             args.version_col, args.reach_col, args.priority_col, args.priority_other_col,
+                             args.priority_transfer_col)):
         if col not in frame.columns:
             print(f"bench.issues: error: no column {col!r} in {args.data} (columns: {list(frame.columns)})", file=sys.stderr)
             return 2
@@ -230,8 +245,19 @@ def main(argv: list[str] | None = None) -> int:
     from flows.operators.informative import load_model
 
     informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
+    versions = frame[args.version_col].tolist() if args.version_col else None
+    reach = frame[args.reach_col].tolist() if args.reach_col else None
+    rows = enriched_rows(texts, groups, ratings, vectors, embedder.encode, versions, informativeness, reach,
+                         settings.types_model)
     report = evaluate(texts, gold, groups, ratings, vectors, embedder.encode, issue_config(settings), args.sweep, other,
-                      informativeness, settings.types_model)
+                      rows=rows)
+    if args.priority_col:
+        from bench import issue_priority
+
+        report["priority"] = issue_priority.evaluate(
+            rows, gold, groups, frame[args.priority_col].tolist(),
+            frame[args.priority_other_col].tolist() if args.priority_other_col else None, args.fit,
+            frame[args.priority_transfer_col].tolist() if args.priority_transfer_col else None)
     for name in ("online", "agglomerative", "hdbscan", "singletons"):
         r = report[name]
         extra = {"online": f"join {report['online']['join']}, {report['online']['ms_per_review']} ms/review",
@@ -242,10 +268,37 @@ def main(argv: list[str] | None = None) -> int:
     if "agreement" in report:
         a = report["agreement"]
         print(f"{'readers':14s} B3 P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}  ARI {a['ari']:.3f}")
+    if "priority" in report:
+        print_priority(report["priority"])
+    if args.priority_doc is not None and "priority" in report:
+        from bench.issue_priority import write_doc as write_priority_doc
+
+        write_priority_doc(args.priority_doc, report["priority"],
+                           " ".join(["python -m bench.issues", *(argv if argv is not None else sys.argv[1:])]))
     if args.doc is not None:
         write_doc(args.doc, report, " ".join(["python -m bench.issues", *(argv if argv is not None else sys.argv[1:])]))
     print(json.dumps(report))
     return 0
+
+
+def print_priority(p: dict) -> None:
+    """The priority figures, one line each (the JSON line has them all)."""
+    base = p["baselines"]
+    print(f"priority AUC over {p['issues']} issues ({p['high']} HIGH, {p['apps']} apps): "
+          f"rule {p['rule']['auc']}  (leave-one-app-out {p['rule_cv']['auc_leave_one_app_out']})  "
+          f"size {base['size']}  mean rating {base['mean_rating']}  mean review priority "
+          f"{base['mean_review_priority']}  previous formula {base['previous']}  rule - size {p['rule_minus_size']:+.4f}")
+    if "readers" in p:
+        r = p["readers"]
+        print(f"priority readers: kappa {r['kappa']} agreement {r['agreement']} over {r['issues']} issues; "
+              f"against reader B: rule {r['rule_auc_b']} size {r['size_auc_b']} reader A {r['reader_a_auc_b']}")
+    if p.get("transfer"):
+        print("priority across sources: " + "; ".join(f"{v}: rule {t['rule']} size {t['size']}"
+                                                      for v, t in p["transfer"].items()))
+    if "fit" in p:
+        f = p["fit"]
+        print(f"priority fit: {f['signals']} intercept {f['intercept']} weights {f['weights']}  in-sample "
+              f"{f['auc_in_sample']}  leave-one-app-out {f['auc_leave_one_app_out']}  nested {f['nested_cv_auc']}")
 
 
 def write_doc(path: Path, report: dict, command: str) -> None:

@@ -404,7 +404,8 @@ def ticket_scales(doc: dict[str, Any]) -> list[str]:
 def ticket_summary(doc: dict[str, Any]) -> dict[str, Any]:
     """The figures of one ticket that go into the JSON line."""
     out = {key: doc.get(key) for key in ("id", "app_id", "primary_label", "title", "cluster_name", "severity", "status",
-                                         "count", "total_count", "window_total", "windows", "version")}
+                                         "count", "total_count", "window_total", "windows", "version",
+                                         "priority", "priority_reason")}
     out.update({name: doc[name] for name in SCALE_FIELDS if name in doc})
     return out
 
@@ -451,6 +452,8 @@ def format_ticket(doc: dict[str, Any]) -> str:
     lines = [head, "    " + " · ".join(facts), "    " + " · ".join(counts)]
     if doc.get("cluster_name"):
         lines.append(f"    issue: {doc['cluster_name']}")
+    if doc.get("priority_reason"):
+        lines.append(f"    why: {_one_line(doc['priority_reason'])}")
     if doc.get("window_start"):
         lines.append(f"    last window {str(doc['window_start'])[:16]} – {str(doc.get('window_end', ''))[:16]} UTC; "
                      f"first seen {str(doc.get('first_seen', ''))[:16]}, last seen {str(doc.get('last_seen', ''))[:16]}")

@@ -125,7 +125,8 @@ class StoredDocument(BaseModel):
 
 class Ticket(StoredDocument):
     """A ticket version: also status, version, title, body (markdown), severity
-    (blocker|high|medium|low), primary_label, cluster_id, counts, trend, window, representatives
+    (blocker|high|medium|low), priority (0-1, docs/priority.md), priority_reason (one line: why this
+    severity and priority), primary_label, cluster_id, counts, trend, window, representatives
     and `devrev`, a payload for DevRev `works.create`."""
 
 

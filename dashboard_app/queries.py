@@ -405,7 +405,7 @@ def severity_rank(severity: Any) -> int:
 def tickets_frame(tickets: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Tickets, most severe first, then by priority and count."""
     cols = ["severity", "peak_severity", "title", "primary_label", "count", "total_count", "trend", "versions", "status",
-            "version", "priority", "first_seen", "last_seen", "updated_at", "id"]
+            "version", "priority", "why", "first_seen", "last_seen", "updated_at", "id"]
     rows = []
     for t in tickets:
         trend = t.get("trend")
@@ -417,6 +417,7 @@ def tickets_frame(tickets: Sequence[dict[str, Any]]) -> pd.DataFrame:
             "primary_label": t.get("primary_label"), "count": t.get("count"), "total_count": t.get("total_count"),
             "trend": "" if trend is None else str(trend), "versions": ", ".join(map(str, t.get("app_versions") or [])),
             "status": t.get("status"), "version": t.get("version"), "priority": t.get("priority"),
+            "why": str(t.get("priority_reason") or ""),
             "first_seen": t.get("first_seen"), "last_seen": t.get("last_seen"), "updated_at": t.get("updated_at"),
             "id": t.get("id"),
         })

@@ -166,6 +166,11 @@ class EnrichedReview:
     app_rate: float = 0.0  # the app's reviews per hour that can form an issue, around this review (event time)
     app_rate_now: float = 0.0  # the same over about the last hour (a 1 h half-life): an app-wide burst shows here
     app_latest_version: str = ""  # the newest app version seen in the app's reviews so far
+    # The app's recent past an issue's priority is compared with (`issue_priority.AppBaseline`, 30-day half-life):
+    app_issue_reviews: float = 0.0  # reviews that can form an issue
+    app_rating: float | None = None  # mean star rating of its kept reviews
+    app_negative: float = 0.0  # negative reviews among `app_issue_reviews`
+    cluster_priority_reason: str = ""  # the facts behind `cluster_priority` ("12 reviews, 4% of the app's ...")
     theme_id: str | None = None
     theme_name: str = ""
 

@@ -199,6 +199,9 @@ def test_tickets_the_flow_raised_are_listed_with_the_exact_snapin_json(monkeypat
     assert [q.severity_rank(s) for s in table["severity"]] == sorted(q.severity_rank(s) for s in table["severity"])
     shown = store.get_document("tickets", table["id"].iloc[0])
     assert shown["title"] in texts(at)  # data, shown as text
+    assert shown["priority_reason"].startswith(shown["severity"])
+    assert f"Why: {shown['priority_reason']}" in texts(at)  # the one line behind severity and priority
+    assert table.set_index("id").loc[shown["id"], "why"] == shown["priority_reason"]
     assert json.dumps(shown, indent=2, ensure_ascii=False) in [c.value for c in at.code]
     reps = [r for r in shown.get("representatives") or []]
     assert all(q.shorten(r.get("text_en") or r.get("text"), q.REVIEW_CHARS) in texts(at) for r in reps)

@@ -176,9 +176,10 @@ def test_search_filters_keep_the_store_order():
 def test_tickets_are_listed_most_severe_first():
     docs = [{"id": "a", "severity": "low", "count": 50}, {"id": "b", "severity": "blocker", "count": 5, "trend_ratio": 3},
             {"id": "c", "severity": "high", "priority": 0.7, "app_versions": ["4.12.0", "4.12.1"]},
-            {"id": "d", "severity": "high", "priority": 0.9}]
+            {"id": "d", "severity": "high", "priority": 0.9, "priority_reason": "high: 9 reviews this hour"}]
     df = q.tickets_frame(docs)
     assert df["id"].tolist() == ["b", "d", "c", "a"]
+    assert df["why"].tolist() == ["", "high: 9 reviews this hour", "", ""]
     assert df.set_index("id").loc["b", "trend"] == "×3.0" and df.set_index("id").loc["c", "versions"] == "4.12.0, 4.12.1"
     assert q.severity_counts(docs) == {"blocker": 1, "high": 2, "low": 1}
     assert q.tickets_frame([]).empty

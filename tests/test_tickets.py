@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 from bytewax.testing import TestingSink, TestingSource, run_main
 
 from flows.dataflow import build_flow
+from flows.operators.issue_priority import level_of
 from flows.operators.tickets import (
-    ALIGN_TO, DAY, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step,
+    ALIGN_TO, DAY, SEVERITIES, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step,
     significance, ticket_id,
 )
 from flows.records import EnrichedReview, Measures, Review
@@ -72,6 +73,7 @@ def test_low_volume_raises_nothing_and_a_steady_issue_stops_raising_once_its_bas
     state, steady = replay([window(WID0 + h, 6) for h in range(48)])  # 6 an hour for two days
     assert len(steady) > 1 and steady[0]["status"] == "open"
     assert steady[-1]["status"] == "cooling" and steady[-1]["severity"] == "low"
+    assert steady[-1]["priority_reason"].startswith("low, cooling: 6 reviews this hour, ×1.0 vs the previous hour; ")
     assert all(t["trigger_scale"] == "hour" for t in steady)
     raised_at = [t["window_start"] for t in steady]
     assert max(raised_at) < (ALIGN_TO + (WID0 + 30) * HOUR).isoformat()  # the second day is the baseline
@@ -108,10 +110,12 @@ def test_significance_is_the_poisson_upper_tail():
 
 def test_a_quiet_apps_recurring_issue_is_raised_weekly_and_a_spike_raises_the_same_tickets_severity():
     # 2 kept reviews an hour (336 a week): 20 reviews of one issue in a week is a notable share; no hour stands out
-    state, weekly = replay([window(WID0 // 168, 20, scale=WEEK, app_rate=2.0)])
+    state, weekly = replay([window(WID0 // 168, 20, scale=WEEK, app_rate=2.0, cluster_priority=0.3)])
     assert [(t["trigger_scale"], t["severity"], t["status"]) for t in weekly] == [(WEEK, "medium", "open")]
     assert "week: 20 reviews where 6.7 were expected" in weekly[0]["body"]
+    assert weekly[0]["priority_reason"].startswith("medium: 20 reviews this week, none the previous week; priority 0.30")
     next_week_hour = (WID0 // 168 + 1) * 168 + 10
+    # the issue's priority has risen to 0.8 (a high level) by the time it spikes
     state, spiked = replay([window(next_week_hour, 9, app_rate=2.0)], state)
     assert [(t["id"], t["severity"], t["version"]) for t in spiked] == [(weekly[0]["id"], "high", 2)]
     assert set(spiked[0]["scales"]) == {WEEK, "hour"}
@@ -253,6 +257,15 @@ def test_replay_through_the_flow(apps, embedder):
     assert spike[0]["primary_label"] == "login_otp"
     quiet_ids = {enriched[p["id"]].cluster_id for p in payloads if "dark mode" in p["text"]}
     assert not any(ticket_id(c) in by_id for c in quiet_ids)
+    for t in tickets:  # severity from the issue's priority (a spike one step up), and one line saying why
+        assert t["priority_reason"].startswith(f"{t['severity']}: " if t["status"] in ("open", "reopened")
+                                               else f"{t['severity']}, {t['status']}: ") and f"priority {t['priority']:.2f} from " in t["priority_reason"]
+        if t["status"] in ("open", "reopened"):
+            level = SEVERITIES.index(level_of(t["priority"]))
+            assert SEVERITIES.index(t["severity"]) in (level, level + 1)
+        assert f"- Why: {t['priority_reason']}" in t["body"]
+    issue_reviews = [o for o in enriched.values() if o.cluster_id == issue_cluster]
+    assert issue[-1]["priority"] in {o.cluster_priority for o in issue_reviews}
 
 
 def test_a_ticket_names_the_issues_merged_into_its_issue():

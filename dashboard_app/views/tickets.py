@@ -1,4 +1,4 @@
-"""Tickets: every ticket with severity, versions and counts, and the exact JSON the snap-in receives."""
+"""Tickets: every ticket with severity, priority and why, versions and counts, and the exact JSON the snap-in receives."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def detail(ticket: dict) -> None:
     c3.metric("Reviews in total", f"{ticket.get('total_count', 0):,}")
     priority = ticket.get("priority")
     c4.metric("Priority", "–" if priority is None else f"{float(priority):.2f}")
+    st.text(f"Why: {ticket.get('priority_reason') or '–'}")  # the one line behind severity and priority
     versions = ", ".join(map(str, ticket.get("app_versions") or [])) or "–"
     st.text(f"App versions: {versions}\n"
             f"Window: {ticket.get('window_start', '–')} → {ticket.get('window_end', '–')}\n"
@@ -82,6 +83,7 @@ def render() -> None:
                 "total_count": st.column_config.NumberColumn("Total", format="%d"), "trend": "Trend",
                 "versions": "App versions", "status": "Status", "version": st.column_config.NumberColumn("v", format="%d"),
                 "priority": st.column_config.NumberColumn("Priority", format="%.2f"),
+                "why": st.column_config.TextColumn("Why", width="large"),
                 "first_seen": "First seen", "last_seen": "Last seen", "updated_at": "Updated", "id": "Ticket id",
             },
         )

@@ -37,6 +37,9 @@ from functools import lru_cache
 import numpy as np
 
 from flows.operators.cluster import STOPWORDS
+from flows.operators.issue_priority import (
+    AppBaseline, IssuePriority, Tally, add_review, facts_of, issue_priority, merge_tallies,
+)
 from flows.operators.text import HANDLES_AND_LINKS, lexical_vector, meaning_text
 from flows.records import EnrichedReview
 
@@ -123,19 +126,18 @@ def _decay(seconds: float, halflife_hours: float) -> float:
     return 0.5 ** (seconds / (3600 * halflife_hours))
 
 
-def issue_priority(activity: Activity, cfg: IssueConfig) -> float:
-    """Priority of an issue in [0, 1], as of its latest review:
+def priority_of(issue: Issue, item: EnrichedReview) -> IssuePriority:
+    """The issue's priority (`flows.operators.issue_priority`, docs/priority.md) as of `item`: its tally against
+    the app's baseline stamped on `item` by the app volume step."""
+    app = AppBaseline(item.app_issue_reviews, item.app_rating, item.app_negative)
+    return issue_priority(facts_of(_tally(issue), app))
 
-        0.5 * mean review priority                    (type, sentiment, rating, informativeness)
-      + 0.3 * volume   1 - exp(-slow / 20)            slow = reviews, 24 h event-time half-life
-      + 0.2 * growth   clip((growth - 1) / 4, 0, 1)   growth = 1 h rate / 24 h rate
 
-    Recency is in the counters: an issue that stops receiving reviews decays.
-    """
-    volume = 1 - math.exp(-activity.slow / 20)
-    growth = min(max((activity.growth(cfg) - 1) / 4, 0.0), 1.0)
-    return round(0.5 * activity.mean_priority + 0.3 * volume + 0.2 * growth, 4)
-
+def _tally(issue: Issue) -> Tally:
+    tally = getattr(issue, "tally", None)
+    if tally is None:  # an issue from a snapshot taken before issues kept a tally
+        tally = issue.tally = Tally()
+    return tally
 
 
 @dataclass
@@ -153,6 +155,7 @@ class Issue:
     candidates: list[tuple[str, tuple[float, ...]]] = field(default_factory=list)
     name: str = ""
     activity: Activity = field(default_factory=Activity)
+    tally: Tally = field(default_factory=Tally)  # what its priority is computed from
 
 
 @dataclass
@@ -300,7 +303,8 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     `names(app_id)`: the app's own names ("Standard Bank"), whose words never name an issue.
 
     Sets `cluster_id` (`<app>:<label>[:lang]:i<n>`), `cluster_name` (the key phrase),
-    `cluster_keywords`, `cluster_representative` and `issue_examples` on the returned review.
+    `cluster_keywords`, `cluster_representative`, `issue_examples`, and the issue's priority as of this
+    review (`cluster_priority`, `cluster_priority_reason`: `priority_of`) on the returned review.
     """
     if state is None:
         state = IssueState()
@@ -329,6 +333,7 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     if state.seen % 50 == 0:
         state.background = background_words(state)
     issue.activity.add(at, item.priority, cfg)
+    add_review(_tally(issue), item)
     _offer_candidate(issue, item.id, x, cfg)
     number = _maybe_merge(state, number, cfg)
     issue = state.issues[number]
@@ -337,6 +342,7 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     prefix = key or f"{item.review.app_id}:{item.primary_label}{group}"
     examples = examples_of(issue, cfg)
     merged = tuple(f"{prefix}:i{old}" for old in merged_into(state, number, MERGED_SHOWN))
+    priority = priority_of(issue, item)
     return state, dataclasses.replace(
         item,
         cluster_id=f"{prefix}:i{number}",
@@ -345,7 +351,8 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
         cluster_representative=examples[0] if examples else item.id,
         issue_examples=examples,
         issue_merged=merged,
-        cluster_priority=issue_priority(issue.activity, cfg),
+        cluster_priority=priority.score,
+        cluster_priority_reason=priority.reason,
         cluster_growth=round(issue.activity.growth(cfg), 3),
     )
 
@@ -442,6 +449,7 @@ def _maybe_merge(state: IssueState, number: int, cfg: IssueConfig) -> int:
     state.phrase_df.subtract(shared)
     keep.candidates = keep.candidates + drop.candidates
     keep.activity = merge_activity(keep.activity, drop.activity, cfg)
+    keep.tally = merge_tallies(_tally(keep), _tally(drop))
     del state.issues[gone]
     state.phrase_df += Counter()
     for old, target in list(state.aliases.items()):

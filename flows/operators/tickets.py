@@ -16,9 +16,10 @@ to the registry (`registry_step`, a stateful map keyed by the issue id). Guarant
 - lifecycle: a passing window opens the ticket (`status` open) or updates it; when no scale passes
   any more the ticket is `cooling` (severity low); once `resolve_days` of event time pass without a
   passing window it is `resolved`, and if the issue passes again it is `reopened` as a regression,
-  with the app versions before and after. Severity is the highest of the passing scales': an hourly
-  spike is high (blocker when far beyond expectation), a daily one high, a weekly recurring issue
-  medium;
+  with the app versions before and after. Severity comes from the issue's priority
+  (`issue_priority`, docs/priority.md): high at `HIGH_AT` or more, medium at `MEDIUM_AT`, else low,
+  one step higher (up to blocker) for an hourly spike far beyond expectation; a ticket takes the
+  highest of its passing scales'. Every version says why in one line (`priority_reason`);
 - Bytewax calls a review *late* once it is behind the issue's watermark, even when its own
   window is still open (reviews from a queue arrive out of order). Such a review is held and
   added to its window when that window closes, so it counts where it belongs; a window all of
@@ -39,6 +40,7 @@ from typing import Any
 
 from scipy.special import gammainc
 
+from flows.operators.issue_priority import level_of
 from flows.operators.volume import Rate, newer, version_key
 from flows.records import EnrichedReview
 
@@ -79,6 +81,8 @@ class WindowStats:
     priority_sum: float = 0.0
     peak_priority: float = 0.0
     peak_growth: float = 1.0
+    issue_priority: float = 0.0  # the issue's priority as of the window's latest review
+    priority_reason: str = ""  # ... and the facts behind it
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     versions: Counter = field(default_factory=Counter)
@@ -116,6 +120,8 @@ def fold_review(stats: WindowStats, item: EnrichedReview) -> WindowStats:
     stats.priority_sum += item.priority
     stats.peak_priority = max(stats.peak_priority, item.cluster_priority)
     stats.peak_growth = max(stats.peak_growth, item.cluster_growth)
+    if stats.last_seen is None or at >= stats.last_seen:
+        stats.issue_priority, stats.priority_reason = item.cluster_priority, item.cluster_priority_reason
     stats.first_seen = at if stats.first_seen is None else min(stats.first_seen, at)
     stats.last_seen = at if stats.last_seen is None else max(stats.last_seen, at)
     if r.app_version:
@@ -149,6 +155,7 @@ def merge_stats(a: WindowStats, b: WindowStats) -> WindowStats:
         rating_sum=a.rating_sum + b.rating_sum, rated=a.rated + b.rated,
         priority_sum=a.priority_sum + b.priority_sum,
         peak_priority=max(a.peak_priority, b.peak_priority), peak_growth=max(a.peak_growth, b.peak_growth),
+        issue_priority=latest.issue_priority, priority_reason=latest.priority_reason,
         first_seen=min(a.first_seen, b.first_seen), last_seen=max(a.last_seen, b.last_seen),  # type: ignore[type-var]
         versions=a.versions + b.versions, langs=a.langs + b.langs, types=a.types + b.types, merged=a.merged | b.merged,
         app_rate=latest.app_rate, app_rate_now=max(a.app_rate_now, b.app_rate_now),
@@ -274,15 +281,14 @@ def expected_count(stats: WindowStats, scale: str, length: timedelta, state: Tic
 
 def severity(stats: WindowStats, limits: Thresholds, scale: str, p_value: float) -> str:
     """The severity a passing window gives: counts alone for `by_count` groups (high at 3x the minimum);
-    else an hourly spike is high (blocker when it has 3x the minimum and p <= 1e-12), a daily one high,
-    a weekly recurring issue medium."""
+    else the issue priority's level (`issue_priority.level_of`: high, medium or low), one step higher for
+    an hourly spike (3x the minimum and p <= 1e-12): a high-priority issue spiking is a blocker."""
     if limits.by_count:
         return "high" if stats.count >= 3 * limits.min_reviews else "medium"
-    if scale == WEEK:
-        return "medium"
+    level = level_of(stats.issue_priority)
     if scale == HOUR and stats.count >= 3 * limits.min_reviews and p_value <= 1e-12:
-        return "blocker"
-    return "high"
+        return SEVERITIES[SEVERITIES.index(level) + 1]
+    return level
 
 
 def trend(count: int, previous: int | None, window: timedelta) -> tuple[str, float | None]:
@@ -462,7 +468,7 @@ def build_ticket(state: TicketState, stats: WindowStats, scale: str, wid: int, p
         "avg_rating": stats.avg_rating,
         "trend": trend_text,
         "trend_ratio": ratio,
-        "priority": round(stats.peak_priority, 4),
+        "priority": round(stats.issue_priority, 4),
         "growth": round(stats.peak_growth, 2),
         "app_versions": versions,
         "versions_all": _top_versions(state.versions, 10),
@@ -483,9 +489,25 @@ def build_ticket(state: TicketState, stats: WindowStats, scale: str, wid: int, p
                         *(["regression"] if state.status == "reopened" else []),
                         *(f"version:{v}" for v in versions[:3])}),
     }
+    ticket["priority_reason"] = priority_reason(level, stats, length, previous, ticket["status"])
     ticket["body"] = ticket_body(ticket, stats, cfg)
     ticket["devrev"] = _devrev(ticket, cfg)
     return ticket
+
+
+def priority_reason(level: str, stats: WindowStats, window: timedelta, previous: int | None,
+                    status: str = "open") -> str:
+    """Why the ticket has its severity, in one line: "high: 34 reviews this week, ×3.0 vs the previous week;
+    priority 0.91 from 120 reviews, 4% of the app's issue reviews, informativeness 0.80, 1.4★ against the
+    app's 3.9★, 3 versions" (the issue's facts are over its recent past, `issue_priority.HORIZON_DAYS`); a
+    cooling or resolved ticket says so ("low, cooling: ...")."""
+    period = "week" if window == timedelta(days=7) else _span(window)
+    state = f", {status}" if status in ("cooling", "resolved") else ""
+    head = f"{level}{state}: {stats.count} review{'s' if stats.count != 1 else ''} " \
+           f"{'in' if period[0].isdigit() else 'this'} {period}"
+    head += f", ×{stats.count / previous:.1f} vs the previous {period}" if previous else f", none the previous {period}"
+    facts = f"priority {stats.issue_priority:.2f}" + (f" from {stats.priority_reason}" if stats.priority_reason else "")
+    return f"{head}; {facts}"
 
 
 def ticket_body(ticket: dict[str, Any], stats: WindowStats, cfg: TicketConfig) -> str:
@@ -499,6 +521,7 @@ def ticket_body(ticket: dict[str, Any], stats: WindowStats, cfg: TicketConfig) -
         "",
         f"- Status: **{ticket['status']}** · severity **{ticket['severity']}** (peak {ticket['peak_severity']})"
         f"{' · ' + why if why else ''}",
+        f"- Why: {_quote(ticket['priority_reason'])}",
         f"- Peak: {ticket['peak_count']} reviews in the window from {ticket['peak_window_start'][:16]} UTC",
         f"- Negative: {ticket['negative_share']:.0%} · average rating {rating}",
         f"- App versions: {', '.join(ticket['app_versions']) or 'not reported'}"

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from flows.operators.issue_priority import Tally, add_review
 from flows.operators.issues import forms_issue
 from flows.records import EnrichedReview, Rejected
 
@@ -68,6 +69,7 @@ class AppVolume:
     rate: Rate = dataclasses.field(default_factory=lambda: Rate(APP_HALFLIFE_HOURS * 3600))
     now: Rate = dataclasses.field(default_factory=lambda: Rate(APP_NOW_HALFLIFE_HOURS * 3600))  # the last hour or so
     latest_version: str = ""
+    tally: Tally = dataclasses.field(default_factory=Tally)  # the baseline of its issues' priority
 
 
 def version_key(version: str) -> tuple:
@@ -82,19 +84,29 @@ def newer(a: str, b: str) -> bool:
 
 def volume_step(state: AppVolume | None, item: EnrichedReview | Rejected) -> tuple[AppVolume, EnrichedReview | Rejected]:
     """Count a kept review that can form an issue in its app's rate, and stamp every kept review with
-    `app_rate` (24 h half-life), `app_rate_now` (1 h) and `app_latest_version`; rejected records pass unchanged."""
+    `app_rate` (24 h half-life), `app_rate_now` (1 h), `app_latest_version` and the app's baseline for issue
+    priority (`app_issue_reviews`, `app_rating`, `app_negative`); rejected records pass unchanged."""
     state = state or AppVolume()
     if isinstance(item, Rejected):
         return state, item
     at = item.review.created_at.timestamp()
+    counted = forms_issue(item)
     for rate in (state.rate, state.now):
-        if not forms_issue(item):
+        if not counted:
             rate.advance(at)
         else:
             rate.observe(at)
+    tally = getattr(state, "tally", None)
+    if tally is None:  # state from a snapshot taken before apps kept a tally
+        tally = state.tally = Tally()
+    add_review(tally, item, forms_issue=counted)
+    rating = tally.mean_rating
     version = item.review.app_version or ""
     if newer(version, state.latest_version):
         state.latest_version = version
     return state, dataclasses.replace(item, app_rate=round(state.rate.per_hour(), 4),
                                       app_rate_now=round(state.now.per_hour(), 4),
-                                      app_latest_version=state.latest_version)
+                                      app_latest_version=state.latest_version,
+                                      app_issue_reviews=round(tally.reviews, 3),
+                                      app_rating=None if rating is None else round(rating, 3),
+                                      app_negative=round(tally.negative, 3))

@@ -210,7 +210,7 @@ def test_tickets_in_the_browser(browser, app_url, store):
     first = q.tickets_frame(tickets).iloc[0]  # most severe first
     counts = q.severity_counts(tickets)
     open_page(browser, app_url, "tickets", "tickets",
-              ["JSON for the snap-in", first["title"], f"Tickets\n{len(tickets)}",
+              ["JSON for the snap-in", first["title"], f"Why: {first['why']}", f"Tickets\n{len(tickets)}",
                *(f"{name.capitalize()}\n{n}" for name, n in counts.items())], charts=1)
     browser.find_element(By.XPATH, "//*[@role='tab'][contains(., 'JSON for the snap-in')]").click()
     text = wait_for(browser, "tickets", lambda t: '"devrev"' in t, "the snap-in JSON")
