@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flows.models import INFORMATIVE_HEAD
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -207,7 +209,7 @@ class Settings:
     dedup_capacity: int = 5000
     translate: str = "none"
     translate_cache: int = 10_000
-    informative_model: Path = PROJECT_ROOT / "var" / "models" / "informative.npz"
+    informative_model: Path = INFORMATIVE_HEAD  # the shipped head (package data); "zero-shot" chooses zero-shot
     informative_threshold: float = 0.5
     types_model: Path = PROJECT_ROOT / "var" / "models" / "review_types.npz"
     label_threshold: float = 0.4
