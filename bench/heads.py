@@ -217,9 +217,9 @@ def measure(data: Path, cache: Path | None = None, informative_head: Path = INFO
                                      "head_cv": round(macro_f1(head_type_rows, s.truth), 4)}}
 
     inf_better = all(e["head"]["f1"] > e["zero_shot"]["f1"] for e in report["informativeness"].values())
-    type_measures = [(e["head"]["mean"], e["zero_shot"]["mean"]) for e in [report["review_type"]["clap_bug_feature"]]]
-    type_measures += [(e["head"]["macro_f1"], e["zero_shot"]["macro_f1"])
-                      for k, e in report["review_type"].items() if k != "clap_bug_feature"]
+    clap_types = report["review_type"]["clap_bug_feature"]
+    type_measures = [(clap_types["head"]["mean"], clap_types["zero_shot"]["mean"])] + [
+        (e["head"]["macro_f1"], e["zero_shot"]["macro_f1"]) for k, e in report["review_type"].items() if k != "clap_bug_feature"]
     type_better = all(h > z for h, z in type_measures)
     report["decision"] = {
         "informativeness": {"head_better_on_every_held_out_set": inf_better,
