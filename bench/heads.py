@@ -216,11 +216,7 @@ def measure(data: Path, cache: Path | None = None, informative_head: Path = INFO
             "review_type_macro_f1": {"zero_shot": round(macro_f1(types(key, False), s.truth), 4),
                                      "head_cv": round(macro_f1(head_type_rows, s.truth), 4)}}
 
-    inf_better = all(e["head"]["f1"] > e["zero_shot"]["f1"] for e in report["informativeness"].values())
-    clap_types = report["review_type"]["clap_bug_feature"]
-    type_measures = [(clap_types["head"]["mean"], clap_types["zero_shot"]["mean"])] + [
-        (e["head"]["macro_f1"], e["zero_shot"]["macro_f1"]) for k, e in report["review_type"].items() if k != "clap_bug_feature"]
-    type_better = all(h > z for h, z in type_measures)
+    inf_better, type_better = head_is_better(report)
     report["decision"] = {
         "informativeness": {"head_better_on_every_held_out_set": inf_better,
                             "settings_default": _default_kind(settings.informative_model, informative_head)},
@@ -230,6 +226,16 @@ def measure(data: Path, cache: Path | None = None, informative_head: Path = INFO
                                 "selected": m.meta.get("selected", {})}
                        for p, m in ((informative_head, head_inf), (type_head, head_types))}
     return report
+
+
+def head_is_better(report: dict) -> tuple[bool, bool]:
+    """(informativeness, review type): does the head beat zero-shot on every held-out measure of that task?"""
+    informative = all(e["head"]["f1"] > e["zero_shot"]["f1"] for e in report["informativeness"].values())
+    measures = []
+    for key, e in report["review_type"].items():
+        metric = "mean" if key == "clap_bug_feature" else "macro_f1"
+        measures.append(e["head"][metric] > e["zero_shot"][metric])
+    return informative, bool(measures) and all(measures)
 
 
 def _default_kind(configured: Path, head: Path) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import flows
-from bench.heads import bootstrap_difference, f1_binary
+from bench.heads import bootstrap_difference, f1_binary, head_is_better
 from flows import train_heads
 from flows.models import INFORMATIVE_HEAD, MODELS_DIR, REVIEW_TYPE_HEAD, write_npz
 from flows.operators.informative import InformativenessModel, load_model
@@ -143,3 +143,15 @@ def test_bootstrap_difference_is_zero_for_equal_predictions_and_positive_for_a_b
     worse[:30] = ~worse[:30]
     better = bootstrap_difference(f1_binary, truth.copy(), worse, truth)
     assert better["difference"] > 0 and better["ci95"][0] > 0
+
+
+def test_a_head_is_called_better_only_when_it_wins_on_every_held_out_measure():
+    def entry(head, zero, metric="f1"):
+        return {"head": {metric: head}, "zero_shot": {metric: zero}}
+
+    report = {"informativeness": {"arminer": entry(0.74, 0.72), "dev_a": entry(0.92, 0.91)},
+              "review_type": {"clap_bug_feature": entry(0.70, 0.67, "mean"), "clap_mapped": entry(0.61, 0.60, "macro_f1")}}
+    assert head_is_better(report) == (True, True)
+    report["informativeness"]["dev_b"] = entry(0.90, 0.90)  # a tie is not better
+    report["review_type"]["clap_second"] = entry(0.50, 0.55, "macro_f1")
+    assert head_is_better(report) == (False, False)
