@@ -4,8 +4,10 @@
         precision / recall / F1 of the informative flag (kept by the denoiser AND informativeness at or
         above the threshold) against `label` (informative / non-informative), and the fraction of
         informative reviews the denoiser rejects. The model is `--model`, else SIFT_INFORMATIVE_MODEL
-        when that file exists, else zero-shot; a model trained on the same file is measured on its
-        own training data (use the trainer's nested CV instead). The last line is one JSON object.
+        (default: the shipped head, docs/models.md; `zero-shot` for the zero-shot model); a model
+        trained on the same file is measured on its own training data (use the trainer's nested CV
+        instead). The last line is one JSON object. `python -m bench.heads` compares the shipped
+        heads with zero-shot on held-out sets.
 
     python -m bench.quality streams --data ../shared/data/streams
         per stream: kept, rejected by reason, detected languages, how the collectors' `lang_guess`

@@ -228,12 +228,14 @@ SETTINGS: tuple[Setting, ...] = (
       choices=("none", "aws", "argos")),
     S("translate_cache", "SIFT_TRANSLATE_CACHE", 10_000, "translations remembered per worker (LRU)", 0, 10_000_000),
     # labels, types, themes, issues
-    S("informative_model", "SIFT_INFORMATIVE_MODEL", "var/models/informative.npz", "trained informativeness model "
-      "(`python -m flows.train_informative`); zero-shot when the file is missing", kind="path"),
+    S("informative_model", "SIFT_INFORMATIVE_MODEL", "flows/models/informative_head.npz", "informativeness model: "
+      "the shipped head ([models](models.md)), a model of your own (`python -m flows.train_informative`), or "
+      "`zero-shot`; zero-shot when the file is missing", kind="path"),
     S("informative_threshold", "SIFT_INFORMATIVE_THRESHOLD", 0.5, "zero-shot informativeness at or above this "
       "counts as informative", 0.0, 1.0),
-    S("types_model", "SIFT_TYPES_MODEL", "var/models/review_types.npz", "trained review-type model "
-      "(`python -m flows.train_types`); zero-shot when the file is missing", kind="path"),
+    S("types_model", "SIFT_TYPES_MODEL", "var/models/review_types.npz", "review-type model: a trained file "
+      "(`python -m flows.train_types`, or the shipped `flows/models/review_type_head.npz`) or `zero-shot`; "
+      "zero-shot when the file is missing", kind="path"),
     S("label_threshold", "SIFT_LABEL_THRESHOLD", 0.4, "best label similarity below this → `other`", -1.0, 1.0),
     S("clusters_per_label", "SIFT_CLUSTERS_PER_LABEL", 6, "KMeans k of the coarse themes per (app, label)", 1, 100),
     S("cluster_dims", "SIFT_CLUSTER_DIMS", 96, "random-projection size used for the themes", 2, 384),

@@ -17,9 +17,12 @@ Printed, last line one JSON object:
 
 All splits keep identical texts (after lower-casing and dropping punctuation) in one fold,
 so a copied "great game" cannot be learnt in one fold and scored in another. The final
-fit on all rows is saved as plain arrays (no pickle) to SIFT_INFORMATIVE_MODEL (default
-var/models/informative.npz). The flow uses it on its next start; delete the file to go
-back to the zero-shot default. `--embeddings FILE.npy` caches the embeddings between runs.
+fit on all rows is saved as plain arrays (no pickle) to `--out` (default
+var/models/informative.npz, never the shipped head). The flow uses it from its next start
+with SIFT_INFORMATIVE_MODEL=var/models/informative.npz; unset, the flow uses the shipped
+head (`python -m flows.train_heads`, docs/models.md). AR-Miner has no licence that allows
+shipping a model made from it: keep such a model local. `--embeddings FILE.npy` caches the
+embeddings between runs.
 """
 
 from __future__ import annotations
@@ -34,9 +37,14 @@ from pathlib import Path
 
 import numpy as np
 
+from flows.settings import PROJECT_ROOT
+
 # (C, weight of the embedding block next to the two L2-normalised TF-IDF blocks)
 GRID = tuple((c, e) for c in (3.0, 10.0, 30.0) for e in (0.5, 1.0))
 FALLBACK_GRID = tuple((c, 1.0) for c in (1.0, 3.0, 10.0, 30.0))
+# Where a model trained here goes unless `--out` says otherwise (the flow reads it when
+# SIFT_INFORMATIVE_MODEL names it).
+TRAINED_MODEL = PROJECT_ROOT / "var" / "models" / "informative.npz"
 THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(0.30, 0.71, 0.02))
 
 
@@ -142,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser(prog="python -m flows.train_informative", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="CSV with text and label columns")
-    parser.add_argument("--out", type=Path, help="model file (default: SIFT_INFORMATIVE_MODEL)")
+    parser.add_argument("--out", type=Path, default=TRAINED_MODEL, help=f"model file (default {TRAINED_MODEL})")
     parser.add_argument("--embeddings", type=Path, help=".npy cache of the texts' embeddings (made if missing)")
     parser.add_argument("--folds", type=int, default=5, help="outer folds of the nested cross-validation")
     args = parser.parse_args(argv)
@@ -153,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     from flows.settings import Settings
 
     settings = Settings.from_env()
-    out = args.out or settings.informative_model
+    out = args.out
     try:
         df = pd.read_csv(args.data).dropna(subset=["text", "label"])
     except (OSError, ValueError, KeyError) as e:

@@ -1,8 +1,11 @@
 """Informativeness (AR-Miner's notion): does a review carry something a developer can act on?
 
-A linear score `sigmoid(logit)` in 0..1, with two kinds of model:
+A linear score `sigmoid(logit)` in 0..1, with three kinds of model:
 
-- zero-shot (the default): `logit = v . w + b` on the review's MiniLM embedding `v`,
+- the shipped head (the default, `flows/models/informative_head.npz`, built by
+  `python -m flows.train_heads`): `logit = v . w + b` learnt by logistic regression on the
+  embedding alone, from labels the project may redistribute (docs/models.md);
+- zero-shot (`SIFT_INFORMATIVE_MODEL=zero-shot`): `logit = v . w + b` on the review's MiniLM embedding `v`,
   where `w` points from the centroid of non-informative prototype phrases ("great app",
   "love it") to the centroid of informative ones ("crashes when I open it", "please add
   ..."), scaled so the prototypes land near logits of +-2;
@@ -14,8 +17,9 @@ A linear score `sigmoid(logit)` in 0..1, with two kinds of model:
   `char_ngrams`), so run time and training cannot drift apart. It also carries an
   embedding-only fallback (`fallback_*`) for callers that pass no texts.
 
-`load_model` uses the trained file when it exists, else the zero-shot model.
-Pure apart from reading that file.
+`load_model` uses the model file it is given (by default the shipped head,
+`flows/models/informative_head.npz`: embedding only, see docs/models.md); the word `zero-shot`, or a
+file that does not exist, gives the zero-shot model. Pure apart from reading that file.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from flows.models import ZERO_SHOT, is_zero_shot, write_npz
 
 log = logging.getLogger(__name__)
 
@@ -183,9 +189,7 @@ class InformativenessModel:
             arrays.update(fallback_weights=self.fallback_weights.astype(np.float32),
                           fallback_bias=np.float32(self.fallback_bias),
                           fallback_threshold=np.float32(self.fallback_threshold))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as f:
-            np.savez_compressed(f, **arrays)
+        write_npz(path, arrays)
 
     @classmethod
     def load(cls, path: Path) -> InformativenessModel:
@@ -209,10 +213,14 @@ class InformativenessModel:
 
 def load_model(path: Path | None, encode: Callable[[Sequence[str]], np.ndarray], threshold: float = 0.5
                ) -> InformativenessModel:
-    """The trained model at `path` when it exists, else the zero-shot model with `threshold`."""
-    if path is not None and path.is_file():
+    """The model file at `path`; the zero-shot model with `threshold` when `path` is unset, is the word
+    `zero-shot`, or does not exist (then with a warning naming the path)."""
+    if not is_zero_shot(path) and path.is_file():
         model = InformativenessModel.load(path)
         log.info("informativeness: trained model %s (threshold %.2f, lexical blocks %s)", path, model.threshold,
                  [b.analyzer for b in model.lexical] or "none")
         return model
+    if not is_zero_shot(path):
+        log.warning("informativeness: no model file %s; using the zero-shot model (set SIFT_INFORMATIVE_MODEL=%s"
+                    " to choose it without this warning)", path, ZERO_SHOT)
     return InformativenessModel.zero_shot(encode, threshold)

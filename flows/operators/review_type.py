@@ -3,20 +3,26 @@
 Zero-shot by default: cue phrases that users write when they report a bug or ask for a feature
 (high precision), then the nearest type prototype by embedding similarity. A model trained with
 `python -m flows.train_types --data PATH [--data PATH …]` (saved as plain arrays, no pickle)
-replaces both when its file exists. It is deliberately small: the cue flags, the similarity to each
-type prototype, the text length and a down-weighted embedding (`EMBEDDING_SCALE`), because a model
-free to use the whole embedding learns one data set's labelling habits and does worse on another
-set than the zero-shot rules (README, "Review-type quality, measured").
+replaces both when its file exists (SIFT_TYPES_MODEL). It is deliberately small: the cue flags, the
+similarity to each type prototype, the text length and a down-weighted embedding (`EMBEDDING_SCALE`),
+because a model free to use the whole embedding learns one data set's labelling habits and does worse
+on another set than the zero-shot rules (README, "Review-type quality, measured"). The shipped
+embedding-only head (`flows/models/review_type_head.npz`, `python -m flows.train_heads`) is not the
+default for that reason: it measures below the rules on reviews it was not trained on
+(docs/results/heads.md).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from flows.models import is_zero_shot, write_npz
 
 TYPES = ("bug_report", "feature_request", "user_experience", "rating")
 
@@ -102,11 +108,14 @@ def type_features(vectors: np.ndarray, texts: Sequence[str], prototypes: np.ndar
 
 @dataclass(frozen=True)
 class TypeModel:
-    """A linear model over `type_features`; arrays only, loaded from an .npz file.
+    """A linear model over one of three inputs; arrays only, loaded from an .npz file.
 
-    `prototypes` are the type prototype vectors the model was trained with, kept in the file so the
-    features do not depend on re-encoding them. A file without them is an older model over
-    [embedding, cue flags] and still loads.
+    `inputs` says what the weights read: `type_features` (cue flags, prototype similarities, length
+    and the scaled embedding; `prototypes` are the type prototype vectors it was trained with, kept in
+    the file so the features do not depend on re-encoding them), `embedding` (the embedding alone: the
+    shipped head, `flows/models/review_type_head.npz`), or `embedding+cues` (an older file: [embedding,
+    cue flags]). A file without `inputs` is read as `type_features` when it holds prototypes, else as
+    `embedding+cues`.
     """
 
     weights: np.ndarray  # (features, classes)
@@ -114,23 +123,42 @@ class TypeModel:
     classes: tuple[str, ...]
     prototypes: np.ndarray | None = None  # (types, dims)
     embedding_scale: float = EMBEDDING_SCALE
+    inputs: str = ""  # "" = inferred: type_features with prototypes, else embedding+cues
+    meta: dict = field(default_factory=dict, compare=False)
+
+    INPUTS = ("type_features", "embedding", "embedding+cues")
+
+    def __post_init__(self):
+        if not self.inputs:
+            object.__setattr__(self, "inputs", "type_features" if self.prototypes is not None else "embedding+cues")
+        if self.inputs not in self.INPUTS:
+            raise ValueError(f"review-type model inputs {self.inputs!r} is not one of {', '.join(self.INPUTS)}")
+        if self.inputs == "type_features" and self.prototypes is None:
+            raise ValueError("a review-type model over type_features needs its prototypes")
 
     @classmethod
     def load(cls, path: Path) -> TypeModel:
         with np.load(path, allow_pickle=False) as z:
-            return cls(weights=z["weights"], bias=z["bias"], classes=tuple(str(c) for c in z["classes"]),
+            return cls(weights=z["weights"].astype(np.float32), bias=z["bias"].astype(np.float32),
+                       classes=tuple(str(c) for c in z["classes"]),
                        prototypes=z["prototypes"] if "prototypes" in z.files else None,
-                       embedding_scale=float(z["embedding_scale"]) if "embedding_scale" in z.files else 1.0)
+                       embedding_scale=float(z["embedding_scale"]) if "embedding_scale" in z.files else 1.0,
+                       inputs=str(z["inputs"]) if "inputs" in z.files else "",
+                       meta=json.loads(str(z["meta"])) if "meta" in z.files else {})
 
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {"weights": self.weights, "bias": self.bias, "classes": np.array(self.classes)}
+    def save(self, path: Path, meta: dict | None = None) -> None:
+        arrays = {"weights": self.weights.astype(np.float32), "bias": self.bias.astype(np.float32),
+                  "classes": np.array(self.classes), "inputs": np.array(self.inputs),
+                  "meta": np.array(json.dumps(meta or self.meta or {}, sort_keys=True))}
         if self.prototypes is not None:
-            arrays.update(prototypes=self.prototypes, embedding_scale=np.float32(self.embedding_scale))
-        np.savez(path, **arrays)
+            arrays.update(prototypes=self.prototypes.astype(np.float32), embedding_scale=np.float32(self.embedding_scale))
+        write_npz(path, arrays)
 
     def features(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        if self.prototypes is None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.inputs == "embedding":
+            return vectors
+        if self.inputs == "embedding+cues":
             return np.hstack([vectors, cue_features(texts)])
         return type_features(vectors, texts, self.prototypes, self.embedding_scale)
 
@@ -150,7 +178,9 @@ class TypeClassifier:
     """Assigns a review type and a confidence to each (vector, text) pair."""
 
     def __init__(self, encode: Callable[[Sequence[str]], np.ndarray], model_path: Path | None = None):
-        self.model = TypeModel.load(model_path) if model_path and model_path.is_file() else None
+        """The model at `model_path` when that file exists; zero-shot when it is unset, missing or the word
+        `zero-shot` (SIFT_TYPES_MODEL=zero-shot)."""
+        self.model = TypeModel.load(model_path) if not is_zero_shot(model_path) and model_path.is_file() else None
         self._prototypes: np.ndarray | None = None
         self._encode = encode
 
