@@ -4,7 +4,8 @@
     python -m bench.coherence score --key DIR/key.csv --answers READER.tsv [--doc docs/results/ticket-coherence.md]
 
 `sheet` reads the stores that `python -m bench.replay --keep --work W` left in each `W/replay/file.db`,
-samples up to `--sample` tickets across them (round robin over the streams, so every stream is read), and
+samples up to `--sample` tickets across them (round robin over the streams, so every stream is read; tickets
+of an injected incident are left out), and
 writes `DIR/sheet.txt`: per ticket a number and up to ten of its issue's reviews (the ticket's example
 reviews first chosen, then other members at random, shown in random order), never its title, label or
 counts; and `DIR/key.csv` (number, stream, ticket id, issue id), which readers do not see. Readers follow
@@ -26,6 +27,8 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.replay import INCIDENT_ID
+
 SHOWN = 10
 
 
@@ -35,6 +38,18 @@ def _tickets(db: Path) -> list[dict]:
         return [json.loads(doc) for (doc,) in con.execute("SELECT doc FROM documents WHERE kind = 'tickets' ORDER BY id")]
     finally:
         con.close()
+
+
+def _injected(db: Path, ticket: dict) -> bool:
+    """Whether the ticket's issue holds reviews `bench.replay --inject` wrote (not real feedback: left out)."""
+    issues = [ticket.get("cluster_id") or "", *ticket.get("merged_from", [])]
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        (n,) = con.execute(f"SELECT COUNT(*) FROM reviews WHERE cluster_id IN ({','.join('?' * len(issues))}) "
+                           "AND id LIKE ?", [*issues, f"%{INCIDENT_ID}%"]).fetchone()
+    finally:
+        con.close()
+    return n > 0
 
 
 def _members(db: Path, ticket: dict, rng: random.Random) -> list[str]:
@@ -60,7 +75,7 @@ def write_sheet(works: list[Path], sample: int, seed: int, out: Path) -> dict:
         db = work / "replay" / "file.db"
         if not db.is_file():
             raise SystemExit(f"bench.coherence: error: {db} does not exist (run bench.replay --keep --work {work})")
-        tickets = _tickets(db)
+        tickets = [t for t in _tickets(db) if not _injected(db, t)]
         rng.shuffle(tickets)
         pools[work.name] = [(db, t) for t in tickets]
     chosen: list[tuple[str, Path, dict]] = []

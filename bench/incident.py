@@ -1,6 +1,6 @@
 """Does the demo's injected incident form one cluster? Measured on a store filled by `./run_flow.sh`.
 
-    python -m bench.incident [--db var/sift.db] [--n 6000] [--seed 7]
+    python -m bench.incident [--db var/sift.db] [--n 6000] [--seed 7] [--doc docs/results/incident.md]
 
 The demo generator is deterministic, so regenerating the stream with the same `--n`/`--seed`
 tells which stored review ids are incident reviews (the failed payments after 4.12.0). For the
@@ -17,7 +17,7 @@ import json
 import sqlite3
 import sys
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from demo.generate import build
@@ -65,11 +65,32 @@ def measure(db: Path, n: int, seed: int) -> dict:
     }
 
 
+def write_doc(result: dict, path: Path, command: str) -> None:
+    at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# The demo's 4.12.0 incident in the issue layer", "",
+        f"Written by `{command}` on {at}, after `./run_flow.sh --fresh`; re-run both to refresh this page.", "",
+        f"{result['english']} English incident reviews ({result['untranslated']} more are kept untranslated and "
+        "grouped per language).", "",
+        "| measure | value |", "|---|---|",
+        f"| share of the English incident reviews in the largest issue (recall) | {result['share_in_top_cluster']:.1%} |",
+        f"| that issue | `{result['top_cluster']}`, \"{result['top_cluster_name']}\", {result['top_cluster_size']} members |",
+        f"| its purity: incident reviews among its members, over its life | {result['top_cluster_purity']:.1%} |",
+        f"| its purity among the members written during the incident | {result['top_cluster_purity_during_incident']:.1%} |",
+        f"| its peak growth (1 h rate over 24 h rate) | ×{result['peak_growth']:.1f} |", "",
+        "Where the other English incident reviews went: " + ", ".join(f"`{c}` {n}" for c, n in result["spread"][1:]) + ".",
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.incident", description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=PROJECT_ROOT / "var" / "sift.db")
     parser.add_argument("--n", type=int, default=6000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--doc", type=Path, default=None, help="also write the figures as a markdown page")
     args = parser.parse_args(argv)
     if not args.db.is_file():
         print(f"bench.incident: error: {args.db} does not exist; run ./run_flow.sh first", file=sys.stderr)
@@ -80,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
           f"purity {result['top_cluster_purity']:.0%}, {result['top_cluster_purity_during_incident']:.0%} during the incident, peak growth ×{result['peak_growth']:.1f})")
     for cid, count in result["spread"][1:]:
         print(f"  also {count:4d} in {cid}")
+    if args.doc:
+        write_doc(result, args.doc, "python -m bench.incident " + " ".join(sys.argv[1:] if argv is None else argv))
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

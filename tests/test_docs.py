@@ -68,3 +68,16 @@ def test_the_readme_is_a_front_door():
     assert len(lines) <= 200, f"README.md has {len(lines)} lines; move reference material to docs/"
     for page in ("architecture", "configuration", "operations", "feed-api", "quality", "performance"):
         assert f"(docs/{page}.md)" in "\n".join(lines), page
+
+
+def test_the_readmes_priority_rule_and_auc_are_the_shipped_and_measured_ones():
+    """The README states the priority rule and its AUC (issue 22); both must be the code's and the results page's."""
+    from flows.operators.issue_priority import INTERCEPT, WEIGHTS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rule = f"sigmoid({INTERCEPT:g} " + " ".join(f"+ {w:g}·{name}" for name, w in WEIGHTS.items()) + ")"
+    assert rule in readme, rule
+    page = (ROOT / "docs" / "results" / "priority-dev.md").read_text(encoding="utf-8")
+    measured = re.search(r"\*\*the rule \(shipped weights, in-sample\)\*\* \| \*\*(0\.\d+)\*\*", page).group(1)
+    size = re.search(r"\| size alone \(reviews\) \| (0\.\d+) \|", page).group(1)
+    assert f"({float(measured):.3f}," in readme and f"against {float(size):.3f} for size alone" in readme
