@@ -27,7 +27,10 @@ from flows.operators.embed import Embedder
 from flows.operators.enrich import Enricher
 from flows.operators.event_clock import WatermarkClock
 from flows.operators.issues import IssueConfig, issue_step
-from flows.operators.feature_requests import FEATURE_LABEL, Document, WatchConfig, commands_from, watch_step
+from flows.operators.feature_requests import (
+    FEATURE_LABEL, Document, FeatureLabeller, WatchConfig, commands_from, feature_group_step, group_key, grouped_outputs,
+    watch_step,
+)
 from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
 from flows.operators.parse import parse_message
@@ -289,14 +292,22 @@ def build_flow(
         # trues: WatchCommand; falses: Document carrying only the ack of an invalid queue message
         watch_events = op.merge("watch_events", op.key_on("command_app", valid_commands.trues, _command_app),
                                 op.key_on("review_app", clustered_reviews, _review_app))
-        joined = op.stateful_map("watchlist", watch_events, partial(watch_step, cfg=watch_config(catalog)))
+        watch_cfg = watch_config(catalog)
+        joined = op.stateful_map("watchlist", watch_events, partial(watch_step, cfg=watch_cfg))
         watch_out = op.branch("is_document", op.flat_map("watch_out", op.key_rm("unkey_watch", joined), _flatten),
                               _is_document)
-        # trues: Document (an org's watchlist change, the app's whole watch_state, feature request); falses:
-        # EnrichedReview in its competitor-feature group
-        feature_tickets = ticket_steps("features", watch_out.falses, settings, catalog,
+        # trues: Document (an org's watchlist change, the app's whole watch_state, a competitor mention with its
+        # direction, a feature request with no concrete feature); falses: FeatureMention (a request with one)
+        labelled = op.flat_map_batch("feature_label", watch_out.falses, FeatureLabeller(embedder.encode, enricher.index_for))
+        # FeatureMention with the phrase's vector and the app's own label it maps to
+        grouped = op.stateful_map("feature_groups", op.key_on("by_feature_key", labelled, group_key), feature_group_step)
+        # (app:competitor:org:label, FeatureMention in its feature group)
+        feature_out = op.branch("is_feature_doc", op.flat_map("feature_out", op.key_rm("unkey_features", grouped),
+                                                              partial(grouped_outputs, cfg=watch_cfg)), _is_document)
+        # trues: Document (feature_requests); falses: EnrichedReview in its competitor-feature group
+        feature_tickets = ticket_steps("features", feature_out.falses, settings, catalog,
                                        ((WEEK, timedelta(hours=settings.tickets.feature_window_hours)),))
-        documents += [valid_commands.falses, watch_out.trues, feature_tickets]
+        documents += [valid_commands.falses, watch_out.trues, feature_out.trues, feature_tickets]
 
     op.output("documents_out", op.merge("documents", *documents), documents_sink)
     return flow

@@ -466,8 +466,9 @@ _PARTICLES = r"(?:\s+" + any_of("it", "back", "over", "myself", "my account", "m
                                 "app", "apps", "completely", "permanently", "now", "all", "everything", "soon") + r")*"
 _TO = any_of("to", "for", "with", "towards", "a", "por", "con", "ke", "pake", "pakai", "on", "on to", "onto")
 _LEAVE = any_of(
-    r"(?:switch(?:ed|ing)?|mov(?:e|ed|ing)|shift(?:ed|ing)?|transfer(?:red|ring)?) (?:my (?:account|accounts|money|salary"
-    r"|business|banking|savings) )?(?:over )?from",
+    r"(?:switch(?:ed|ing)?|mov(?:e|ed|ing)|shift(?:ed|ing)?) (?:my (?:account|accounts|money|salary|business|banking"
+    r"|savings) )?(?:over )?from",
+    r"transfer(?:red|ring)? my (?:account|accounts|banking|salary|business) from",  # not "transfer from X failed"
     r"migrat(?:e|ed|ing) from", r"port(?:ed|ing)? from", r"came (?:over )?from", r"coming from", "converted from",
     r"chang(?:ed|ing) from", r"left", "leaving", r"leave", r"quit(?:ting)?", r"ditch(?:ed|ing)?",
     r"uninstall(?:ed|ing)?", r"delet(?:ed|ing)", r"clos(?:e|ed|ing) (?:my )?(?:account|accounts)(?: (?:with|at|in))?",
