@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from flows.appmeta import Competitor
-from flows.operators.competitors import Detection, WatchList, detect, feature_key, norm, resolve
+from flows.operators.competitors import WINS, Detection, WatchList, detect, feature_key, norm, resolve
 from flows.operators.issues import IssueConfig, IssueState, issue_step
 from flows.operators.label import OTHER
 from flows.operators.watchlist import WATCH_STATE, parse_commands, watch_state_id
@@ -148,6 +148,7 @@ def mention_doc(item: EnrichedReview, d: Detection, cfg: WatchConfig) -> dict[st
         "app_id": r.app_id,
         "org": d.org,
         "direction": d.direction,
+        "side": "gap" if d.is_request else "win" if d.direction in WINS else "neutral",
         "is_request": d.is_request,
         "feature": d.feature,
         "matched": d.matched,
