@@ -216,9 +216,16 @@ def score(key: dict[int, dict], readers: dict[str, dict[int, tuple[str, bool | N
     return out
 
 
-def markdown(result: dict, command: str) -> str:
+def markdown(result: dict, command: str, counts: dict | None = None) -> str:
     lines = ["# Competitor directions: Sift against two blind readers", "",
-             f"Written by `{command}`; do not edit by hand.", "",
+             f"Written by `{command}`; do not edit by hand.", ""]
+    if counts:
+        d = counts["directions"]
+        lines += [f"The sheet was drawn from {counts['rows']:,} rows of `{counts['data']}` (seed {counts['seed']}): "
+                  f"{counts['mentions']} competitor mentions, of which Sift reads "
+                  + ", ".join(f"{k} {d[k]}" for k in DIRECTIONS)
+                  + f"; {counts['requests_with_feature']} requests carry a concrete feature.", ""]
+    lines += [
              "Each reader saw the review text, the app it was written about, the competitor Sift detected and the "
              "feature phrase Sift extracted, never Sift's direction (docs/annotation/competitor-guideline.md). "
              "The sample is stratified by Sift's direction, so precision is per direction, not over the stream.", "",
@@ -307,12 +314,15 @@ def main(argv: list[str] | None = None) -> int:
             text = " ".join(x["text"].split())
             print(f"{i:>3}. [{x['direction']}] {x['app']} vs {x['competitor']} | feature: {x['feature'] or '-'}"
                   f" | {text[:300]}")
-        if args.sheet:
-            write_sheet(picked, args.sheet)
-            print(f"sheet: {args.sheet / 'sheet.txt'}; key: {args.sheet / 'key.csv'}")
     totals = Counter(x["direction"] for x in found)
-    print(json.dumps({"rows": total, "mentions": len(found), "directions": {d: totals[d] for d in DIRECTIONS},
-                      "requests_with_feature": sum(1 for x in found if x["direction"] in REQUESTS and x["feature"])}))
+    summary = {"rows": total, "mentions": len(found), "directions": {d: totals[d] for d in DIRECTIONS},
+               "requests_with_feature": sum(1 for x in found if x["direction"] in REQUESTS and x["feature"])}
+    if args.sample and args.sheet:
+        write_sheet(picked, args.sheet)
+        (args.sheet / "counts.json").write_text(json.dumps({**summary, "data": str(args.data), "seed": args.seed,
+                                                            "sample": len(picked)}), encoding="utf-8")
+        print(f"sheet: {args.sheet / 'sheet.txt'}; key: {args.sheet / 'key.csv'}; counts: {args.sheet / 'counts.json'}")
+    print(json.dumps(summary))
     return 0
 
 
@@ -339,7 +349,9 @@ def _score_main(args: argparse.Namespace, argv: list[str] | None) -> int:
     if args.doc:
         command = "python -m bench.competitors " + " ".join(argv if argv is not None else sys.argv[1:])
         args.doc.parent.mkdir(parents=True, exist_ok=True)
-        args.doc.write_text(markdown(result, command), encoding="utf-8")
+        counts_path = args.score / "counts.json"
+        counts = json.loads(counts_path.read_text(encoding="utf-8")) if counts_path.is_file() else None
+        args.doc.write_text(markdown(result, command, counts), encoding="utf-8")
     if args.annotations:
         export_annotations(key, readers, args.annotations)
     print(json.dumps(result))
