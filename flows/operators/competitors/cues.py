@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from flows.operators.competitors.features import (
     COMPARATIVE_WORD, ENUM_HEADS, NEGATIVE, NOT_A_FEATURE, F, after, any_of, asked_for, asks, before, clean, compared,
@@ -595,8 +594,3 @@ CUES: tuple[Cue, ...] = (
          rf"(?:^|,|\.|…)\s*(?:much\s+|so\s+)?(?:better|best|mending(?:an)?|mejor)\s+(?:is\s+|(?:to\s+)?use\s+)?{O}"
          rf"\s*(?:,|$|…|\.)"),
 )
-
-
-@lru_cache(maxsize=1)
-def cue_names() -> tuple[str, ...]:
-    return tuple(c.name for c in CUES)
