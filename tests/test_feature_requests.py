@@ -156,3 +156,25 @@ def test_feature_groups_follow_meaning_not_wording(tmp_path, apps, embedder):
     groups = {r["feature"]: r["feature_group"] for r in _of(docs, "feature_requests")}
     assert set(groups) == {"hide payment history", "hide transactions", "scratch cards"}
     assert groups["hide payment history"] == groups["hide transactions"] != groups["scratch cards"]
+
+
+def test_the_summary_reads_gaps_and_wins_from_what_the_flow_stored(tmp_path, apps, embedder):
+    """The flow's own documents, written to a store, summed per competitor as GET /v1/competitors/summary serves."""
+    from connectors.sqlite_store import SqliteStore
+    from connectors.store import competitor_summary
+
+    init_db_dir(tmp_path, 1)
+    docs = _phase(apps, embedder, tmp_path, [ADD], REQUESTS)
+    store = SqliteStore(tmp_path / "sift.db")
+    store.setup()
+    for kind in ("competitor_mentions", "feature_requests"):
+        store.write_documents(kind, _of(docs, kind))
+    [gpay] = competitor_summary(store, "paynest")["competitors"]
+    assert (gpay["org"], gpay["gaps"], gpay["wins"], gpay["neutral"]) == ("Google Pay", 4, 2, 0)
+    assert gpay["directions"] == {"competitor_ahead": 4, "own_ahead": 1, "switching_to": 1}
+    assert gpay["requests_without_feature"] == 1
+    [feature] = gpay["features"]
+    assert feature["requests"] == 3 and "scratch card" in feature["feature"] and feature["label"] == "rewards_cashback"
+    later = competitor_summary(store, "paynest", since=T0 + timedelta(minutes=5))["competitors"]
+    assert [(c["gaps"], c["wins"]) for c in later] == [(1, 1)]  # fr5 (an arrival) and fr6 (a gap) only
+    store.close()
