@@ -192,7 +192,9 @@ def score(key: dict[int, dict], readers: dict[str, dict[int, tuple[str, bool | N
             "concrete_share": round(sum(ans[n][1] for n in phrased) / len(phrased), 3) if phrased else None,
             "concrete_share_requests": (round(sum(ans[n][1] for n in req_phrased) / len(req_phrased), 3)
                                         if req_phrased else None),
-            "phrases": len(phrased),
+            "phrases": len(phrased), "phrases_requests": len(req_phrased),
+            "confusion": {d: dict(Counter(ans[n][0] for n, r in key.items() if r["direction"] == d and n in ans))
+                          for d in DIRECTIONS},
         }
     names = list(readers)
     if len(names) >= 2:
@@ -239,7 +241,8 @@ def markdown(result: dict, command: str, counts: dict | None = None) -> str:
             p = r["precision"][d]
             cells.append(f"{p['precision']:.2f} ({p['correct']}/{p['n']})" if p["n"] else "–")
         req = f"{r['requests_precision']:.2f}" if r["requests_precision"] is not None else "–"
-        conc = (f"{r['concrete_share']:.2f} / {r['concrete_share_requests']:.2f} of {r['phrases']}"
+        conc = (f"{r['concrete_share']:.2f} of {r['phrases']} / {r['concrete_share_requests']:.2f} of "
+                f"{r['phrases_requests']}"
                 if r["concrete_share"] is not None and r["concrete_share_requests"] is not None else "–")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {req} | {conc} |")
     if "agreement" in result:
@@ -252,6 +255,12 @@ def markdown(result: dict, command: str, counts: dict | None = None) -> str:
                   "| direction | rows | precision |", "|---|---|---|"]
         for d, p in g["precision_where_readers_agree"].items():
             lines.append(f"| {d} | {p['n']} | {p['precision'] if p['precision'] is not None else '–'} |")
+    for name, r in result["readers"].items():
+        lines += ["", f"What {name} read where Sift read each direction (rows: Sift, columns: {name}):", "",
+                  "| Sift \\ reader | " + " | ".join(DIRECTIONS) + " |", "|---|" + "---|" * len(DIRECTIONS)]
+        for d in DIRECTIONS:
+            row = r["confusion"][d]
+            lines.append(f"| {d} | " + " | ".join(str(row.get(x, 0)) for x in DIRECTIONS) + " |")
     lines += ["", "Targets (issue #21): precision >= 0.85 for competitor_ahead and switching_away; >= 0.8 of the "
               "feature phrases concrete.", ""]
     return "\n".join(lines)
