@@ -11,7 +11,7 @@ competitors that metadata names, and `flows.operators.competitors.detect` reads 
 with the app's name, the rating and the review type the cue phrases alone give (no embedding
 model, no translation). Prints mentions per competitor and direction and the top concrete
 features; the last line is one JSON object. With `--sample N`, a sample stratified by Sift's
-direction (the two request directions first, at least a quarter of N each when the streams hold
+direction (the two request directions first, 30% of N each when the streams hold
 that many) is printed with direction and feature; with `--sheet DIR` it is written for blind
 readers: `sheet.txt` (number, app, competitor, text, feature phrase, never the direction) and
 `key.csv` (number, review id, stream, app, competitor, direction, feature, cue).
