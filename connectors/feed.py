@@ -5,7 +5,9 @@
     GET  /healthz                  no auth; 503 when the store does not answer
     GET  /v1/tickets               ?since=&limit=&app_id=&status=&severity=&primary_label=
     GET  /v1/tickets/{id}
-    GET  /v1/feature-requests      ?since=&limit=&app_id=&org=
+    GET  /v1/feature-requests      ?since=&limit=&app_id=&org=: only real requests (a competitor ahead, a user
+                                   leaving for it), each with its direction, feature (or null) and the app's label
+    GET  /v1/competitors/summary   ?app_id= (required)&since=: gaps against wins per competitor, by week
     GET  /v1/watchlist             ?app_id= (required): the competitors the flow watches for that app
     POST /v1/watchlist             a watch-list command (see `flows.watchlist`)
     GET  /openapi.json
@@ -96,7 +98,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
 from connectors.backends import open_reader
-from connectors.store import ReviewReader, decode_cursor, encode_cursor
+from connectors.store import ReviewReader, competitor_summary, decode_cursor, encode_cursor
 from flows.appmeta import AppCatalog
 from flows.watchlist import WATCH_STATE, parse_commands, watch_state_id
 from flows.records import WatchCommand
@@ -131,8 +133,44 @@ class Ticket(StoredDocument):
 
 
 class FeatureRequest(StoredDocument):
-    """A feature request seen in a review about a watched competitor: also org, feature,
-    review_id, text, text_en, lang, source, created_at, status."""
+    """A feature request about a watched competitor: `direction` is `competitor_ahead` (it has or does something
+    better, or the user asks to copy it) or `switching_away` (the user leaves, or threatens to, for it). Also org,
+    feature (a concrete feature phrase, or null: counted, never a ticket), feature_group (its group, from the
+    issue layer's clustering of phrases) and feature_group_name, label (the app's own primary label the feature
+    maps to), review_id, text, text_en, lang, source, created_at, status."""
+
+
+class CompetitorFeature(BaseModel):
+    feature_group: str
+    feature: str | None = Field(description="the group's name: its most central feature phrase")
+    label: str = Field(description="the app's own primary label the feature maps to (the parity map)")
+    requests: int
+    last_seen: str
+
+
+class CompetitorWeek(BaseModel):
+    week: str = Field(description="Monday of the week (UTC), by the reviews' created_at")
+    gaps: int
+    wins: int
+
+
+class CompetitorCounts(BaseModel):
+    org: str
+    mentions: int
+    gaps: int = Field(description="mentions where the competitor is ahead or the user leaves for it (requests)")
+    wins: int = Field(description="mentions where the app is ahead or the user arrives from the competitor")
+    neutral: int
+    directions: dict[str, int]
+    weeks: list[CompetitorWeek]
+    requests_without_feature: int = Field(description="requests that name no concrete feature: never a ticket")
+    features: list[CompetitorFeature]
+
+
+class CompetitorSummary(BaseModel):
+    app_id: str
+    since: str | None
+    competitors: list[CompetitorCounts] = Field(description="most gaps first")
+    truncated: bool = Field(description="the app has more stored mentions than one summary reads")
 
 
 class Page(BaseModel):
@@ -671,6 +709,27 @@ def list_feature_requests(
 ) -> dict[str, Any]:
     """Feature requests about watched competitors updated after `since`, oldest first."""
     return _read(lambda: list_page(handle.get(), "feature_requests", since, limit, app_id, org=org))
+
+
+@v1.get("/competitors/summary", response_model=CompetitorSummary, tags=["feature requests"],
+        responses={422: {}, 503: {}})
+def get_competitor_summary(
+    request: Request, handle: StoreHandle = Depends(_store),
+    app_id: str | None = Query(None, description="the app (an id in the app metadata)"),
+    since: str | None = Query(None, max_length=40, description="ISO 8601 date or time: mentions created from then on"),
+) -> dict[str, Any]:
+    """Gaps against wins per competitor of one app: per direction, per week, and the most requested features
+    with the app's own label each maps to."""
+    if not app_id or app_id not in request.app.state.apps.current():
+        raise HTTPException(422, UNKNOWN_APP)
+    start = None
+    if since:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            raise HTTPException(422, "since must be an ISO 8601 date or time, e.g. 2026-10-01") from None
+        start = start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start
+    return _read(lambda: competitor_summary(handle.get(), app_id, start))
 
 
 @v1.get("/watchlist", response_model=WatchList, tags=["watch list"], responses={422: {}, 503: {}})

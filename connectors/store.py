@@ -22,7 +22,7 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from flows.records import EnrichedReview, Outcome, Rejected, id_conflict
@@ -142,7 +142,7 @@ class ReadOnlyStore:
 
 
 GROUP_FIELDS = ("primary_label", "review_type", "sentiment", "source", "lang", "cluster_id", "app_version", "rating")
-DOC_KINDS = ("tickets", "feature_requests", "watchlist", "watch_state")
+DOC_KINDS = ("tickets", "feature_requests", "watchlist", "watch_state", "competitor_mentions")
 DOC_FILTER_FIELDS = ("status", "org", "severity", "primary_label")
 
 
@@ -219,3 +219,86 @@ def split(outcomes: Sequence[Outcome]) -> tuple[list[EnrichedReview], list[Rejec
     enriched = [o for o in last.values() if isinstance(o, EnrichedReview)]
     rejected = [o for o in last.values() if isinstance(o, Rejected)]
     return enriched, rejected
+
+
+# ── competitor summary ───────────────────────────────────────────────────────────────────────────
+SIDES = ("gap", "win", "neutral")  # a competitor mention's `side`, as the flow writes it
+SUMMARY_PAGE = 500
+
+
+def all_documents(store: ReviewReader, kind: str, app_id: str, max_docs: int) -> tuple[list[dict[str, Any]], bool]:
+    """Every `kind` document of one app (at most `max_docs`), oldest update first; True when more were left."""
+    docs: list[dict[str, Any]] = []
+    cursor = None
+    while len(docs) < max_docs:
+        page, cursor = store.list_documents(kind, cursor=cursor, limit=min(SUMMARY_PAGE, max_docs - len(docs)),
+                                            app_id=app_id)
+        docs.extend(page)
+        if len(page) < SUMMARY_PAGE:
+            return docs, False
+    return docs, True
+
+
+def _week(created_at: str) -> str:
+    at = datetime.fromisoformat(created_at)
+    at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return (at.date() - timedelta(days=at.weekday())).isoformat()
+
+
+def _after(doc: dict[str, Any], since: datetime | None) -> bool:
+    if since is None:
+        return True
+    at = datetime.fromisoformat(str(doc.get("created_at")))
+    at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
+    return at >= since
+
+
+def competitor_summary(store: ReviewReader, app_id: str, since: datetime | None = None, top: int = 10,
+                       max_docs: int = 100_000) -> dict[str, Any]:
+    """Gaps against wins per competitor of one app, from what the flow stored.
+
+    A gap is a mention whose competitor is ahead or that the user leaves for (`side` "gap": the feature
+    requests); a win one where the app is ahead or the user arrives from it (`side` "win"). Per competitor:
+    counts per direction and side, the same per week of `created_at` (Monday, UTC), and the feature groups
+    with the most requests, each with the app's own label it maps to (the parity map). Only mentions
+    created at or after `since` count. `truncated`: the app has more than `max_docs` documents of a kind.
+    """
+    mentions, more_m = all_documents(store, "competitor_mentions", app_id, max_docs)
+    requests, more_r = all_documents(store, "feature_requests", app_id, max_docs)
+    orgs: dict[str, dict[str, Any]] = {}
+    for m in mentions:
+        if not _after(m, since) or m.get("side") not in SIDES:
+            continue
+        o = orgs.setdefault(m["org"], {"org": m["org"], "mentions": 0, "gaps": 0, "wins": 0, "neutral": 0,
+                                       "directions": {}, "weeks": {}, "requests_without_feature": 0, "features": {}})
+        o["mentions"] += 1
+        side = {"gap": "gaps", "win": "wins", "neutral": "neutral"}[m["side"]]
+        o[side] += 1
+        o["directions"][m["direction"]] = o["directions"].get(m["direction"], 0) + 1
+        week = o["weeks"].setdefault(_week(m["created_at"]), {"gaps": 0, "wins": 0})
+        if side != "neutral":
+            week[side] += 1
+    for r in requests:
+        o = orgs.get(r.get("org", ""))
+        if o is None or not _after(r, since) or not r.get("direction"):
+            continue
+        if not r.get("feature_group"):
+            o["requests_without_feature"] += 1
+            continue
+        f = o["features"].setdefault(r["feature_group"], {"feature_group": r["feature_group"],
+                                                         "feature": r.get("feature_group_name") or r.get("feature"),
+                                                         "labels": {}, "requests": 0, "last_seen": ""})
+        f["requests"] += 1
+        f["labels"][r.get("label") or ""] = f["labels"].get(r.get("label") or "", 0) + 1
+        f["last_seen"] = max(f["last_seen"], str(r.get("created_at") or ""))
+    out = []
+    for o in sorted(orgs.values(), key=lambda o: (-o["gaps"], -o["mentions"], o["org"])):
+        features = sorted(o.pop("features").values(), key=lambda f: (-f["requests"], f["feature"] or ""))[:top]
+        for f in features:
+            labels = f.pop("labels")
+            f["label"] = max(sorted(labels), key=labels.get)
+        o["features"] = features
+        o["weeks"] = [{"week": w, **c} for w, c in sorted(o["weeks"].items())]
+        out.append(o)
+    return {"app_id": app_id, "since": since.isoformat() if since else None, "competitors": out,
+            "truncated": more_m or more_r}

@@ -104,3 +104,14 @@ def throughput_chart(df: pd.DataFrame) -> alt.Chart:
                         scale=alt.Scale(domain=["enriched", "rejected"], range=["#1f77b4", "#ff7f0e"])),
         tooltip=[alt.Tooltip("bucket:T", format="%d %b %H:%M"), "kind:N", alt.Tooltip("per_minute:Q", format=",.0f")],
     ).properties(height=200)
+
+
+def balance(df: pd.DataFrame) -> alt.Chart:
+    """Gaps against wins per week: one colour per competitor, solid for gaps, dashed for wins."""
+    return alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("week:T", title="week (UTC)", axis=alt.Axis(format="%d %b", labelOverlap=True)),
+        y=alt.Y("count:Q", title="mentions"),
+        color=alt.Color("org:N", title=None, legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("side:N", title=None, sort=["gaps", "wins"]),
+        tooltip=[alt.Tooltip("week:T", format="%d %b %Y"), "org:N", "side:N", "count:Q"],
+    ).properties(height=240)

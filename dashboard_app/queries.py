@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from flows.operators.competitors import feature_key
+
 FREQ = {"day": "D", "hour": "h"}
 STEP = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
 SEVERITY_ORDER = ("blocker", "high", "medium", "low")
@@ -438,28 +440,75 @@ def severity_counts(tickets: Sequence[dict[str, Any]]) -> dict[str, int]:
 
 
 # ── competitors ──────────────────────────────────────────────────────────────────────────────────
-
-def feature_key(feature: Any) -> str:
-    """A feature phrase normalised for counting: lower case, single spaces, no edge punctuation."""
-    return " ".join(re.sub(r"[^\w\s]", " ", str(feature or "").lower()).split())
+# What the flow stores: `competitor_mentions` (every mention with its direction and side: gap, win, neutral),
+# `feature_requests` (the gaps only, with a concrete feature and its group, or none) and `watch_state` (the
+# app's whole watch list as the flow applied it). Feature phrases are grouped by the flow's `feature_group`
+# (the issue layer's clustering); a document without one falls back to the flow's own `feature_key`.
+DIRECTIONS = ("competitor_ahead", "switching_away", "own_ahead", "switching_to", "neutral")
 
 
 def requests_frame(docs: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Feature requests as a table with a UTC `created` time and a `feature_key` for counting
-    (the flow's own key when the document has one)."""
-    cols = ["created", "org", "kind", "feature", "feature_key", "text", "text_en", "lang", "source", "status",
-            "review_id", "id"]
+    """Feature requests as a table with a UTC `created` time, their direction, the app's label the feature maps
+    to and a `group` to count by (the flow's feature group, else its feature key)."""
+    cols = ["created", "org", "direction", "label", "feature", "group", "feature_key", "text", "text_en", "lang",
+            "source", "status", "review_id", "id"]
     rows = []
     for d in docs:
         at = parse_time(d.get("created_at") or d.get("updated_at"))
+        feature = d.get("feature") or ""
+        key = d.get("feature_key") or (feature_key(feature) if feature else "")
         rows.append({
             "created": at.replace(tzinfo=None) if at else None, "org": d.get("org") or "unknown",
-            "kind": d.get("kind") or "request", "feature": d.get("feature") or "",
-            "feature_key": d.get("feature_key") or feature_key(d.get("feature")),
-            "text": d.get("text") or "", "text_en": d.get("text_en") or "", "lang": d.get("lang"),
+            "direction": d.get("direction") or "competitor_ahead", "label": d.get("label") or "",
+            "feature": d.get("feature_group_name") or feature, "group": d.get("feature_group") or key,
+            "feature_key": key, "text": d.get("text") or "", "text_en": d.get("text_en") or "", "lang": d.get("lang"),
             "source": d.get("source"), "status": d.get("status"), "review_id": d.get("review_id"), "id": d.get("id"),
         })
     return pd.DataFrame(rows, columns=cols)
+
+
+def mentions_frame(docs: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Competitor mentions: UTC `created`, org, direction and side (gap, win, neutral)."""
+    rows = []
+    for d in docs:
+        at = parse_time(d.get("created_at") or d.get("updated_at"))
+        rows.append({"created": at.replace(tzinfo=None) if at else None, "org": d.get("org") or "unknown",
+                     "direction": d.get("direction") or "neutral", "side": d.get("side") or "neutral"})
+    return pd.DataFrame(rows, columns=["created", "org", "direction", "side"])
+
+
+def competitor_balance(mentions: pd.DataFrame) -> pd.DataFrame:
+    """Per competitor: gaps (it is ahead, users leave for it), wins (the app is ahead, users arrive from it),
+    neutral mentions and the count of each direction; most gaps first."""
+    cols = ["org", "gaps", "wins", "neutral", *DIRECTIONS[:4]]
+    if mentions.empty:
+        return pd.DataFrame(columns=cols)
+    sides = mentions.pivot_table(index="org", columns="side", aggfunc="size", fill_value=0)
+    dirs = mentions.pivot_table(index="org", columns="direction", aggfunc="size", fill_value=0)
+    out = pd.DataFrame({"org": sides.index})
+    for side, col in (("gap", "gaps"), ("win", "wins"), ("neutral", "neutral")):
+        out[col] = [int(sides.loc[o, side]) if side in sides.columns else 0 for o in out["org"]]
+    for d in DIRECTIONS[:4]:
+        out[d] = [int(dirs.loc[o, d]) if d in dirs.columns else 0 for o in out["org"]]
+    return out.sort_values(["gaps", "wins", "org"], ascending=[False, False, True]).reset_index(drop=True)[cols]
+
+
+def balance_over_time(mentions: pd.DataFrame, orgs: int = 5) -> pd.DataFrame:
+    """Gaps and wins per week (Monday, UTC) of the `orgs` competitors mentioned most: `week, org, side, count`,
+    zero-filled from the first week to the last."""
+    cols = ["week", "org", "side", "count"]
+    judged = mentions[mentions["side"].isin(["gap", "win"])].dropna(subset=["created"]) if not mentions.empty else mentions
+    if judged.empty:
+        return pd.DataFrame(columns=cols)
+    top = judged["org"].value_counts().index[:orgs]
+    judged = judged[judged["org"].isin(top)]
+    week = (judged["created"] - pd.to_timedelta(judged["created"].dt.day_of_week, unit="D")).dt.normalize()
+    counts = judged.assign(week=week).groupby(["week", "org", "side"]).size()
+    weeks = pd.date_range(week.min(), week.max(), freq="7D")
+    full = pd.MultiIndex.from_product([weeks, sorted(top), ["gap", "win"]], names=["week", "org", "side"])
+    out = counts.reindex(full, fill_value=0).reset_index(name="count")
+    out["side"] = out["side"].map({"gap": "gaps", "win": "wins"})
+    return out[cols]
 
 
 def requests_over_time(df: pd.DataFrame, interval: str = "day") -> pd.DataFrame:
@@ -472,29 +521,41 @@ def requests_over_time(df: pd.DataFrame, interval: str = "day") -> pd.DataFrame:
 
 
 def top_features(df: pd.DataFrame, limit: int = 15) -> pd.DataFrame:
-    """The most requested features: org, feature (the most common wording), requests, an example text."""
-    cols = ["org", "feature", "requests", "example"]
+    """The parity map: the most requested competitor features, each with the app's own label it maps to (its most
+    common one), the org, the feature (the group's name, else the most common wording), requests and an example."""
+    cols = ["label", "org", "feature", "requests", "example"]
     if df.empty:
         return pd.DataFrame(columns=cols)
     rows = []
-    for (org, key), part in df[df["feature_key"] != ""].groupby(["org", "feature_key"]):
+    for (org, _), part in df[df["group"] != ""].groupby(["org", "group"]):
         wording = part["feature"].value_counts().index[0]
+        labels = part["label"][part["label"] != ""]
         example = next((t for t in part["text_en"].tolist() + part["text"].tolist() if t), "")
-        rows.append({"org": org, "feature": wording, "requests": len(part), "example": example})
+        rows.append({"label": labels.value_counts().index[0] if not labels.empty else "", "org": org,
+                     "feature": wording, "requests": len(part), "example": example})
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["requests", "org", "feature"], ascending=[False, True, True]).head(limit).reset_index(drop=True)
 
 
-def watched_orgs(watchlist: Iterable[dict[str, Any]], competitors: Iterable[Any], requests: pd.DataFrame) -> pd.DataFrame:
-    """Who is watched: the flow's watch-list documents (one per org: `watching` or `removed`), then the
-    app metadata's competitors that no command named, then orgs seen only in feature requests;
-    each with its number of feature requests."""
+def watched_orgs(state: Iterable[dict[str, Any]], watchlist: Iterable[dict[str, Any]], competitors: Iterable[Any],
+                 requests: pd.DataFrame, balance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Who is watched, as the flow applied it: the orgs of each app's `watch_state` (`watching`), orgs whose last
+    per-org document says `removed` and no watch state lists, then the app metadata's competitors that are not
+    watched, then orgs seen only in feature requests; each with its feature requests, gaps and wins."""
     orgs: dict[str, dict[str, Any]] = {}
+    for doc in sorted(state, key=lambda d: str(d.get("updated_at", ""))):
+        for o in doc.get("orgs") or []:
+            name = str(o.get("name") or "")
+            if name:
+                orgs[name.lower()] = {"org": name, "status": "watching", "hashtags": " ".join(o.get("hashtags") or []),
+                                      "aliases": ", ".join(o.get("aliases") or []),
+                                      "since": str(doc.get("issued_at") or doc.get("updated_at") or "")[:10]}
     for w in sorted(watchlist, key=lambda d: str(d.get("updated_at", ""))):
         name = str(w.get("org") or w.get("id"))
-        orgs[name.lower()] = {"org": name, "status": str(w.get("status") or "watching"),
-                              "hashtags": " ".join(w.get("hashtags") or []), "aliases": ", ".join(w.get("aliases") or []),
-                              "since": str(w.get("issued_at") or w.get("updated_at") or "")[:10]}
+        if w.get("status") == "removed" and name.lower() not in orgs:
+            orgs[name.lower()] = {"org": name, "status": "removed", "hashtags": " ".join(w.get("hashtags") or []),
+                                  "aliases": ", ".join(w.get("aliases") or []),
+                                  "since": str(w.get("issued_at") or w.get("updated_at") or "")[:10]}
     for comp in competitors:
         orgs.setdefault(comp.name.lower(), {"org": comp.name, "status": "not watched (app metadata)",
                                             "hashtags": " ".join(comp.hashtags), "aliases": ", ".join(comp.aliases),
@@ -504,8 +565,11 @@ def watched_orgs(watchlist: Iterable[dict[str, Any]], competitors: Iterable[Any]
         if key not in orgs:
             name = requests.loc[requests["org"].str.lower() == key, "org"].iloc[0]
             orgs[key] = {"org": name, "status": "feature requests only", "hashtags": "", "aliases": "", "since": ""}
-    rows = [{**o, "requests": int(per_org.get(key, 0))} for key, o in orgs.items()]
-    out = pd.DataFrame(rows, columns=["org", "status", "hashtags", "aliases", "since", "requests"])
+    sides = {} if balance is None or balance.empty else {
+        str(r["org"]).lower(): (int(r["gaps"]), int(r["wins"])) for _, r in balance.iterrows()}
+    rows = [{**o, "requests": int(per_org.get(key, 0)), "gaps": sides.get(key, (0, 0))[0],
+             "wins": sides.get(key, (0, 0))[1]} for key, o in orgs.items()]
+    out = pd.DataFrame(rows, columns=["org", "status", "hashtags", "aliases", "since", "requests", "gaps", "wins"])
     out["_others"] = (out["status"] != "watching").astype(int)  # watched orgs first
     out = out.sort_values(["_others", "requests", "org"], ascending=[True, False, True])
     return out.drop(columns="_others").reset_index(drop=True)

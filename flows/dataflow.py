@@ -34,7 +34,9 @@ from flows.operators.embed import Embedder
 from flows.operators.enrich import Enricher
 from flows.operators.event_clock import WatermarkClock
 from flows.operators.issues import IssueConfig, issue_step
-from flows.operators.feature_requests import FEATURE_LABEL, WatchConfig, commands_from, watch_step
+from flows.operators.feature_requests import (
+    FEATURE_LABEL, FeatureLabeller, WatchConfig, commands_from, feature_group_step, group_key, grouped_outputs, watch_step,
+)
 from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
 from flows.operators.parse import parse_message
@@ -260,8 +262,8 @@ def clean(step_id: str, reviews: Stream[Review], settings: Settings, apps) -> Ch
 
 
 @operator
-def enrich(step_id: str, kept: Stream[tuple[Review, Measures]], settings: Settings, apps, translator: Translator,
-           embedder: Embedder) -> Stream[EnrichedReview]:
+def enrich(step_id: str, kept: Stream[tuple[Review, Measures]], settings: Settings, translator: Translator,
+           enricher: Enricher) -> Stream[EnrichedReview]:
     """Translate (one backend call per language per batch, cached), then embed once per batch and score: primary
     label, informativeness, review type, sentiment, competitors, priority.
 
@@ -270,9 +272,6 @@ def enrich(step_id: str, kept: Stream[tuple[Review, Measures]], settings: Settin
     on one worker)."""
     translated = op.flat_map_batch("translate", kept, TranslateBatch(translator, settings.translate_cache))
     # (Review, Measures, Translation)
-    informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
-    types = TypeClassifier(embedder.encode, settings.types_model)
-    enricher = Enricher(embedder, apps, settings.label_threshold, informativeness, types)
     return op.flat_map_batch("embed_label", translated, enricher)
 
 
@@ -303,7 +302,8 @@ def issues(step_id: str, reviews: Stream[EnrichedReview], settings: Settings, ap
 @dataclass(frozen=True)
 class WatchOut:
     """What the watch list makes: the bare acks of invalid queue commands, documents to store (an org's watch-list
-    change, the app's whole watch_state, a feature request), and the reviews in their competitor-feature group."""
+    change, the app's whole watch_state, every competitor mention with its direction, the feature requests), and
+    the reviews in their competitor-feature group."""
 
     acks: Stream[Document]
     documents: Stream[Document]
@@ -311,16 +311,31 @@ class WatchOut:
 
 
 @operator
-def watch_list(step_id: str, messages: Stream[RawMessage], reviews: Stream[EnrichedReview], apps) -> WatchOut:
-    """Watch-list commands per app joined with the clustered reviews -> feature requests."""
+def watch_list(step_id: str, messages: Stream[RawMessage], reviews: Stream[EnrichedReview], apps,
+               enricher: Enricher) -> WatchOut:
+    """Watch-list commands per app joined with the clustered reviews -> competitor mentions with a direction; the
+    requests that name a concrete feature are mapped to the app's own label and grouped (feature requests)."""
     commands = op.flat_map("parse_commands", messages, commands_from)
     valid_commands = op.branch("is_command", commands, _is_command)
     # trues: WatchCommand; falses: Document carrying only the ack of an invalid queue message
     watch_events = op.merge("watch_events", op.key_on("command_app", valid_commands.trues, _command_app),
                             op.key_on("review_app", reviews, _review_app))
-    joined = op.stateful_map("watchlist", watch_events, partial(watch_step, cfg=watch_config(apps)))
-    out = op.branch("is_document", op.flat_map("watch_out", op.key_rm("unkey_watch", joined), _flatten), _is_document)
-    return WatchOut(valid_commands.falses, out.trues, out.falses)
+    watch_cfg = watch_config(apps)
+    joined = op.stateful_map("watchlist", watch_events, partial(watch_step, cfg=watch_cfg))
+    watch_out = op.branch("is_document", op.flat_map("watch_out", op.key_rm("unkey_watch", joined), _flatten),
+                          _is_document)
+    # trues: Document (an org's watchlist change, the app's whole watch_state, a competitor mention with its
+    # direction, a feature request with no concrete feature); falses: FeatureMention (a request with one)
+    labelled = op.flat_map_batch("feature_label", watch_out.falses,
+                                 FeatureLabeller(enricher.embedder.encode, enricher.index_for))
+    # FeatureMention with the phrase's vector and the app's own label it maps to
+    grouped = op.stateful_map("feature_groups", op.key_on("by_feature_key", labelled, group_key), feature_group_step)
+    # (app:competitor:org:label, FeatureMention in its feature group)
+    feature_out = op.branch("is_feature_doc", op.flat_map("feature_out", op.key_rm("unkey_features", grouped),
+                                                          partial(grouped_outputs, cfg=watch_cfg)), _is_document)
+    # trues: Document (feature_requests); falses: EnrichedReview in its competitor-feature group
+    return WatchOut(valid_commands.falses, op.merge("watch_documents", watch_out.trues, feature_out.trues),
+                    feature_out.falses)
 
 
 def build_flow(
@@ -344,7 +359,10 @@ def build_flow(
     raw = op.input("reviews_in", flow, source)  # RawMessage
     valid = validate("validate", raw, catalog, settings.sqs.max_receives)  # oks: Review
     kept = clean("clean", valid.oks, settings, catalog)  # oks: (Review, Measures)
-    enriched = enrich("enrich", kept.oks, settings, catalog, translator or NoTranslator(), embedder)  # EnrichedReview
+    informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
+    types = TypeClassifier(embedder.encode, settings.types_model)
+    enricher = Enricher(embedder, catalog, settings.label_threshold, informativeness, types)
+    enriched = enrich("enrich", kept.oks, settings, translator or NoTranslator(), enricher)  # EnrichedReview
     unique = dedup("dedup", enriched, settings)  # oks: EnrichedReview with repeat_count, app_rate
     clustered = issues("issues", unique.oks, settings, catalog)  # EnrichedReview with its theme and issue
     op.output("store", op.merge("outcomes", clustered, valid.errs, kept.errs, unique.errs), sink)
@@ -355,7 +373,7 @@ def build_flow(
         return flow
     documents = [tickets("tickets", clustered, settings, catalog, issue_scales(settings))]
     if watch_source is not None:
-        watched = watch_list("watch_list", op.input("watchlist_in", flow, watch_source), clustered, catalog)
+        watched = watch_list("watch_list", op.input("watchlist_in", flow, watch_source), clustered, catalog, enricher)
         feature_windows = ((WEEK, timedelta(hours=settings.tickets.feature_window_hours)),)
         documents += [watched.acks, watched.documents, tickets("features", watched.features, settings, catalog, feature_windows)]
     op.output("documents_out", op.merge("documents", *documents), documents_sink)

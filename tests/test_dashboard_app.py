@@ -258,21 +258,27 @@ def test_refresh_reads_new_documents_without_reloading(monkeypatch, with_docs, t
 
 # ── competitors ──────────────────────────────────────────────────────────────────────────────────
 
-def test_competitors_show_the_flows_watch_list_and_feature_requests(monkeypatch, demo):
+def test_competitors_show_the_flows_watch_list_gaps_against_wins_and_feature_requests(monkeypatch, demo):
     store = demo.open()
     requests = q.all_documents(store, "feature_requests")
-    watched = q.all_documents(store, "watchlist")
-    assert requests and watched, "the demo's watch-list command makes the flow find feature requests"
+    mentions = q.all_documents(store, "competitor_mentions")
+    [state] = q.all_documents(store, "watch_state")
+    assert requests and mentions, "the demo's watch-list command makes the flow find gaps and wins"
     at = open_page(monkeypatch, demo, "views/competitors.py")
     assert metric(at, "Feature requests").value == str(len(requests))
+    assert metric(at, "Gaps").value == str(sum(m["side"] == "gap" for m in mentions))
+    assert metric(at, "Wins").value == str(sum(m["side"] == "win" for m in mentions))
     orgs = frame(at, "status").set_index("org")
-    assert set(orgs.index[orgs["status"] == "watching"]) == {w["org"] for w in watched if w["status"] == "watching"}
+    assert set(orgs.index[orgs["status"] == "watching"]) == {o["name"] for o in state["orgs"]}
     per_org = pd.Series([r["org"] for r in requests]).value_counts()
     assert orgs["requests"].to_dict() == {o: int(per_org.get(o, 0)) for o in orgs.index}
+    balance = frame(at, "switching_away").set_index("org")
+    gaps = pd.Series([m["org"] for m in mentions if m["side"] == "gap"]).value_counts()
+    assert balance["gaps"].to_dict() == {o: int(gaps.get(o, 0)) for o in balance.index}
     top = frame(at, "example")
-    keys = pd.Series([(r["org"], r["feature_key"]) for r in requests]).value_counts()
-    assert top["requests"].iloc[0] == keys.iloc[0]
-    assert len(at.get("vega_lite_chart")) == 2
+    groups = pd.Series([(r["org"], r["feature_group"]) for r in requests if r.get("feature_group")]).value_counts()
+    assert top["requests"].iloc[0] == groups.iloc[0] and (top["label"] != "").all()
+    assert len(at.get("vega_lite_chart")) == 3  # gaps against wins, requests over time, top features
 
 
 def test_competitors_mark_removed_orgs_and_show_hostile_text_as_plain_text(monkeypatch, with_docs):

@@ -185,19 +185,24 @@ def test_tickets_are_listed_most_severe_first():
     assert q.tickets_frame([]).empty
 
 
-def test_watched_orgs_come_from_the_watch_list_then_the_metadata_then_the_requests():
+def test_watched_orgs_come_from_the_flows_watch_state_then_removals_then_the_metadata_then_the_requests():
     comps = [Competitor("Google Pay", ("#GooglePay",), ("gpay",)), Competitor("Paytm", ("#Paytm",))]
-    watchlist = [{"id": "w1", "org": "PhonePe", "hashtags": ["#PhonePe"], "status": "watching", "updated_at": "2026-10-01",
-                  "issued_at": "2026-10-01T09:00:00+05:30"},
+    state = [{"id": "ws-paynest", "app_id": "paynest", "orgs": [{"name": "PhonePe", "hashtags": ["#PhonePe"]}],
+              "issued_at": "2026-10-01T09:00:00+05:30", "updated_at": "2026-10-02"}]
+    watchlist = [{"id": "w1", "org": "PhonePe", "hashtags": ["#PhonePe"], "status": "removed", "updated_at": "2026-09-01"},
                  {"id": "w2", "org": "Google Pay", "hashtags": ["#GooglePay"], "aliases": ["gpay"], "status": "removed",
                   "updated_at": "2026-10-02"}]
     requests = q.requests_frame([{"id": "1", "org": "Google Pay", "feature": "Split bills!", "created_at": "2026-10-01T10:00:00Z"},
                                  {"id": "2", "org": "PhonePe", "feature": "split  bills", "created_at": "2026-10-02T10:00:00Z"},
                                  {"id": "3", "org": "Cred", "feature": "rent payments", "created_at": "2026-10-02T11:00:00Z"}])
-    orgs = q.watched_orgs(watchlist, comps, requests)
-    assert orgs["org"].tolist()[0] == "PhonePe"  # watched first
+    mentions = q.mentions_frame([{"org": "PhonePe", "direction": "competitor_ahead", "side": "gap"},
+                                 {"org": "PhonePe", "direction": "own_ahead", "side": "win"},
+                                 {"org": "PhonePe", "direction": "switching_to", "side": "win"}])
+    orgs = q.watched_orgs(state, watchlist, comps, requests, q.competitor_balance(mentions))
+    assert orgs["org"].tolist()[0] == "PhonePe"  # watched first: the watch state wins over an older removal
     by_org = orgs.set_index("org")
-    assert by_org.loc["PhonePe", ["status", "requests", "since"]].tolist() == ["watching", 1, "2026-10-01"]
+    assert by_org.loc["PhonePe", ["status", "requests", "since", "gaps", "wins"]].tolist() == [
+        "watching", 1, "2026-10-01", 1, 2]
     assert by_org.loc["Google Pay", ["status", "aliases"]].tolist() == ["removed", "gpay"]
     assert by_org.loc["Paytm", "status"] == "not watched (app metadata)"
     assert by_org.loc["Cred", "status"] == "feature requests only"
@@ -205,14 +210,33 @@ def test_watched_orgs_come_from_the_watch_list_then_the_metadata_then_the_reques
     assert over_time["count"].sum() == 3 and set(over_time["value"]) == {"Google Pay", "PhonePe", "Cred"}
 
 
-def test_top_features_group_wordings_of_the_same_feature():
-    requests = q.requests_frame([{"id": str(i), "org": "Google Pay", "feature": f, "text_en": f"wants {f}"}
-                                 for i, f in enumerate(["UPI Lite", "upi lite!", "UPI  Lite", "dark mode"])])
-    top = q.top_features(requests)
-    assert top.iloc[0][["org", "feature", "requests"]].tolist() == ["Google Pay", "UPI Lite", 3]
-    assert top.iloc[0]["example"] == "wants UPI Lite" and len(top) == 2
-    keyed = q.requests_frame([{"id": "1", "org": "X", "feature": "tap to pay with nfc", "feature_key": "nfc pay tap"}])
-    assert keyed["feature_key"].iloc[0] == "nfc pay tap"  # the flow's key wins
+def test_gaps_against_wins_per_competitor_and_week():
+    docs = [{"org": "Google Pay", "direction": d, "side": s, "created_at": at} for d, s, at in [
+        ("competitor_ahead", "gap", "2026-10-05T10:00:00Z"), ("switching_away", "gap", "2026-10-06T10:00:00Z"),
+        ("own_ahead", "win", "2026-10-14T10:00:00Z"), ("neutral", "neutral", "2026-10-14T11:00:00Z")]]
+    docs.append({"org": "PhonePe", "direction": "switching_to", "side": "win", "created_at": "2026-10-20T10:00:00Z"})
+    mentions = q.mentions_frame(docs)
+    balance = q.competitor_balance(mentions).set_index("org")
+    assert balance.loc["Google Pay", ["gaps", "wins", "neutral", "competitor_ahead", "switching_away"]].tolist() == [
+        2, 1, 1, 1, 1]
+    assert balance.loc["PhonePe", ["gaps", "wins", "switching_to"]].tolist() == [0, 1, 1]
+    weekly = q.balance_over_time(mentions)
+    gpay = weekly[weekly["org"] == "Google Pay"].pivot(index="week", columns="side", values="count")
+    assert gpay["gaps"].tolist() == [2, 0, 0] and gpay["wins"].tolist() == [0, 1, 0]  # Mondays 5, 12, 19 Oct
+
+
+def test_top_features_group_by_the_flows_feature_group_with_the_label_they_map_to():
+    docs = [{"id": str(i), "org": "Google Pay", "feature": f, "feature_group": g, "feature_group_name": "hide payments",
+             "label": lab, "text_en": f"wants {f}"}
+            for i, (f, g, lab) in enumerate([("hide payment history", "g1", "payments"), ("hide transactions", "g1", "payments"),
+                                             ("hide payments", "g1", "new_ui_design")])]
+    docs += [{"id": "9", "org": "Google Pay", "feature": "dark mode", "feature_group": "g2", "label": "new_ui_design"},
+             {"id": "10", "org": "Google Pay", "feature": None, "feature_group": None, "label": "payments"}]
+    top = q.top_features(q.requests_frame(docs))
+    assert top.iloc[0][["label", "org", "feature", "requests"]].tolist() == ["payments", "Google Pay", "hide payments", 3]
+    assert top.iloc[0]["example"] == "wants hide payment history" and len(top) == 2  # the featureless request: no row
+    legacy = q.requests_frame([{"id": "1", "org": "X", "feature": "UPI Lite"}, {"id": "2", "org": "X", "feature": "upi lite"}])
+    assert legacy["group"].nunique() == 1 and q.top_features(legacy)["requests"].tolist() == [2]  # the flow's key
 
 
 # ── pipeline health ──────────────────────────────────────────────────────────────────────────────

@@ -29,6 +29,9 @@ REQUESTS = [
     "Google Pay gives scratch cards. Please add scratch cards to PayNest",
     "#GooglePay has scratch cards, why can't you add a scratch card",
     "I paid my electricity bill with PayNest today and it went through fine",  # no competitor: nothing
+    "PayNest is much better than gpay, love it",  # a win: counted, never a request
+    "Switched from Google Pay to PayNest last month, no regrets",  # an arrival: counted, never a request
+    "gpay is far better than this app",  # a gap with no concrete feature: a request, never in a ticket
 ]
 LATER = ["gpay has a dark mode, please add dark mode to this app as well"]
 
@@ -64,24 +67,35 @@ def test_watch_add_detect_restart_remove(tmp_path, apps, embedder):
     assert state["id"] == "ws-paynest" and state["command_id"] == watching["command_id"]
     assert state["orgs"] == [{"name": "Google Pay", "hashtags": watching["hashtags"], "aliases": watching["aliases"]}]
 
-    # 2. after a restart, reviews naming gpay / Google Pay / #GooglePay with requests become feature requests
+    # 2. after a restart, every mention is stored with its direction; only gaps are feature requests
     second = _phase(apps, embedder, tmp_path, [ADD], REQUESTS)
-    requests = _of(second, "feature_requests")
-    assert sorted(r["review_id"] for r in requests) == ["paynest/fr0", "paynest/fr1", "paynest/fr2"]
-    assert {r["org"] for r in requests} == {"Google Pay"}
-    assert all("scratch card" in r["feature"] for r in requests)
-    assert {r["matched"].lower() for r in requests} >= {"gpay", "google pay"}
+    directions = {m["review_id"]: m["direction"] for m in _of(second, "competitor_mentions")}
+    assert directions == {"paynest/fr0": "competitor_ahead", "paynest/fr1": "competitor_ahead",
+                          "paynest/fr2": "competitor_ahead", "paynest/fr4": "own_ahead",
+                          "paynest/fr5": "switching_to", "paynest/fr6": "competitor_ahead"}
+    requests = {r["review_id"]: r for r in _of(second, "feature_requests")}
+    assert sorted(requests) == ["paynest/fr0", "paynest/fr1", "paynest/fr2", "paynest/fr6"]
+    assert {r["org"] for r in requests.values()} == {"Google Pay"}
+    scratch = [requests[f"paynest/fr{i}"] for i in range(3)]
+    assert all("scratch card" in r["feature"] for r in scratch)
+    assert {r["matched"].lower() for r in scratch} >= {"gpay", "google pay"}
+    # one feature group (the issue layer's clustering over the phrases), mapped to the app's own label
+    assert len({r["feature_group"] for r in scratch}) == 1 and scratch[0]["feature_group"]
+    assert {r["label"] for r in scratch} == {"rewards_cashback"}
+    vague = requests["paynest/fr6"]
+    assert vague["feature"] is None and vague["feature_group"] is None  # counted, never a ticket
     # three requests for one feature in one window pass SIFT_TICKET_MIN_FEATURE_REQUESTS=3: a ticket
     [ticket] = _of(second, "tickets")
     assert ticket["primary_label"] == "competitor_feature" and ticket["count"] == 3
-    assert ticket["title"].startswith("[PayNest] Competitor feature: Google Pay — scratch card")
+    assert ticket["cluster_id"] == scratch[0]["feature_group"]
+    assert ticket["title"].startswith("[PayNest] Competitor feature: rewards_cashback: Google Pay's scratch card")
     assert ticket["severity"] == "medium"  # judged by count: 3 requests, the minimum
 
     # 3. removing it stops new records
     third = _phase(apps, embedder, tmp_path, [ADD, REMOVE], REQUESTS + LATER)
     assert [d["status"] for d in _of(third, "watchlist")] == ["removed"]
     assert [d["orgs"] for d in _of(third, "watch_state")] == [[]]
-    assert _of(third, "feature_requests") == []
+    assert _of(third, "feature_requests") == [] and _of(third, "competitor_mentions") == []
 
 
 def test_a_feed_line_reparses_to_the_same_command_id():
@@ -130,3 +144,37 @@ def test_the_watch_state_is_the_whole_list_when_a_command_names_an_org_by_anothe
     assert state["orgs"] == [{"name": "CRED", "hashtags": ["#CRED"], "aliases": []}]
     assert state["change"] == "stopped watching Google Pay"
     assert state["updated_at"] == (T0 + timedelta(seconds=2)).isoformat()  # the third command's
+
+
+def test_feature_groups_follow_meaning_not_wording(tmp_path, apps, embedder):
+    """"hide payment history" and "hide transactions" are one feature; "scratch cards" is another."""
+    init_db_dir(tmp_path, 1)
+    reviews = ["gpay lets you hide payment history, please add it",
+               "Google Pay has hide transactions, why can't you do this",
+               "gpay has scratch cards, please add them"]
+    docs = _phase(apps, embedder, tmp_path, [ADD], reviews)
+    groups = {r["feature"]: r["feature_group"] for r in _of(docs, "feature_requests")}
+    assert set(groups) == {"hide payment history", "hide transactions", "scratch cards"}
+    assert groups["hide payment history"] == groups["hide transactions"] != groups["scratch cards"]
+
+
+def test_the_summary_reads_gaps_and_wins_from_what_the_flow_stored(tmp_path, apps, embedder):
+    """The flow's own documents, written to a store, summed per competitor as GET /v1/competitors/summary serves."""
+    from connectors.sqlite_store import SqliteStore
+    from connectors.store import competitor_summary
+
+    init_db_dir(tmp_path, 1)
+    docs = _phase(apps, embedder, tmp_path, [ADD], REQUESTS)
+    store = SqliteStore(tmp_path / "sift.db")
+    store.setup()
+    for kind in ("competitor_mentions", "feature_requests"):
+        store.write_documents(kind, _of(docs, kind))
+    [gpay] = competitor_summary(store, "paynest")["competitors"]
+    assert (gpay["org"], gpay["gaps"], gpay["wins"], gpay["neutral"]) == ("Google Pay", 4, 2, 0)
+    assert gpay["directions"] == {"competitor_ahead": 4, "own_ahead": 1, "switching_to": 1}
+    assert gpay["requests_without_feature"] == 1
+    [feature] = gpay["features"]
+    assert feature["requests"] == 3 and "scratch card" in feature["feature"] and feature["label"] == "rewards_cashback"
+    later = competitor_summary(store, "paynest", since=T0 + timedelta(minutes=5))["competitors"]
+    assert [(c["gaps"], c["wins"]) for c in later] == [(1, 1)]  # fr5 (an arrival) and fr6 (a gap) only
+    store.close()

@@ -220,13 +220,53 @@ def test_feature_requests_by_org_and_cursor(feed):
     assert items[0]["feature"] == "split bills"
 
 
+def test_competitor_summary_counts_gaps_against_wins_per_competitor(feed):
+    """What the flow stores (`competitor_mentions`, `feature_requests`), summed per competitor and week."""
+    def mention(n: int, org: str, direction: str, side: str, day: int) -> dict:
+        return {"id": f"cm-s{n}", "app_id": "paynest", "org": org, "direction": direction, "side": side,
+                "is_request": side == "gap", "created_at": (T0 + timedelta(days=day)).isoformat(),
+                "updated_at": (T0 + timedelta(seconds=n)).isoformat()}
+
+    def request(n: int, group: str | None, label: str, day: int) -> dict:
+        return {"id": f"fr-s{n}", "app_id": "paynest", "org": "Google Pay", "direction": "competitor_ahead",
+                "feature": "hide payments" if group else None, "feature_group": group,
+                "feature_group_name": "hide payments" if group else "", "label": label,
+                "created_at": (T0 + timedelta(days=day)).isoformat(), "updated_at": (T0 + timedelta(seconds=n)).isoformat()}
+
+    feed.store.write_documents("competitor_mentions", [
+        mention(0, "Google Pay", "competitor_ahead", "gap", 0), mention(1, "Google Pay", "switching_away", "gap", 8),
+        mention(2, "Google Pay", "own_ahead", "win", 8), mention(3, "PhonePe", "switching_to", "win", 1),
+        mention(4, "PhonePe", "neutral", "neutral", 1), mention(5, "Google Pay", "competitor_ahead", "gap", -30),
+        mention(6, "Google Pay", "competitor_ahead", "gap", 9)])
+    feed.store.write_documents("feature_requests", [
+        request(0, "paynest:competitor:googlepay:i0", "payments", 0),
+        request(1, "paynest:competitor:googlepay:i0", "new_ui_design", 8),
+        request(6, "paynest:competitor:googlepay:i0", "payments", 9),
+        request(7, None, "payments", 8), request(5, "paynest:competitor:googlepay:i0", "payments", -30)])
+    resp = feed.get("/v1/competitors/summary", app_id="paynest", since=T0.date().isoformat())
+    assert resp.status_code == 200, resp.text
+    summary = resp.json()
+    gpay, phonepe = summary["competitors"]
+    assert (gpay["org"], gpay["gaps"], gpay["wins"], gpay["neutral"]) == ("Google Pay", 3, 1, 0)
+    assert gpay["directions"] == {"competitor_ahead": 2, "switching_away": 1, "own_ahead": 1}
+    assert [(w["gaps"], w["wins"]) for w in gpay["weeks"]] == [(1, 0), (2, 1)]  # two ISO weeks; day -30 is before since
+    [feature] = gpay["features"]
+    assert (feature["feature"], feature["label"], feature["requests"]) == ("hide payments", "payments", 3)
+    assert gpay["requests_without_feature"] == 1
+    assert (phonepe["org"], phonepe["gaps"], phonepe["wins"], phonepe["neutral"]) == ("PhonePe", 0, 1, 1)
+    assert feed.get("/v1/competitors/summary", app_id="nopay").status_code == 422
+    assert feed.get("/v1/competitors/summary", app_id="paynest", since="last week").status_code == 422
+    everything = feed.get("/v1/competitors/summary", app_id="paynest").json()
+    assert everything["competitors"][0]["gaps"] == 4
+
+
 def test_openapi_schema_is_served_with_the_token(feed):
     resp = feed.get("/openapi.json")
     assert resp.status_code == 200
     schema = resp.json()
     assert schema["info"]["title"] == "Sift snap-in feed"
-    assert {"/healthz", "/v1/tickets", "/v1/tickets/{ticket_id}", "/v1/feature-requests", "/v1/watchlist"} <= set(
-        schema["paths"])
+    assert {"/healthz", "/v1/tickets", "/v1/tickets/{ticket_id}", "/v1/feature-requests", "/v1/watchlist",
+            "/v1/competitors/summary"} <= set(schema["paths"])
     assert {"TicketPage", "FeatureRequestPage", "Accepted"} <= set(schema["components"]["schemas"])
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert feed.get("/docs").status_code == 404

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from flows.appmeta import Competitor
-from flows.operators.mentions import MentionFinder
+from flows.operators.competitors import mentioned
 from flows.operators.priority import review_priority
 from flows.operators.review_type import TYPES, TypeClassifier, TypeModel, cue_features, type_features
 from flows.operators.sentiment import sentiment
@@ -30,10 +30,14 @@ COMPETITORS = (
         ("my credit card payment failed", ()),
         ("I paid my CRED bill", ("CRED",)),
         ("telephone pen", ()),
+        # the one matcher: derived aliases, one-edit misspellings and @handles, as the watch list finds them
+        ("switched to g pay", ("Google Pay",)),
+        ("phonpe is better", ("PhonePe",)),
+        ("@GooglePayIndia please reply", ("Google Pay",)),
     ],
 )
 def test_competitor_mentions(text, found):
-    assert MentionFinder.build(COMPETITORS).find(text) == found
+    assert mentioned(text, COMPETITORS) == found
 
 
 def test_sentiment_prefers_the_rating_and_reads_text_without_one():

@@ -17,7 +17,7 @@ from flows.appmeta import AppCatalog, AppMetadata
 from flows.operators.embed import Embedder
 from flows.operators.informative import InformativenessModel
 from flows.operators.label import LabelIndex
-from flows.operators.mentions import MentionFinder
+from flows.operators.competitors import mentioned
 from flows.operators.text import meaning_text
 from flows.operators.priority import review_priority
 from flows.operators.review_type import TypeClassifier
@@ -43,18 +43,17 @@ class Enricher:
         self.label_threshold = label_threshold
         self._informativeness = informativeness
         self._indexes: dict[str, LabelIndex] = {}
-        self._mentions: dict[str, MentionFinder] = {}
         self.types = types or TypeClassifier(embedder.encode)
 
     def _follow_catalog(self) -> None:
-        """Pick up reloaded app metadata: label vectors and mention patterns are rebuilt on next use."""
+        """Pick up reloaded app metadata: label vectors are rebuilt on next use (mention patterns are cached by the
+        competitors themselves, so edited ones apply at once)."""
         if self.catalog is None:
             return
         apps = self.catalog.current()
         if apps is not self.apps:
             self.apps = apps
             self._indexes.clear()
-            self._mentions.clear()
 
     @property
     def informativeness(self) -> InformativenessModel:
@@ -68,12 +67,6 @@ class Enricher:
             index = LabelIndex.build(self.apps[app_id], self.embedder.encode, self.label_threshold)
             self._indexes[app_id] = index
         return index
-
-    def mentions_for(self, app_id: str) -> MentionFinder:
-        finder = self._mentions.get(app_id)
-        if finder is None:
-            finder = self._mentions[app_id] = MentionFinder.build(self.apps[app_id].competitors)
-        return finder
 
     def _own_names(self, app_id: str) -> tuple[str, ...]:
         app = self.apps.get(app_id)
@@ -122,7 +115,7 @@ class Enricher:
         """Per-review scores that need no model: sentiment, competitor mentions, priority."""
         review: Review = fields["review"]
         mood, mood_score = sentiment(fields["text_en"], review.rating)
-        competitors = self.mentions_for(review.app_id).find(review.text)
+        competitors = mentioned(review.text, self.apps[review.app_id].competitors)
         priority = review_priority(fields["review_type"], mood_score, fields["informativeness"], review.rating)
         return EnrichedReview(**fields, sentiment=mood, sentiment_score=mood_score, competitors=competitors,
                               priority=priority)

@@ -57,6 +57,7 @@ class IssueConfig:
     join: float = 0.62  # average-link similarity at which a review joins an issue of one member
     join_floor: float = 0.35  # ... and the level that threshold falls to as the issue grows (by 1/sqrt(size))
     merge: float = 0.45  # average-link similarity at which two issues become one
+    only_feedback: bool = True  # only reviews that `forms_issue` start or grow an issue (off for feature phrases)
     lexical_untranslated: bool = True  # untranslated reviews are compared by their words (`vector_of`) ...
     lexical_join: float = 0.25  # ... with these bars: shared words are rarer than close embeddings
     lexical_join_floor: float = 0.08
@@ -308,7 +309,7 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     """
     if state is None:
         state = IssueState()
-    if not forms_issue(item):
+    if cfg.only_feedback and not forms_issue(item):
         return state, dataclasses.replace(item, cluster_id=None, cluster_name="", cluster_keywords=(),
                                           cluster_representative="", issue_examples=(), issue_merged=())
     if compared_by_words(item, cfg):

@@ -195,6 +195,13 @@ def store_with_markdown_bait(base: Path) -> DemoStore:
         "id": "test-wl-bait", "app_id": "paynest", "org": MARKDOWN_BAIT["org"], "hashtags": ["#Bait"],
         "aliases": [], "status": "watching", "issued_at": "2026-10-05T10:00:00+00:00",
         "updated_at": "2026-10-05T10:00:00+00:00"}])
+    s.write_documents("watch_state", [{  # what the Competitors page reads: the flow's whole list
+        "id": "ws-paynest", "app_id": "paynest", "orgs": [{"name": MARKDOWN_BAIT["org"], "hashtags": ["#Bait"],
+                                                          "aliases": []}],
+        "issued_at": "2026-10-05T10:00:00+00:00", "updated_at": "2026-10-29T10:00:00+00:00"}])
+    s.write_documents("competitor_mentions", [{
+        "id": "test-cm-bait", "app_id": "paynest", "org": MARKDOWN_BAIT["org"], "direction": "competitor_ahead",
+        "side": "gap", "created_at": "2026-10-28T07:30:00+00:00", "updated_at": "2026-10-28T08:00:00+00:00"}])
     s.close()
     (root / "done").write_text("ok")
     return store

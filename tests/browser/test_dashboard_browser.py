@@ -224,8 +224,8 @@ def test_competitors_in_the_browser(browser, app_url, store):
     requests = q.all_documents(store.open(), "feature_requests")
     orgs = {r["org"] for r in requests}
     open_page(browser, app_url, "competitors", "competitors",
-              ["Watched organisations", f"Feature requests\n{len(requests)}", f"Organisations\n{len(orgs)}",
-               "Most requested features"], charts=2)
+              ["Watched organisations", "Gaps against wins", f"Feature requests\n{len(requests)}",
+               f"Organisations\n{len(orgs)}", "Most requested features"], charts=3)
     screenshot(browser, "competitors")
 
 
