@@ -278,7 +278,7 @@ def enrich(step_id: str, kept: Stream[tuple[Review, Measures]], settings: Settin
 @operator
 def dedup(step_id: str, enriched: Stream[EnrichedReview], settings: Settings) -> Checked[EnrichedReview]:
     """Per app: repeated spam and same-author duplicates are rejected, repeats counted; then the app's event-time
-    volume (app_rate, app_latest_version). errs: repeated_spam, duplicate."""
+    volume (app_rate, app_latest_version). errs: repeated_spam, duplicate, templated_spam."""
     cfg = DedupConfig(max_repeats=settings.dedup_max_repeats, capacity=settings.dedup_capacity)
     by_app = op.key_on("by_app", enriched, _review_app)
     deduped = op.stateful_map("dedup", by_app, partial(dedup_enriched_step, cfg=cfg))

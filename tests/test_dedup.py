@@ -139,3 +139,38 @@ def test_deepcopy_of_the_state_is_equal_and_independent():
     state_after, from_state = run(more, state=state)
     assert [getattr(o, "reason", "kept") for o in from_clone] == [getattr(o, "reason", "kept") for o in from_state]
     assert clone_after == state_after
+
+
+def rated(text: str, n: int, rating: int):
+    payload = {"id": f"t{n}", "app_id": "paynest", "text": text, "rating": rating, "author": f"user{n}"}
+    out = denoise(parse_message(raw(payload, n), {"paynest"}), DenoiseRules())
+    assert not isinstance(out, Rejected), out
+    return out
+
+
+def test_praise_that_reuses_other_reviews_sentences_is_templated_spam():
+    # a paid-review campaign: different praise, the same stitched-in sentence, five stars
+    openers = ["This is a really excellent app.", "It is an really great app.", "Truly a masterclass in design.",
+               "This is a fantastic app overall.", "Such a smooth and lovely app."]
+    template = "Even after reinstalling the app a few times, the issue didn't go away."
+    _, outs = run([rated(f"{o} {template}", i, 5) for i, o in enumerate(openers)])
+    reasons = [o.reason if isinstance(o, Rejected) else "kept" for o in outs]
+    assert reasons == ["kept", "kept", "templated_spam", "templated_spam", "templated_spam"]
+    assert "reuses a sentence" in outs[2].detail and "rated 5" in outs[2].detail
+
+
+def test_an_incidents_complaints_that_share_a_sentence_are_kept():
+    # many users, one failure, the same words: low ratings and no spam marker, so repetition is not spam
+    sentence = "payment failed but the money got debited from my account"
+    _, outs = run([rated(f"{sentence} {extra}", i, 1) for i, extra in
+                   enumerate(["please help", "fix it", "third time today", "worst update", "where is my money"])])
+    assert not any(isinstance(o, Rejected) for o in outs)
+    assert all(o[1].repeat_count >= 1 for o in outs)
+
+
+def test_sentence_memory_is_bounded_and_survives_a_pickle_round_trip():
+    cfg = DedupConfig(max_repeats=2, capacity=50, sentence_capacity=20)
+    state, _ = run([rated(f"review number {i} says the app works well on my phone", i, 5) for i in range(40)], cfg)
+    assert len(state.sentences) <= 20
+    again = pickle.loads(pickle.dumps(state))
+    assert again.sentences == state.sentences

@@ -49,7 +49,7 @@ KNOWN = frozenset(APPS)
 APP_RULES = {app_id: DenoiseRules().with_overrides(app.denoise, app.vocabulary) for app_id, app in APPS.items()}
 PARSE_REASONS = {"blank_line", "malformed_json", "missing_field", "invalid_field", "unknown_app", "too_large", "poison_message"}
 DENOISE_REASONS = {"too_short", "non_english", "referral_spam", "contest_spam", "brand_reply", "gibberish", "misspelled"}
-DEDUP_REASONS = {"repeated_spam", "duplicate"}
+DEDUP_REASONS = {"repeated_spam", "duplicate", "templated_spam"}
 TRANSLATIONS = {"not_needed", "translated", "untranslated", "failed"}
 MAX_RECEIVES = 5
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -307,3 +308,24 @@ def test_a_week_window_that_began_before_the_resolution_does_not_reopen_the_tick
     # the week window closes at its end and passes on the spike's reviews: old evidence, no regression
     _, after = replay([window(week, 40, scale=WEEK, app_rate=1.0)], state)
     assert after == [] and state.status == "resolved"
+
+
+def test_a_window_of_happy_reviews_that_ask_for_nothing_never_raises_a_ticket():
+    def happy(wid: int, n: int, review_type: str) -> WindowClosed:
+        stats = WindowStats()
+        start = ALIGN_TO + wid * HOUR
+        for i in range(n):
+            item = dataclasses.replace(review(wid * 1000 + i, start + (HOUR / n) * i, text=f"great app {i}, but the issue"),
+                                       sentiment="positive", review_type=review_type)
+            stats = fold_review(stats, item)
+        return WindowClosed(wid, stats, "hour")
+
+    # a paid-review campaign: praise with a complaint stitched in, a spike all the same
+    _, campaign = replay([happy(WID0, 30, "bug_report")])
+    assert campaign == []
+    # happy users asking for the same feature are a request worth a ticket
+    _, requests = replay([happy(WID0, 30, "feature_request")])
+    assert len(requests) == 1 and requests[0]["status"] == "open"
+    # complaints in the same numbers pass
+    _, complaints = replay([window(WID0, 30)])
+    assert len(complaints) == 1

@@ -8,7 +8,14 @@ failed, money debited"), so repetition alone is not spam: it is counted
   carries a spam marker (URL, phone number, messenger, money offer, referral,
   contest); the first `max_repeats` copies are kept; or
 - `duplicate`: the same author posting the same (near-)text again; the first
-  copy is kept.
+  copy is kept; or
+- `templated_spam`: a new text (not a near-copy) that reuses the opening or the
+  closing `template_words` words of a sentence that `template_reviews` earlier
+  texts of the app already used, and it
+  either rates the app 4 or 5 stars or carries a spam marker. Paid-review
+  campaigns stitch the same sentences into praise ("Even after reinstalling the
+  app a few times, the issue didn't go away"); a real incident's reviews share
+  short phrases and low ratings, and are kept.
 
 A redelivered message (the same message again: SQS redelivers whatever was not
 acknowledged before a crash, and a resumed flow may have it in its snapshot
@@ -59,6 +66,9 @@ class DedupConfig:
     capacity: int = 5000
     max_authors: int = 8
     max_ids: int = 32
+    template_words: int = 6
+    template_reviews: int = 2
+    sentence_capacity: int = 20_000
 
 
 @dataclass
@@ -87,12 +97,28 @@ class DedupState:
 
     seen: OrderedDict[int, _Seen] = field(default_factory=OrderedDict)
     bands: dict[tuple[int, int], set[int]] = field(default_factory=dict)
+    sentences: OrderedDict[int, int] = field(default_factory=OrderedDict)  # long sentence -> reviews using it
 
     def __deepcopy__(self, memo: dict) -> DedupState:
         """Bytewax deep-copies the state at every epoch's snapshot, with or without recovery; the generic
         `copy.deepcopy` of 5,000 signatures took about half a second, container copies take a tenth of that."""
         return DedupState(OrderedDict((sig, entry.copy()) for sig, entry in self.seen.items()),
-                          {band: set(members) for band, members in self.bands.items()})
+                          {band: set(members) for band, members in self.bands.items()}, OrderedDict(self.sentences))
+
+    def __setstate__(self, state: dict) -> None:  # snapshots written before sentences were counted
+        self.__dict__.update({"sentences": OrderedDict(), **state})
+
+    def reused_sentences(self, text: str, cfg: DedupConfig) -> int:
+        """Count this review's long sentences and return how many earlier reviews used the most used of them."""
+        most = 0
+        for h in sentence_hashes(text, cfg.template_words):
+            used = self.sentences.get(h, 0)
+            most = max(most, used)
+            self.sentences[h] = used + 1
+            self.sentences.move_to_end(h)
+        while len(self.sentences) > cfg.sentence_capacity:
+            self.sentences.popitem(last=False)
+        return most
 
     def nearest(self, sig: int, max_distance: int) -> int | None:
         if sig in self.seen:
@@ -145,6 +171,21 @@ def simhash(text: str) -> int:
     return int(((ones * 2 > len(features)).astype(np.uint64) << _SHIFTS).sum())
 
 
+_SENTENCE = re.compile(r"[.!?;\n]+")
+
+
+def sentence_hashes(text: str, min_words: int) -> set[int]:
+    """Hashes of the first and the last `min_words` normalised words of each of the text's sentences that long
+    (stable across processes): a campaign's sentences come back with a word changed in the middle or the end."""
+    out = set()
+    for sentence in _SENTENCE.split(text):
+        words = normalise(sentence)
+        if len(words) >= min_words:
+            out.add(_h64("^ " + " ".join(words[:min_words])))
+            out.add(_h64(" ".join(words[-min_words:]) + " $"))
+    return out
+
+
 def message_key(review: Review) -> str:
     """What identifies the message a review came from: its id, and its fingerprint when it has one."""
     return f"{review.id}#{review.fingerprint}" if review.fingerprint else review.id
@@ -170,7 +211,11 @@ def dedup_step(
         return state, _verdict(review, dataclasses.replace(m, repeat_count=count), reason, cfg)
     entry.count += 1
     m = dataclasses.replace(m, repeat_count=entry.count)
+    # A new text that stitches in sentences of earlier ones (copies of one text are counted above instead).
+    reused = state.reused_sentences(review.text, cfg) if match is None else 0
     reason = _judge(entry, review, key, m, cfg)
+    if not reason and reused >= cfg.template_reviews and ((review.rating or 0) >= 4 or m.spam_markers):
+        reason = "templated_spam"
     if key:
         entry.remember(key, entry.count, reason, cfg)
     return state, _verdict(review, m, reason, cfg)
@@ -213,4 +258,8 @@ def _verdict(review: Review, m: Measures, reason: str, cfg: DedupConfig) -> tupl
             f"copy {m.repeat_count} of a text with spam markers ({', '.join(m.spam_markers)}); "
             f"{cfg.max_repeats} let through",
         )
+    if reason == "templated_spam":
+        why = f"rated {review.rating}" if (review.rating or 0) >= 4 else f"with {', '.join(m.spam_markers)}"
+        return reject(review, m, "templated_spam",
+                      f"reuses a sentence {cfg.template_reviews}+ earlier reviews of the app used, {why}")
     return review, m

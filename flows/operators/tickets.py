@@ -11,8 +11,9 @@ to the registry (`registry_step`, a stateful map keyed by the issue id). Guarant
   its decayed rate over the hourly windows before this one (hour and day scales only: a spike); the
   app prior is the app's rate of kept reviews times the window times `prior_share` (every scale; at
   the week scale it is the only one, so an issue that keeps a notable share of a quiet app's week
-  passes). `alpha` per scale and the other limits come from the app's `"tickets"` metadata or the
-  settings;
+  passes). A window most of whose reviews are positive and ask for nothing (`contented`: happy users,
+  or a paid-review campaign) never passes. `alpha` per scale and the other limits come from the app's
+  `"tickets"` metadata or the settings;
 - lifecycle: a passing window opens the ticket (`status` open) or updates it; when no scale passes
   any more the ticket is `cooling` (severity low); once `resolve_days` of event time pass without a
   passing window it is `resolved`, and if the issue passes again it is `reopened` as a regression,
@@ -76,6 +77,7 @@ class WindowStats:
     keywords: tuple[str, ...] = ()
     count: int = 0
     negative: int = 0
+    positive: int = 0
     rating_sum: int = 0
     rated: int = 0
     priority_sum: float = 0.0
@@ -114,6 +116,7 @@ def fold_review(stats: WindowStats, item: EnrichedReview) -> WindowStats:
     stats.cluster_name, stats.keywords = item.cluster_name, item.cluster_keywords
     stats.count += 1
     stats.negative += item.sentiment == "negative"
+    stats.positive += item.sentiment == "positive"
     if r.rating:
         stats.rating_sum += r.rating
         stats.rated += 1
@@ -151,7 +154,7 @@ def merge_stats(a: WindowStats, b: WindowStats) -> WindowStats:
     return WindowStats(
         app_id=latest.app_id, primary_label=latest.primary_label, cluster_id=latest.cluster_id,
         cluster_name=latest.cluster_name, keywords=latest.keywords,
-        count=a.count + b.count, negative=a.negative + b.negative,
+        count=a.count + b.count, negative=a.negative + b.negative, positive=a.positive + b.positive,
         rating_sum=a.rating_sum + b.rating_sum, rated=a.rated + b.rated,
         priority_sum=a.priority_sum + b.priority_sum,
         peak_priority=max(a.peak_priority, b.peak_priority), peak_growth=max(a.peak_growth, b.peak_growth),
@@ -261,6 +264,13 @@ def significance(count: int, expected: float) -> float:
     return float(gammainc(count, max(expected, 1e-9)))
 
 
+def contented(stats: WindowStats) -> bool:
+    """Most of the window's reviews are positive and most ask for nothing: happy users (or a paid-review
+    campaign stitching a complaint into praise), not a problem to fix. Such a window never passes; an issue of
+    requests from happy users ("great app, please add dark mode") still does."""
+    return 2 * stats.positive > stats.count and 2 * stats.types.get("feature_request", 0) < stats.count
+
+
 def expected_count(stats: WindowStats, scale: str, length: timedelta, state: TicketState, limits: Thresholds) -> float:
     """What the window would hold with nothing happening to this issue.
 
@@ -367,7 +377,7 @@ def _decide(state: TicketState, name: str, wid: int, stats: WindowStats,
     else:
         expected = expected_count(stats, name, length, state, limits)
         p_value = significance(stats.count, expected)
-        passes = stats.count >= limits.min_reviews and p_value <= limits.alpha_for(name)
+        passes = stats.count >= limits.min_reviews and p_value <= limits.alpha_for(name) and not contented(stats)
     if name == cfg.finest:  # the baseline learns after the test, so a spike is judged against the time before it
         state.baseline.observe(end.timestamp(), stats.count)
 
