@@ -68,7 +68,7 @@ def _members(db: Path, ticket: dict, rng: random.Random) -> list[str]:
     return [" ".join(str(rows[rid].get("text", "")).split())[:400] for rid in chosen]
 
 
-def write_sheet(works: list[Path], sample: int, seed: int, out: Path) -> dict:
+def write_sheet(works: list[Path], sample: int, seed: int, out: Path, command: str = "") -> dict:
     rng = random.Random(seed)
     pools: dict[str, list[tuple[Path, dict]]] = {}
     for work in works:
@@ -100,8 +100,9 @@ def write_sheet(works: list[Path], sample: int, seed: int, out: Path) -> dict:
     by_stream = defaultdict(int)
     for row in key:
         by_stream[row["stream"]] += 1
-    return {"tickets": len(key), "by_stream": dict(by_stream),
-            "available": {name: len(pool) + by_stream[name] for name, pool in pools.items()}}
+    available = {name: len(pool) + by_stream[name] for name, pool in pools.items()}
+    (out / "sample.json").write_text(json.dumps({"command": command, "available": available}), encoding="utf-8")
+    return {"tickets": len(key), "by_stream": dict(by_stream), "available": available}
 
 
 def read_answers(path: Path) -> dict[int, str]:
@@ -133,12 +134,16 @@ def score(key_path: Path, answers_path: Path) -> dict:
             "rows": [{**row, "coherent": answers[int(row["n"])]} for row in key]}
 
 
-def write_doc(result: dict, path: Path, command: str) -> None:
+def write_doc(result: dict, path: Path, command: str, sample: dict | None = None) -> None:
     at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    drawn = ""
+    if sample:
+        pools = ", ".join(f"{name} {n}" for name, n in sample["available"].items())
+        drawn = f" The tickets were drawn by `{sample['command']}` from the tickets the replays raised ({pools})."
     lines = [
         "# Ticket coherence, judged by a blind reader", "",
         f"Written by `{command}` on {at}. The reader saw only each ticket's reviews "
-        "([guideline](../annotation/ticket-coherence-guideline.md)).", "",
+        "([guideline](../annotation/ticket-coherence-guideline.md)), never its title, label or counts." + drawn, "",
         f"**{result['coherent']} of {result['tickets']} tickets coherent ({result['share']:.0%}).**", "",
         "| stream | coherent | tickets |", "|---|---|---|",
         *[f"| {name} | {v['coherent']} | {v['tickets']} |" for name, v in result["by_stream"].items()], "",
@@ -162,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     scoring.add_argument("--annotations", type=Path, default=None, help="also write ids and verdicts to this CSV")
     args = parser.parse_args(argv)
     if args.command == "sheet":
-        result = write_sheet(args.work, args.sample, args.seed, args.out)
+        result = write_sheet(args.work, args.sample, args.seed, args.out,
+                             "python -m bench.coherence " + " ".join(sys.argv[1:] if argv is None else argv))
         print(f"{result['tickets']} tickets on {args.out / 'sheet.txt'} (by stream {result['by_stream']})")
     else:
         result = score(args.key, args.answers)
@@ -176,7 +182,10 @@ def main(argv: list[str] | None = None) -> int:
                 writer.writeheader()
                 writer.writerows({k: row[k] for k in ("stream", "ticket_id", "issue_id", "coherent")} for row in result["rows"])
         if args.doc:
-            write_doc(result, args.doc, "python -m bench.coherence " + " ".join(sys.argv[1:] if argv is None else argv))
+            sample_file = args.key.parent / "sample.json"
+            sample = json.loads(sample_file.read_text(encoding="utf-8")) if sample_file.is_file() else None
+            write_doc(result, args.doc, "python -m bench.coherence " + " ".join(sys.argv[1:] if argv is None else argv),
+                      sample)
         result = {k: v for k, v in result.items() if k != "rows"}
     print(json.dumps(result))
     return 0

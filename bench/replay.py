@@ -424,7 +424,7 @@ def false_alarms(tickets: Sequence[dict[str, Any]], rows: int, seed: int) -> dic
     def rate(n: int) -> float:
         return round(10_000 * n / rows, 2) if rows else 0.0
 
-    by_scale = scale_counts(tickets)
+    by_scale = scale_counts(tickets) or ({s: 0 for s in SCALES} if not tickets else {})  # none at all: 0 per scale
     return {
         "seed": seed, "rows": rows, "tickets": len(tickets), "per_10k": rate(len(tickets)),
         "by_scale": {s: {"tickets": n, "per_10k": rate(n)} for s, n in by_scale.items()},
