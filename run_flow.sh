@@ -9,7 +9,7 @@
 # SIFT_SNAPSHOT_SECONDS (default 10); snapshots are kept SIFT_BACKUP_SECONDS (default 60) longer for
 # backups. A restart resumes from the last snapshot; a file input already read to its end is not read
 # again (the script says so). Your own -r/-s/-b (or BYTEWAX_* variables) win over these.
-# Settings come from the environment or ./.env (docs/configuration.md, generated from flows/settings.py).
+# Settings come from the environment or ./.env (docs/configuration.md, generated from core/settings.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 

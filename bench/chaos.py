@@ -263,7 +263,7 @@ def run_chaos(n: int, kills: int, seed: int, es_url: str, sqs_endpoint: str, wor
     from bytewax.recovery import init_db_dir
 
     from connectors.elasticsearch_store import ElasticsearchStore
-    from flows.settings import ElasticsearchSettings
+    from core.settings import ElasticsearchSettings
 
     rng = random.Random(seed)
     started = time.monotonic()
@@ -434,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storm-seconds", type=float, default=15.0, help="length of the 429 storm (0: none)")
     parser.add_argument("--keep", action="store_true", help="keep the Elasticsearch indices for inspection")
     args = parser.parse_args(argv)
-    from flows.logs import setup_logging
+    from core.logs import setup_logging
 
     setup_logging("WARNING")  # this process's own Elasticsearch read retries and waits, on stderr
     es_url = os.environ.get("SIFT_ES_URL", "http://127.0.0.1:9200")

@@ -37,10 +37,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.appmeta import AppMetadata, load_apps
+from core.appmeta import AppMetadata, load_apps
 from flows.operators.competitors import DIRECTIONS, REQUESTS, Detection, detect, norm, watch_of
 from flows.operators.review_type import CUES
-from flows.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 QUOTA = {"competitor_ahead": 0.3, "switching_away": 0.3, "own_ahead": 0.15, "switching_to": 0.1, "neutral": 0.15}
 FILL_ORDER = ("competitor_ahead", "switching_away", "own_ahead", "switching_to", "neutral")

@@ -25,8 +25,8 @@ import numpy as np
 
 from connectors.elasticsearch_store import ElasticsearchStore
 from connectors.sqs import SqsAcker, SqsPublisher, _SqsPartition, sqs_client
-from flows.records import EnrichedReview, Measures, Review
-from flows.settings import ElasticsearchSettings, SqsSettings, redact_url
+from core.records import EnrichedReview, Measures, Review
+from core.settings import ElasticsearchSettings, SqsSettings, redact_url
 
 
 def bench_sqs(n: int) -> dict[str, float]:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from flows.models import INFORMATIVE_HEAD, REVIEW_TYPE_HEAD
-from flows.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "data"
 ARMINER = "labeled/informative_arminer2014_train.csv"
@@ -147,7 +147,7 @@ def measure(data: Path, cache: Path | None = None, informative_head: Path = INFO
     from flows.operators.embed import Embedder
     from flows.operators.informative import InformativenessModel
     from flows.operators.review_type import TypeClassifier, TypeModel
-    from flows.settings import Settings
+    from core.settings import Settings
     from flows.train_types import encode_cached
 
     settings = Settings.from_env({})  # the defaults a fresh machine gets

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from demo.generate import build
-from flows.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 
 def _at(doc: dict) -> datetime:

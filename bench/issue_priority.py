@@ -33,7 +33,7 @@ from flows.operators.issue_priority import (
     INTERCEPT, WEIGHTS, AppBaseline, IssueFacts, Tally, add_review, facts_of, issue_priority, signals,
 )
 from flows.operators.issues import is_praise
-from flows.records import EnrichedReview
+from core.records import EnrichedReview
 
 NO_ISSUE = "none"  # a reader's group for a review that names no issue (bench.issue_set): an issue of one
 CANDIDATES = ("size", "share", "negative_share", "rating_drop", "low_rating", "versions", "informativeness",

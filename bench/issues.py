@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from flows.operators.issues import IssueConfig, issue_step
-from flows.records import EnrichedReview, Measures, Review
+from core.records import EnrichedReview, Measures, Review
 
 AGGLOMERATIVE_THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(11))  # cosine distance 0.30..0.80
 HDBSCAN_SIZES = (2, 3, 4, 5)
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from flows.dataflow import issue_config
     from flows.operators.embed import Embedder
-    from flows.settings import Settings
+    from core.settings import Settings
     from flows.operators.text import meaning_text
     from flows.train_types import encode_cached
 

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from bench.throughput import (
     BACKENDS, base_env, demo_lines, distinct_records, load_average, log, proc_cpu_seconds, proc_rss_mib,
 )
-from flows.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 
 
 def slope(xs: list[float], ys: list[float]) -> float:

@@ -38,14 +38,14 @@ from collections import Counter
 from pathlib import Path
 
 from bench.types_quality import evaluate_agreement, evaluate_clusters, evaluate_types
-from flows.appmeta import AppMetadata, load_apps
+from core.appmeta import AppMetadata, load_apps
 from flows.dataflow import denoise_rules
 from flows.operators.dedup import DedupConfig, dedup_step
 from flows.operators.denoise import denoise
-from flows.rules import DenoiseRules
+from core.rules import DenoiseRules
 from flows.operators.parse import parse_message
-from flows.records import RawMessage, Rejected
-from flows.settings import PROJECT_ROOT, Settings
+from core.records import RawMessage, Rejected
+from core.settings import PROJECT_ROOT, Settings
 
 # What a product team would put in each stream's app metadata `"denoise"` object.
 STREAM_RULES = {"sa_bank_tweets_2021.csv": {"contest_hashtags": ["LoveFNB"]}}

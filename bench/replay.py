@@ -51,8 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.throughput import AWS_ENV, base_env, distinct_records, file_to_sqlite, log, run_flow, sqs_es_env
-from flows.appmeta import AppMetadata, load_apps
-from flows.settings import PROJECT_ROOT, ConfigError, Settings
+from core.appmeta import AppMetadata, load_apps
+from core.settings import PROJECT_ROOT, ConfigError, Settings
 
 PROG = "bench.replay"
 DEFAULT_APPS = PROJECT_ROOT / "bench" / "apps"
@@ -539,7 +539,7 @@ def replay_real(work: Path, lines: list[str], apps_dir: Path, timeout: float, ta
     """SQS -> Elasticsearch: the lines into a fresh queue, the flow into fresh `replay-<tag>` indices."""
     from connectors.elasticsearch_store import ElasticsearchStore
     from connectors.sqs import SqsPublisher, sqs_client
-    from flows.settings import ElasticsearchSettings
+    from core.settings import ElasticsearchSettings
 
     work.mkdir(parents=True, exist_ok=True)
     es_url = os.environ.get("SIFT_ES_URL", "http://127.0.0.1:9200")

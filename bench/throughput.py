@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flows.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -324,7 +324,7 @@ def issue_step_cost(db: Path, settings: Settings) -> dict[str, float]:
 
     from flows.dataflow import issue_config
     from flows.operators.issues import issue_step
-    from flows.records import EnrichedReview, Measures, Review
+    from core.records import EnrichedReview, Measures, Review
 
     cfg = issue_config(settings)
     items = []
@@ -401,7 +401,7 @@ def sqs_to_es(work: Path, lines: list[str], backend: str | None, workers: int, p
               samples: int) -> tuple[FlowRun, dict[str, float]]:
     from connectors.elasticsearch_store import ElasticsearchStore
     from connectors.sqs import SqsPublisher, sqs_client
-    from flows.settings import ElasticsearchSettings
+    from core.settings import ElasticsearchSettings
 
     es_url = os.environ.get("SIFT_ES_URL", "http://127.0.0.1:9200")
     os.environ.setdefault("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324")

@@ -113,7 +113,7 @@ def evaluate_clusters(data: Path, text_col: str = "text", gold_col: str = "clust
 
     from flows.operators.cluster import ClusterConfig, cluster_step
     from flows.operators.embed import Embedder
-    from flows.records import EnrichedReview, Measures, Review
+    from core.records import EnrichedReview, Measures, Review
 
     frame = pd.read_csv(data)
     for col in (text_col, gold_col):

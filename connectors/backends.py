@@ -8,7 +8,7 @@ backends import the interface and never the other way round.
 from __future__ import annotations
 
 from connectors.store import ReadOnlyStore, ReviewReader, ReviewStore
-from flows.settings import Settings
+from core.settings import Settings
 
 
 def open_store(settings: Settings) -> ReviewStore:

@@ -19,7 +19,7 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from connectors.sqs import SqsAcker, SqsPublisher
 from connectors.store import ReviewWriter
-from flows.records import Document
+from core.records import Document
 
 log = logging.getLogger("sift.tickets")
 

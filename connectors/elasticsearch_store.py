@@ -37,8 +37,8 @@ from connectors.store import (
     split,
 )
 
-from flows.records import DIMS, EnrichedReview, Outcome, Rejected
-from flows.settings import ElasticsearchSettings
+from core.records import DIMS, EnrichedReview, Outcome, Rejected
+from core.settings import ElasticsearchSettings
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@
                                    leaving for it), each with its direction, feature (or null) and the app's label
     GET  /v1/competitors/summary   ?app_id= (required)&since=: gaps against wins per competitor, by week
     GET  /v1/watchlist             ?app_id= (required): the competitors the flow watches for that app
-    POST /v1/watchlist             a watch-list command (see `flows.watchlist`)
+    POST /v1/watchlist             a watch-list command (see `core.watchlist`)
     GET  /openapi.json
 
 Guarantees:
@@ -99,10 +99,10 @@ from starlette.requests import ClientDisconnect
 
 from connectors.backends import open_reader
 from connectors.store import ReviewReader, competitor_summary, decode_cursor, encode_cursor
-from flows.appmeta import AppCatalog
-from flows.watchlist import WATCH_STATE, parse_commands, watch_state_id
-from flows.records import WatchCommand
-from flows.settings import ConfigError, Settings
+from core.appmeta import AppCatalog
+from core.watchlist import WATCH_STATE, parse_commands, watch_state_id
+from core.records import WatchCommand
+from core.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -829,7 +829,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m connectors.feed [--host H] [--port P]`: serve until interrupted."""
     import uvicorn
 
-    from flows.logs import setup_logging
+    from core.logs import setup_logging
 
     parser = argparse.ArgumentParser(prog="python -m connectors.feed", description="Sift snap-in JSON feed")
     parser.add_argument("--host", help="interface to listen on (default SIFT_FEED_HOST, 127.0.0.1)")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
-from flows.records import RawMessage
+from core.records import RawMessage
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from connectors.store import (
     resolve_claims,
     split,
 )
-from flows.records import EnrichedReview, Outcome, Rejected
+from core.records import EnrichedReview, Outcome, Rejected
 
 log = logging.getLogger(__name__)
 

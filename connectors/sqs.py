@@ -24,8 +24,8 @@ from datetime import datetime, timedelta, timezone
 
 from bytewax.inputs import DynamicSource, StatelessSourcePartition
 
-from flows.records import Ack, RawMessage
-from flows.settings import SqsSettings
+from core.records import Ack, RawMessage
+from core.settings import SqsSettings
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from flows.records import EnrichedReview, Outcome, Rejected, id_conflict
+from core.records import EnrichedReview, Outcome, Rejected, id_conflict
 
 
 class StoreError(RuntimeError):

@@ -28,7 +28,7 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from connectors.sqs import SqsAcker
 from connectors.store import ReviewWriter
-from flows.records import Ack, EnrichedReview, Outcome
+from core.records import Ack, EnrichedReview, Outcome
 
 log = logging.getLogger("sift.progress")
 

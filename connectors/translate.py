@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from flows.records import NoTranslator, Translation, Translator, failed, untranslated
-from flows.settings import ConfigError, Settings
+from core.records import NoTranslator, Translation, Translator, failed, untranslated
+from core.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 

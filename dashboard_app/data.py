@@ -18,8 +18,8 @@ import streamlit as st
 from connectors.backends import open_reader
 from connectors.store import ReviewReader, StoreCounts, StoreUnavailable
 from dashboard_app import queries as q
-from flows.appmeta import AppMetadata, load_apps
-from flows.settings import Settings
+from core.appmeta import AppMetadata, load_apps
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

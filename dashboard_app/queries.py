@@ -694,7 +694,7 @@ def review_sample(store: Any, app_id: str | None = None, k: int = 500, seed: int
     random direction. Used to estimate timing (lag, throughput), which no store method aggregates."""
     import numpy as np
 
-    from flows.records import DIMS
+    from core.records import DIMS
 
     vector = np.random.default_rng(seed).normal(size=DIMS).astype("float32")
     return store.knn(vector.tolist(), k=k, app_id=app_id)

@@ -26,7 +26,7 @@ from bytewax.dataflow import Dataflow, Stream, operator
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
-from flows.appmeta import AppCatalog, AppMetadata
+from core.appmeta import AppCatalog, AppMetadata
 from flows.operators.cluster import ClusterConfig, cluster_step
 from flows.operators.dedup import DedupConfig, dedup_enriched_step
 from flows.operators.denoise import denoise
@@ -46,11 +46,11 @@ from flows.operators.tickets import (
 )
 from flows.operators.volume import volume_step
 from flows.operators.translate import TranslateBatch
-from flows.records import (
+from core.records import (
     Document, EnrichedReview, Measures, NoTranslator, Outcome, RawMessage, Rejected, Review, Translator, WatchCommand,
 )
-from flows.rules import DenoiseRules
-from flows.settings import Settings
+from core.rules import DenoiseRules
+from core.settings import Settings
 
 X = TypeVar("X")
 

@@ -20,10 +20,10 @@ from connectors.backends import open_store
 from connectors.store import StoreUnavailable
 from connectors.store_sink import StoreSink
 from connectors.translate import open_translator
-from flows.appmeta import load_apps
+from core.appmeta import load_apps
 from flows.dataflow import build_flow
-from flows.logs import setup_logging
-from flows.settings import ConfigError, Settings
+from core.logs import setup_logging
+from core.settings import ConfigError, Settings
 
 log = logging.getLogger("sift")
 

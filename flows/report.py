@@ -19,7 +19,7 @@ from connectors.files import InputFileError, check_readable, origin, records
 from connectors.backends import open_store
 from connectors.store import StoreCounts, StoreError
 from flows.operators.parse import identity
-from flows.settings import ConfigError, Settings
+from core.settings import ConfigError, Settings
 
 
 @dataclass(frozen=True)

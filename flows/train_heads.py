@@ -36,7 +36,7 @@ import numpy as np
 
 from flows.models import INFORMATIVE_HEAD, MODELS_DIR, REVIEW_TYPE_HEAD
 from flows.operators.review_type import TYPES
-from flows.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "data"
 MAALEJ = "labeled/review_types_maalej2016.csv"
@@ -164,7 +164,7 @@ def informative_nested_cv(trainer, sources: list[dict]) -> dict:
 def embed(texts: list[str], cache: Path | None) -> np.ndarray:
     """The texts' embeddings with the flow's configured backend (SIFT_EMBED_BACKEND), cached by text."""
     from flows.operators.embed import Embedder
-    from flows.settings import Settings
+    from core.settings import Settings
     from flows.train_types import encode_cached
 
     settings = Settings.from_env()

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flows.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 # (C, weight of the embedding block next to the two L2-normalised TF-IDF blocks)
 GRID = tuple((c, e) for c in (3.0, 10.0, 30.0) for e in (0.5, 1.0))
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     from flows.operators.informative import ANALYZERS, InformativenessModel, LexicalBlock
-    from flows.settings import Settings
+    from core.settings import Settings
 
     settings = Settings.from_env()
     out = args.out

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from flows.operators.review_type import TYPES, TypeModel, cue_features, prototype_vectors, type_features
-from flows.settings import Settings
+from core.settings import Settings
 
 CLAP_TO_TYPES = {
     "BUG": "bug_report", "PERFORMANCE": "bug_report", "ENERGY": "bug_report", "SECURITY": "bug_report",

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from connectors.files import count_records  # noqa: E402
-from flows.settings import ConfigError, Settings  # noqa: E402
+from core.settings import ConfigError, Settings  # noqa: E402
 
 CONSUMED = 3  # exit status of `prepare` when the file input has nothing left to read
 INPUT_STEP = "sift.reviews_in"  # flow id "sift" + the input step ids in flows/dataflow.py

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.appmeta import AppMetadata, load_apps
+from core.appmeta import AppMetadata, load_apps
 from flows.operators.embed import Embedder
 
 ROOT = Path(__file__).resolve().parent.parent

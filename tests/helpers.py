@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from flows.records import RawMessage
+from core.records import RawMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 RECEIVED = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)

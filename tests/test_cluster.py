@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from flows.operators.cluster import ClusterConfig, ClusterState, cluster_step, learn_predict, project, tokens
-from flows.records import EnrichedReview, Measures, Review
+from core.records import EnrichedReview, Measures, Review
 
 CFG = ClusterConfig(n_clusters=3, dims=16, seed=7)
 T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from demo.generate import COMPETITOR, COMPETITOR_FEATURES
-from flows.appmeta import Competitor, load_apps
+from core.appmeta import Competitor, load_apps
 from flows.operators.competitors import (
     COMPETITOR_AHEAD, NEUTRAL, OWN_AHEAD, SWITCHING_AWAY, SWITCHING_TO, Detection, WatchedOrg, WatchList, concrete,
     detect, feature_key, find_mentions, resolve,
 )
-from flows.watchlist import parse_commands
-from flows.records import WatchCommand
+from core.watchlist import parse_commands
+from core.records import WatchCommand
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPETITORS = load_apps(ROOT / "demo" / "apps" / "paynest.json")["paynest"].competitors

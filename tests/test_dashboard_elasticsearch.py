@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from connectors.elasticsearch_store import ElasticsearchStore
 from dashboard_app import queries as q
 from demo.generate import generate, watch_command, write
-from flows.settings import ElasticsearchSettings
+from core.settings import ElasticsearchSettings
 from tests.helpers import ROOT, run_flow
 
 pytestmark = pytest.mark.integration

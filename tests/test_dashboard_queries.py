@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dashboard_app import queries as q
-from flows.appmeta import Competitor
+from core.appmeta import Competitor
 
 
 def rows(values: dict[str, list[int]], start: str = "2026-10-01") -> list[tuple[str, str, int]]:

@@ -4,9 +4,9 @@ import pickle
 
 from flows.operators.dedup import DedupConfig, DedupState, dedup_step, simhash
 from flows.operators.denoise import denoise
-from flows.rules import DenoiseRules
+from core.rules import DenoiseRules
 from flows.operators.parse import parse_message
-from flows.records import MAX_DETAIL_CHARS, Rejected
+from core.records import MAX_DETAIL_CHARS, Rejected
 from tests.helpers import raw
 
 SPAM = "Earn ₹5000 daily from home 💰💰 no investment, WhatsApp 98XXXXXX21 for details"

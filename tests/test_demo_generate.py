@@ -177,7 +177,7 @@ def test_cli_writes_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 def test_demo_watch_command_is_a_valid_snap_in_command() -> None:
     from demo.generate import watch_command
-    from flows.watchlist import parse_commands
+    from core.watchlist import parse_commands
 
     commands = parse_commands(watch_command())
     assert [c.hashtags[0] for c in commands] == ["#GooglePay", "#PhonePe", "#Paytm", "#AmazonPay", "#BHIM", "#CRED"]

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from flows.appmeta import parse_app
+from core.appmeta import parse_app
 from flows.operators.denoise import count_words, denoise, measure, non_english_ratio
-from flows.rules import DenoiseRules
+from core.rules import DenoiseRules
 from flows.operators.parse import parse_message
-from flows.records import Rejected
+from core.records import Rejected
 from tests.helpers import raw
 
 RULES = DenoiseRules(min_words=3, max_non_english_ratio=0.3).with_overrides({}, ("UPI", "KYC", "OTP", "cashback"))

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from flows.operators.embed import Embedder
-from flows.records import DIMS
-from flows.settings import ConfigError, Settings
+from core.records import DIMS
+from core.settings import ConfigError, Settings
 from tests.conftest import ROOT
 
 DATA = ROOT.parent / "shared" / "data"

@@ -15,8 +15,8 @@ from bytewax.testing import TestingSink, TestingSource, run_main
 
 from flows.dataflow import build_flow
 from flows.operators.feature_requests import commands_from
-from flows.records import RawMessage
-from flows.settings import Settings
+from core.records import RawMessage
+from core.settings import Settings
 from tests.helpers import raw
 
 SETTINGS = Settings.from_env({"SIFT_CLUSTERS_PER_LABEL": "4", "SIFT_APPS_RELOAD_SECONDS": "0",
@@ -109,7 +109,7 @@ def test_a_feed_line_reparses_to_the_same_command_id():
 
 def test_the_app_itself_is_never_watched():
     from flows.operators.feature_requests import WatchConfig, watch_step
-    from flows.watchlist import parse_commands
+    from core.watchlist import parse_commands
 
     cfg = WatchConfig(competitors=lambda app_id: (), app_names=lambda app_id: "PayNest")
     [cmd] = parse_commands({"app_id": "paynest", "command": "add #PayNest"})
@@ -123,7 +123,7 @@ def test_the_watch_state_is_the_whole_list_when_a_command_names_an_org_by_anothe
     per-org document is `wl-paynest-gpay`, so `wl-paynest-googlepay` still says `watching`. Only the whole
     list after each command says what the flow watches."""
     from flows.operators.feature_requests import WatchConfig, watch_step
-    from flows.watchlist import parse_commands
+    from core.watchlist import parse_commands
 
     at = iter(T0 + timedelta(seconds=s) for s in range(10))
     cfg = WatchConfig(competitors=lambda app_id: (), now=lambda: next(at))

@@ -25,7 +25,7 @@ from connectors.feed import (
     logged_target,
 )
 from connectors.sqlite_store import SqliteStore
-from flows.watchlist import parse_commands
+from core.watchlist import parse_commands
 from tests.helpers import ROOT, free_port
 
 TOKEN = "feed-test-token-7c1d9e0a5b"

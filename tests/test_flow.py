@@ -11,8 +11,8 @@ from bytewax.testing import TestingSink, TestingSource, run_main
 from demo.generate import generate
 from flows.dataflow import build_flow
 from flows.operators.issues import forms_issue
-from flows.records import EnrichedReview, Rejected
-from flows.settings import Settings
+from core.records import EnrichedReview, Rejected
+from core.settings import Settings
 from tests.helpers import raw
 
 SETTINGS = Settings.from_env({"SIFT_CLUSTERS_PER_LABEL": "4"})

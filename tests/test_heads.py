@@ -18,7 +18,7 @@ from flows import train_heads
 from flows.models import INFORMATIVE_HEAD, MODELS_DIR, REVIEW_TYPE_HEAD, write_npz
 from flows.operators.informative import InformativenessModel, load_model
 from flows.operators.review_type import TYPES, TypeClassifier, TypeModel
-from flows.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
 ACTIONABLE = ["the app crashes every time I open the camera", "please add an option to split bills with friends",

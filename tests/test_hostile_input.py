@@ -27,16 +27,16 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from connectors.sqlite_store import SqliteStore
-from flows.appmeta import load_apps
+from core.appmeta import load_apps
 from flows.operators.dedup import DedupConfig, dedup_step
 from flows.operators.denoise import denoise
-from flows.rules import DenoiseRules
+from core.rules import DenoiseRules
 from flows.operators.parse import EARLIEST, FUTURE_SKEW, MAX_DEPTH, MAX_RAW_CHARS, parse_message
-from flows.records import is_app_id
+from core.records import is_app_id
 from flows.operators.translate import TranslateBatch
-from flows.records import NoTranslator, Translation
-from flows.watchlist import ACTIONS, parse_commands
-from flows.records import MAX_DETAIL_CHARS, EnrichedReview, Measures, RawMessage, Rejected, Review, valid_text
+from core.records import NoTranslator, Translation
+from core.watchlist import ACTIONS, parse_commands
+from core.records import MAX_DETAIL_CHARS, EnrichedReview, Measures, RawMessage, Rejected, Review, valid_text
 from tests.helpers import RECEIVED, ROOT, raw
 
 HUNT = int(os.environ.get("SIFT_HOSTILE_EXAMPLES", "0"))  # > 0: that many random (not derandomized) examples
@@ -582,7 +582,7 @@ def test_real_flow_stores_exactly_one_outcome_per_hostile_message(apps, embedder
     from bytewax.testing import TestingSink, TestingSource, run_main
 
     from flows.dataflow import build_flow
-    from flows.settings import Settings
+    from core.settings import Settings
 
     messages = [raw(p, n=i) for i, p in enumerate(E2E)]
     expected = Counter(parse_message(m, frozenset(apps)).id for m in messages)

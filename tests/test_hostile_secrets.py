@@ -13,12 +13,12 @@ import pytest
 
 from flows.operators.dedup import DedupConfig, dedup_step
 from flows.operators.denoise import denoise
-from flows.rules import DenoiseRules
+from core.rules import DenoiseRules
 from flows.operators.parse import parse_message
 from flows.operators.translate import TranslateBatch
-from flows.records import NoTranslator
-from flows.records import Rejected
-from flows.settings import ConfigError, ElasticsearchSettings, Settings
+from core.records import NoTranslator
+from core.records import Rejected
+from core.settings import ConfigError, ElasticsearchSettings, Settings
 from tests.helpers import raw
 
 SECRETS = {

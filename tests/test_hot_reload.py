@@ -8,10 +8,10 @@ import time
 
 from bytewax.testing import TestingSink, TestingSource, run_main
 
-from flows.appmeta import load_apps
+from core.appmeta import load_apps
 from flows.dataflow import build_flow
-from flows.records import EnrichedReview
-from flows.settings import Settings
+from core.records import EnrichedReview
+from core.settings import Settings
 from tests.helpers import ROOT, raw
 
 MESSAGES = [

@@ -17,7 +17,7 @@ from flows.operators.issue_priority import (
 from flows.operators.issues import IssueConfig, issue_step
 from flows.operators.tickets import Thresholds, WindowStats, severity
 from flows.operators.volume import volume_step
-from flows.records import EnrichedReview, Measures, Review
+from core.records import EnrichedReview, Measures, Review
 
 T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from flows.operators.issues import IssueConfig, IssueState, forms_issue, is_praise, issue_step, phrases_of
-from flows.records import EnrichedReview, Measures, Review
+from core.records import EnrichedReview, Measures, Review
 
 CFG = IssueConfig()
 T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)

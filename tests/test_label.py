@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flows.appmeta import AppMetadata, Label
+from core.appmeta import AppMetadata, Label
 from flows.operators.label import OTHER, LabelIndex
 from tests.helpers import ROOT
 
@@ -58,8 +58,8 @@ def test_demo_labels_with_the_real_model(apps, embedder):
 def _enrich_one(enricher, text: str):
     from datetime import datetime, timezone
 
-    from flows.records import Translation
-    from flows.records import Measures, Review
+    from core.records import Translation
+    from core.records import Measures, Review
 
     now = datetime(2026, 10, 1, tzinfo=timezone.utc)
     review = Review(id="r1", app_id="paynest", text=text, source="test", created_at=now, received_at=now, origin="t")
@@ -73,7 +73,7 @@ def test_label_reload_while_running(tmp_path, embedder):
     import json
     import os
 
-    from flows.appmeta import AppCatalog
+    from core.appmeta import AppCatalog
     from flows.operators.enrich import Enricher
 
     meta = json.loads((ROOT / "demo" / "apps" / "paynest.json").read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from flows.operators.parse import MAX_TEXT_CHARS, identity, parse_message
-from flows.records import MAX_DETAIL_CHARS, Rejected, Review
+from core.records import MAX_DETAIL_CHARS, Rejected, Review
 from tests.helpers import RECEIVED, raw
 
 APPS = frozenset({"paynest"})
@@ -148,7 +148,7 @@ def test_payload_round_trips_through_json_for_unicode():
 def test_poison_message_is_rejected_but_left_for_the_dead_letter_queue():
     from dataclasses import replace
 
-    from flows.records import Ack
+    from core.records import Ack
 
     msg = replace(raw({"id": "p1", "app_id": "paynest", "text": "payment failed again"}),
                   ack=Ack("q", "h", "m"), receive_count=5)

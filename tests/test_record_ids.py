@@ -11,8 +11,8 @@ from connectors.sqlite_store import SqliteStore
 from connectors.store_sink import StoreSink
 from flows.dataflow import build_flow
 from flows.operators.parse import identity
-from flows.records import conflict_id
-from flows.settings import Settings
+from core.records import conflict_id
+from core.settings import Settings
 from tests.helpers import raw
 
 SETTINGS = Settings.from_env({"SIFT_CLUSTERS_PER_LABEL": "4", "SIFT_APPS_RELOAD_SECONDS": "0"})

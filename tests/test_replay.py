@@ -23,9 +23,9 @@ from bench.replay import (
     shuffle_times,
     with_times,
 )
-from flows.appmeta import load_apps
+from core.appmeta import load_apps
 from flows.operators.parse import parse_message
-from flows.records import RawMessage, Review
+from core.records import RawMessage, Review
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAMS = ROOT.parent / "shared" / "data" / "streams"

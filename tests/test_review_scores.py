@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flows.appmeta import Competitor
+from core.appmeta import Competitor
 from flows.operators.competitors import mentioned
 from flows.operators.priority import review_priority
 from flows.operators.review_type import TYPES, TypeClassifier, TypeModel, cue_features, type_features

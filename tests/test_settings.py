@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.settings import DECLARED, PROJECT_ROOT, SETTINGS, ConfigError, Settings, _shown, render_doc
+from core.settings import DECLARED, PROJECT_ROOT, SETTINGS, ConfigError, Settings, _shown, render_doc
 
 
 def test_defaults_run_the_embedded_demo():
@@ -67,7 +67,7 @@ def test_feed_request_timeout_is_bounded():
         Settings.from_env({"SIFT_FEED_REQUEST_TIMEOUT": "0"})
 
 
-# --- each setting declared once (flows/settings.py SETTINGS) --------------------------------------
+# --- each setting declared once (core/settings.py SETTINGS) --------------------------------------
 
 def _fields(cls, prefix: str = "") -> set[str]:
     """Every leaf field of a settings dataclass, as `group.name` paths."""
@@ -119,4 +119,4 @@ def test_the_configuration_page_and_the_declarations_agree_both_ways():
     assert set(declared) - set(rows) == set(), "the code reads variables the page does not document"
     for env, cell in rows.items():
         assert cell == _shown(declared[env].default), env
-    assert page == render_doc(), "docs/configuration.md is out of date: python -m flows.settings --doc docs/configuration.md"
+    assert page == render_doc(), "docs/configuration.md is out of date: python -m core.settings --doc docs/configuration.md"

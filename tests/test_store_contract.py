@@ -11,8 +11,8 @@ import pytest
 from connectors.elasticsearch_store import ElasticsearchStore
 from connectors.sqlite_store import SqliteStore
 from connectors.store import ReviewStore, StoreUnavailable
-from flows.records import EnrichedReview, Measures, Rejected, Review, conflict_id
-from flows.settings import ElasticsearchSettings
+from core.records import EnrichedReview, Measures, Rejected, Review, conflict_id
+from core.settings import ElasticsearchSettings
 
 T0 = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
 

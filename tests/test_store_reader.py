@@ -7,7 +7,7 @@ import pytest
 
 from connectors.backends import open_reader, open_store
 from connectors.store import READ_METHODS, ReviewReader, ReviewWriter, StoreUnavailable
-from flows.settings import Settings
+from core.settings import Settings
 
 
 def _settings(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 
 from connectors.store import StoreError
 from connectors.store_sink import BackgroundWriter, _StorePartition
-from flows.records import Ack, Rejected
+from core.records import Ack, Rejected
 
 AT = datetime(2026, 10, 1, tzinfo=timezone.utc)
 

@@ -15,8 +15,8 @@ from flows.operators.tickets import (
     ALIGN_TO, DAY, SEVERITIES, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step,
     significance, ticket_id,
 )
-from flows.records import EnrichedReview, Measures, Review
-from flows.settings import Settings
+from core.records import EnrichedReview, Measures, Review
+from core.settings import Settings
 from tests.helpers import raw
 
 HOUR = timedelta(hours=1)
@@ -284,9 +284,9 @@ def test_app_metadata_overrides_the_ticket_rule_and_bad_values_are_refused():
 
     import pytest
 
-    from flows.appmeta import parse_app
+    from core.appmeta import parse_app
     from flows.dataflow import issue_scales, ticket_config
-    from flows.settings import PROJECT_ROOT
+    from core.settings import PROJECT_ROOT
 
     base = _json.loads((PROJECT_ROOT / "demo" / "apps" / "paynest.json").read_text(encoding="utf-8"))
     app = parse_app({**base, "tickets": {"min_reviews": 3, "alpha_hour": 0.05, "prior_share": 0.1, "resolve_days": 7}})

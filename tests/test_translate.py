@@ -9,12 +9,12 @@ from botocore.stub import Stubber
 
 from connectors.translate import ArgosTranslator, AwsTranslator, open_translator
 from flows.operators.denoise import denoise
-from flows.rules import DenoiseRules
+from core.rules import DenoiseRules
 from flows.operators.parse import parse_message
 from flows.operators.translate import TranslateBatch
-from flows.records import NoTranslator, Translation
-from flows.records import Rejected
-from flows.settings import ConfigError, Settings
+from core.records import NoTranslator, Translation
+from core.records import Rejected
+from core.settings import ConfigError, Settings
 from tests.helpers import raw
 
 HINDI = "भुगतान विफल हो गया लेकिन पैसे कट गए"

@@ -25,7 +25,7 @@ from operator import itemgetter
 import numpy as np
 from river import cluster as river_cluster
 
-from flows.records import EnrichedReview
+from core.records import EnrichedReview
 
 STOPWORDS = frozenset(
     """a about after again all also am an and any app are as at be because been but by can

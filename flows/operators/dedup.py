@@ -47,7 +47,7 @@ import numpy as np
 
 from flows.operators.denoise import reject
 from flows.operators.language import content_text
-from flows.records import EnrichedReview, Measures, Rejected, Review
+from core.records import EnrichedReview, Measures, Rejected, Review
 
 BANDS = 4
 _BAND_BITS = 64 // BANDS

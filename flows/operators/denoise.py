@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from flows.operators.language import content_text, detect, english_words
-from flows.rules import DenoiseRules, words
-from flows.records import Measures, Rejected, Review
+from core.rules import DenoiseRules, words
+from core.records import Measures, Rejected, Review
 
 _JOINERS = "'’"
 ENGLISH_LIKE = frozenset({"en", "und"})

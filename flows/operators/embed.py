@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flows.records import DIMS
+from core.records import DIMS
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
-from flows.appmeta import AppCatalog, AppMetadata
+from core.appmeta import AppCatalog, AppMetadata
 from flows.operators.embed import Embedder
 from flows.operators.informative import InformativenessModel
 from flows.operators.label import LabelIndex
@@ -22,8 +22,8 @@ from flows.operators.text import meaning_text
 from flows.operators.priority import review_priority
 from flows.operators.review_type import TypeClassifier
 from flows.operators.sentiment import sentiment
-from flows.records import Translation
-from flows.records import EnrichedReview, Measures, Review
+from core.records import Translation
+from core.records import EnrichedReview, Measures, Review
 
 
 class Enricher:

@@ -37,12 +37,12 @@ from typing import Any
 
 import numpy as np
 
-from flows.appmeta import Competitor
+from core.appmeta import Competitor
 from flows.operators.competitors import WINS, Detection, WatchList, detect, feature_key, norm, resolve
 from flows.operators.issues import IssueConfig, IssueState, issue_step
 from flows.operators.label import OTHER
-from flows.records import Document, EnrichedReview, RawMessage, WatchCommand
-from flows.watchlist import WATCH_STATE, parse_commands, watch_state_id
+from core.records import Document, EnrichedReview, RawMessage, WatchCommand
+from core.watchlist import WATCH_STATE, parse_commands, watch_state_id
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from flows.records import EnrichedReview
+from core.records import EnrichedReview
 
 HORIZON_DAYS = 30.0  # half-life of every count in a Tally
 MAX_VERSIONS = 12

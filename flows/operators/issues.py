@@ -41,7 +41,7 @@ from flows.operators.issue_priority import (
     AppBaseline, IssuePriority, Tally, add_review, facts_of, issue_priority, merge_tallies,
 )
 from flows.operators.text import HANDLES_AND_LINKS, lexical_vector, meaning_text
-from flows.records import EnrichedReview
+from core.records import EnrichedReview
 
 _WORD = re.compile(r"[^\W\d_][\w\u0900-\u097F'’]*")
 MERGED_SHOWN = 5

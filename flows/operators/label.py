@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flows.appmeta import AppMetadata
+from core.appmeta import AppMetadata
 
 OTHER = "other"
 

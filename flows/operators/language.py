@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flows.rules import LangRules, words
+from core.rules import LangRules, words
 
 UNDETERMINED = "und"
 HINGLISH = "hi-Latn"

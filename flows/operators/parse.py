@@ -2,7 +2,7 @@
 
 Pure: no I/O, never raises on bad input.
 
-Ids are namespaced by app (`flows/records.py`): a record's id is `<app_id>/<id>`
+Ids are namespaced by app (`core/records.py`): a record's id is `<app_id>/<id>`
 with the message's own `id` when it has a usable one (printable, at most
 `MAX_ID_CHARS` characters and `MAX_ID_BYTES` UTF-8 bytes), otherwise `h-` and the
 message's fingerprint. The namespace is the `app_id` the message names when that
@@ -24,7 +24,7 @@ Unicode: text, author, version and source lose control characters, Unicode
 noncharacters and bidirectional overrides; lone surrogates (in text or `meta`)
 become U+FFFD. A rejected record keeps the first 10,000 characters of the raw
 message; its detail quotes offending values shortened (`_short`) and is at most
-`MAX_DETAIL_CHARS` characters in any case (`flows/records.py`).
+`MAX_DETAIL_CHARS` characters in any case (`core/records.py`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flows.records import MAX_RAW_CHARS, NO_APP, RawMessage, Rejected, Review, is_app_id, record_id, valid_text
+from core.records import MAX_RAW_CHARS, NO_APP, RawMessage, Rejected, Review, is_app_id, record_id, valid_text
 
 MAX_PAYLOAD_CHARS = 200_000
 MAX_TEXT_CHARS = 8_000

@@ -43,7 +43,7 @@ from scipy.special import gammainc
 
 from flows.operators.issue_priority import level_of
 from flows.operators.volume import Rate, newer, version_key
-from flows.records import EnrichedReview
+from core.records import EnrichedReview
 
 ALIGN_TO = datetime(2000, 1, 1, tzinfo=timezone.utc)
 SAMPLES = 5

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
-from flows.records import Measures, Review, Translation, Translator, failed, untranslated
+from core.records import Measures, Review, Translation, Translator, failed, untranslated
 
 log = logging.getLogger(__name__)
 NO_TRANSLATION_NEEDED = frozenset({"en", "und"})

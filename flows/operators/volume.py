@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flows.operators.issue_priority import Tally, add_review
 from flows.operators.issues import forms_issue
-from flows.records import EnrichedReview, Rejected
+from core.records import EnrichedReview, Rejected
 
 APP_HALFLIFE_HOURS = 24.0
 APP_NOW_HALFLIFE_HOURS = 1.0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from connectors.sqlite_store import SqliteStore
 from demo.generate import generate, watch_command, write
-from flows.records import EnrichedReview, Measures, Review
+from core.records import EnrichedReview, Measures, Review
 from tests.helpers import run_flow
 
 DEMO_N = 400  # records of the demo stream: the real flow runs on them (about a minute here)

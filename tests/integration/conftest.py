@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from connectors.elasticsearch_store import ElasticsearchStore
-from flows.settings import ElasticsearchSettings
+from core.settings import ElasticsearchSettings
 
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
 

@@ -26,7 +26,7 @@ N = int(os.environ.get("SIFT_CHAOS_MESSAGES", "5000"))  # ~100 reviews/s on an i
 def ids_are_app_namespaced() -> bool:
     """Whether the same review id from two apps becomes two record ids (else one app's review writes over the other's)."""
     from flows.operators.parse import parse_message
-    from flows.records import RawMessage
+    from core.records import RawMessage
 
     def record_id(app: str) -> str:
         body = json.dumps({"id": "same-1", "app_id": app, "text": "refund stuck for a week now"})

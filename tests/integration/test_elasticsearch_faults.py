@@ -20,7 +20,7 @@ from elasticsearch import ApiError
 
 from connectors.elasticsearch_store import ElasticsearchStore
 from connectors.store import StoreUnavailable
-from flows.settings import ElasticsearchSettings
+from core.settings import ElasticsearchSettings
 from tests.test_store_contract import enriched, rejected
 
 pytestmark = pytest.mark.integration

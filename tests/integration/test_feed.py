@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from flows.watchlist import parse_commands
+from core.watchlist import parse_commands
 from tests.helpers import free_port
 from tests.integration.conftest import AWS_ENV
 from tests.test_feed import start_feed, stop_feed

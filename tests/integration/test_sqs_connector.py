@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from connectors.sqs import MAX_MESSAGE_BYTES, InFlight, SqsPublisher, _SqsPartition, ensure_queue, extend_visibility
-from flows.records import Ack
-from flows.settings import SqsSettings
+from core.records import Ack
+from core.settings import SqsSettings
 from tests.integration.conftest import AWS_ENV, send_all
 
 pytestmark = pytest.mark.integration

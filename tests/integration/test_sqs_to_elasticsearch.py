@@ -16,7 +16,7 @@ from connectors.elasticsearch_store import ElasticsearchStore
 from connectors.sqlite_store import SqliteStore
 from demo.generate import generate
 from flows.operators.embed import Embedder
-from flows.settings import ElasticsearchSettings
+from core.settings import ElasticsearchSettings
 from tests.helpers import run_flow
 from tests.integration.conftest import queue_depth, send_all
 

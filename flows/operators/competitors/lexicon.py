@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flows.appmeta import Competitor
+from core.appmeta import Competitor
 from flows.operators.competitors.watch import WatchedOrg, WatchList, watch_of
-from flows.watchlist import org_from_hashtag
+from core.watchlist import org_from_hashtag
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 `WatchList` holds frozen `WatchedOrg`s (names, hashtags, aliases: strings only). `resolve` maps a
 snap-in command onto the app metadata's competitor ("#PhonePe" -> "PhonePe" with its aliases).
 
-    >>> from flows.records import WatchCommand
+    >>> from core.records import WatchCommand
     >>> watch = WatchList()
     >>> watch.apply(WatchCommand("add", "paynest", "Google Pay", ("#GooglePay",), ("gpay",)))
     'watching Google Pay (#GooglePay; gpay)'
@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flows.appmeta import Competitor
-from flows.records import WatchCommand
+from core.appmeta import Competitor
+from core.records import WatchCommand
 
 
 def norm(text: str) -> str:

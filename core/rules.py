@@ -1,7 +1,7 @@
 """Rules the denoise and language steps apply, and an app's metadata may override (its `"denoise"` block).
 
 Core: plain frozen dataclasses, so app metadata is checked against them where it is loaded
-(`flows/appmeta.py`) without importing an operator. `words` is the tokenizer both use.
+(`core/appmeta.py`) without importing an operator. `words` is the tokenizer both use.
 """
 
 from __future__ import annotations

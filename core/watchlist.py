@@ -34,7 +34,7 @@ from typing import Any
 
 import icu
 
-from flows.records import WatchCommand, is_app_id
+from core.records import WatchCommand, is_app_id
 
 ACTIONS = ("add", "remove")
 WATCH_STATE = "watch_state"  # the store's document kind of an app's whole watch list, as the flow applied it

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.rules import DenoiseRules
-from flows.settings import ConfigError
+from core.rules import DenoiseRules
+from core.settings import ConfigError
 
 log = logging.getLogger(__name__)
 

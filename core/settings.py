@@ -2,7 +2,7 @@
 
 Each setting is declared once, in `SETTINGS`: the field it fills, its variable, default, bounds
 and help. The dataclasses take their defaults from the declarations, `Settings.from_env` is a loop
-over them, and `python -m flows.settings --doc docs/configuration.md` writes the settings table
+over them, and `python -m core.settings --doc docs/configuration.md` writes the settings table
 (tests/test_settings.py checks that the page and the declarations agree both ways). To add a
 setting: add a field to the right dataclass with `= _default("<field>")` and one `Setting(...)` line.
 
@@ -472,8 +472,8 @@ def _load_dotenv() -> None:
 
 DOC_HEAD = """# Configuration
 
-<!-- Written by `python -m flows.settings --doc docs/configuration.md` from the declarations in
-flows/settings.py; do not edit by hand (tests/test_settings.py checks that both agree). -->
+<!-- Written by `python -m core.settings --doc docs/configuration.md` from the declarations in
+core/settings.py; do not edit by hand (tests/test_settings.py checks that both agree). -->
 
 Settings are read once from the environment and from `./.env` if it exists; real environment
 variables win. A bad value stops the program with one line that names the variable, for example
@@ -516,7 +516,7 @@ def render_doc() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.settings", description="Write or check the settings page.")
+    parser = argparse.ArgumentParser(prog="python -m core.settings", description="Write or check the settings page.")
     parser.add_argument("--doc", type=Path, help="write the settings page here (docs/configuration.md)")
     parser.add_argument("--check", type=Path, help="exit 1 when this page differs from the declarations")
     args = parser.parse_args(argv)
@@ -525,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"settings: {len(SETTINGS)} settings -> {args.doc}")
     if args.check:
         if args.check.read_text(encoding="utf-8") != render_doc():
-            print(f"settings: {args.check} is out of date: python -m flows.settings --doc {args.check}", file=sys.stderr)
+            print(f"settings: {args.check} is out of date: python -m core.settings --doc {args.check}", file=sys.stderr)
             return 1
         print(f"settings: {args.check} matches the {len(SETTINGS)} declared settings")
     if not (args.doc or args.check):
