@@ -291,7 +291,7 @@ def test_a_restart_with_the_same_cursor_or_a_lost_one_creates_nothing(snapin, de
 def test_feed_and_devrev_failures_give_one_message_and_the_next_tick_retries(snapin, demo):
     tickets = {tid: t for tid, t in demo.tickets().items() if t["primary_label"] != FEATURE_LABEL}
     n = len(tickets)
-    assert n >= 3
+    assert n >= 2, "the page needs a second ticket for works.create to fail on"
 
     down = snapin.tick("ticket_creator", feed_url=f"http://127.0.0.1:{free_port()}")
     assert down.out == [] and len(down.err) == 1

@@ -9,10 +9,10 @@ failed, money debited"), so repetition alone is not spam: it is counted
   contest); the first `max_repeats` copies are kept; or
 - `duplicate`: the same author posting the same (near-)text again; the first
   copy is kept; or
-- `templated_spam`: a new text (not a near-copy) that reuses the opening or the
-  closing `template_words` words of a sentence that `template_reviews` earlier
-  texts of the app already used, and it
-  either rates the app 4 or 5 stars or carries a spam marker. Paid-review
+- `templated_spam`: a new text (not a near-copy) that rates the app 4 or 5
+  stars or carries a spam marker, and reuses the opening or the closing
+  `template_words` words of a sentence that `template_reviews` earlier such
+  texts of the app already used. Paid-review
   campaigns stitch the same sentences into praise ("Even after reinstalling the
   app a few times, the issue didn't go away"); a real incident's reviews share
   short phrases and low ratings, and are kept.
@@ -211,10 +211,13 @@ def dedup_step(
         return state, _verdict(review, dataclasses.replace(m, repeat_count=count), reason, cfg)
     entry.count += 1
     m = dataclasses.replace(m, repeat_count=entry.count)
-    # A new text that stitches in sentences of earlier ones (copies of one text are counted above instead).
-    reused = state.reused_sentences(review.text, cfg) if match is None else 0
+    # A new text that stitches in sentences of earlier ones (copies of one text are counted above instead). Only
+    # texts that could be a campaign's (4-5 stars, or a spam marker) are counted, so the number rejected does not
+    # depend on the order the texts arrive in (SQS reorders them).
+    suspect = (review.rating or 0) >= 4 or bool(m.spam_markers)
+    reused = state.reused_sentences(review.text, cfg) if match is None and suspect else 0
     reason = _judge(entry, review, key, m, cfg)
-    if not reason and reused >= cfg.template_reviews and ((review.rating or 0) >= 4 or m.spam_markers):
+    if not reason and reused >= cfg.template_reviews:
         reason = "templated_spam"
     if key:
         entry.remember(key, entry.count, reason, cfg)
