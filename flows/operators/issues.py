@@ -1,6 +1,8 @@
 """Online issue discovery per (app, primary label): issues are born, grow, merge and fade; there is no fixed k.
 
-Each issue keeps the sum of its members' unit vectors, so the *average-link* similarity of a review to
+A review is compared by its embedding when its text is English (original or translated; the enrich step
+embeds it without handles, links and the app's name), else by its words (`vector_of`, with the
+`lexical_*` bars). Each issue keeps the sum of its members' unit vectors, so the *average-link* similarity of a review to
 an issue (its mean cosine to every member) is one dot product: `x · sum / n`. A review joins the issue
 it clears by the widest margin, when it clears one, else it starts a new issue. The bar falls with the
 issue's size, from `join` for an issue of one review towards `join_floor` (`floor + (join - floor) /
@@ -19,7 +21,8 @@ Guarantees:
   evicted first), an issue with no review for `fade_days` of event time is dropped, and aliases are
   capped; a dropped issue's summary stays in the store on its reviews (name, keywords, representative);
 - names are key phrases of 2-5 words from the members' own text, ranked by how many members use
-  them (centrality) and how rare they are in the key's other issues (distinctiveness); the
+  them (centrality) and how rare they are in the key's other issues (distinctiveness), never made of
+  the app's own name or of words most of the key's issues use (`background_words`); the
   representative is the member nearest the issue's mean, and `examples` are picked by MMR (central
   and unlike each other).
 """
