@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install test extras, start the real services (Elasticsearch, ElasticMQ), run the DevRev snap-in's
 # unit tests (npm test) and pytest (which also runs lint-imports on the layer contracts, tests/test_layers.py,
-# and the doctests of flows/ and connectors/), stop the services. The exit status is pytest's, or 1 when pytest
+# and the doctests of core/, flows/ and connectors/), stop the services. The exit status is pytest's, or 1 when pytest
 # passed and the snap-in's tests did not.
 #   ./run_tests.sh                 everything
 #   ./run_tests.sh -k store -x     extra arguments go to pytest
