@@ -1,9 +1,12 @@
-"""Text helpers shared by operators: what a review says, without the addressing around it."""
+"""Text helpers shared by operators: what a review says without the addressing around it, and its words."""
 
 from __future__ import annotations
 
 import re
+import zlib
 from functools import lru_cache
+
+import numpy as np
 
 HANDLES_AND_LINKS = re.compile(r"@\w+|https?://\S+|www\.\S+")
 _SPACES = re.compile(r"\s+")
@@ -57,17 +60,13 @@ _NEGATIONS = frozenset("no not nahi nhi nahin tidak gak ga nunca never".split())
 _LEX_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
-def lexical_vector(text: str, dims: int = 1024) -> "np.ndarray":
+def lexical_vector(text: str, dims: int = 1024) -> np.ndarray:
     """A unit vector of `text`'s content words and adjacent word pairs, hashed into `dims` (stable across runs).
 
     For text the embedding model cannot read (a language kept untranslated), reviews that share their words
     ("no me deja entrar", "no puedo entrar a la app") are close; function words count for nothing, and a
     negation joins the word after it ("no deja"). An empty text gives the zero vector.
     """
-    import zlib
-
-    import numpy as np
-
     tokens = [t for t in _LEX_TOKEN.findall(HANDLES_AND_LINKS.sub(" ", text.lower())) if len(t) > 1][:200]
     features: list[str] = []
     previous = ""
