@@ -49,6 +49,12 @@ class AppMetadata:
     competitors: tuple[Competitor, ...] = ()
     tickets: dict[str, Any] = field(default_factory=dict)
     denoise: dict[str, Any] = field(default_factory=dict)  # per-app overrides of DenoiseRules fields
+    aliases: tuple[str, ...] = ()  # the app's own name as users also write it ("phone pe", "phone pay")
+
+    @property
+    def own_names(self) -> tuple[str, ...]:
+        """How reviews name this app itself: its name, the spellings users write it in, and its id."""
+        return (self.name, *self.aliases, self.app_id)
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -114,17 +120,18 @@ def parse_app(data: dict[str, Any]) -> AppMetadata:
         competitors=competitors,
         tickets=_tickets(data.get("tickets")),
         denoise=_denoise(data.get("denoise")),
+        aliases=tuple(str(a) for a in data.get("aliases") or []),
     )
 
 
 TICKET_COUNTS = ("min_reviews", "min_feature_requests")  # integers >= 1
-TICKET_SHARES = ("alpha_hour", "alpha_day", "alpha_week", "prior_share")  # numbers in 0..1
+TICKET_SHARES = ("alpha_hour", "alpha_day", "alpha_week", "prior_share", "prior_share_week")  # numbers in 0..1
 TICKET_DAYS = ("resolve_days",)  # numbers > 0
 
 
 def _tickets(value: Any) -> dict[str, Any]:
     """Per-app ticket thresholds (`flows/operators/tickets.py` says how they are used): `min_reviews` and
-    `min_feature_requests` (integers >= 1), `alpha_hour` / `alpha_day` / `alpha_week` and `prior_share`
+    `min_feature_requests` (integers >= 1), `alpha_hour` / `alpha_day` / `alpha_week`, `prior_share` and `prior_share_week`
     (0..1), `resolve_days` (> 0)."""
     if value is None:
         return {}

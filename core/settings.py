@@ -270,6 +270,8 @@ SETTINGS: tuple[Setting, ...] = (
     S("tickets.alpha_week", "SIFT_TICKET_ALPHA_WEEK", 0.01, "significance of a weekly window's count", 0.0, 1.0),
     S("tickets.prior_share", "SIFT_TICKET_PRIOR_SHARE", 0.02, "share of the app's kept reviews a typical issue "
       "gets: the app prior", 0.0, 1.0),
+    S("tickets.prior_share_week", "SIFT_TICKET_PRIOR_SHARE_WEEK", 0.005, "the app prior's share at the week scale, "
+      "where an issue is judged as one of the app's recurring issues", 0.0, 1.0),
     S("tickets.resolve_days", "SIFT_TICKET_RESOLVE_DAYS", 3.0, "event-time days without a passing window before a "
       "ticket is resolved", 0.01, 3650.0),
     S("tickets.feature_window_hours", "SIFT_FEATURE_WINDOW_HOURS", 168, "window length for competitor-feature "
@@ -369,6 +371,7 @@ class TicketSettings:
     alpha_day: float = _default("tickets.alpha_day")
     alpha_week: float = _default("tickets.alpha_week")
     prior_share: float = _default("tickets.prior_share")
+    prior_share_week: float = _default("tickets.prior_share_week")
     resolve_days: float = _default("tickets.resolve_days")
     feature_window_hours: int = _default("tickets.feature_window_hours")
     min_feature_requests: int = _default("tickets.min_feature_requests")

@@ -122,6 +122,7 @@ def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog,
                  (WEEK, float(own.get("alpha_week", t.alpha_week))))
         return Thresholds(int(own.get("min_reviews", t.min_reviews)), alpha=alpha,
                           prior_share=float(own.get("prior_share", t.prior_share)),
+                          prior_share_week=float(own.get("prior_share_week", t.prior_share_week)),
                           resolve_days=float(own.get("resolve_days", t.resolve_days)))
 
     def app_name(app_id: str) -> str:
@@ -133,12 +134,13 @@ def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog,
 
 
 def app_names(apps: dict[str, AppMetadata] | AppCatalog) -> Callable[[str], tuple[str, ...]]:
-    """The app's own names from its (reloaded) metadata: an issue is never named by them."""
+    """The app's own names from its (reloaded) metadata, with the spellings users write it in: an issue is never
+    named by them, and they are taken out of what the issue step compares."""
     current = _current(apps)
 
     def names(app_id: str) -> tuple[str, ...]:
         meta = current().get(app_id)
-        return (meta.name,) if meta else ()
+        return meta.own_names if meta else ()
 
     return names
 

@@ -64,6 +64,8 @@ def test_kept_review_carries_its_measures():
          "brand_reply"),
         ("@JDM26JDM We're sorry to hear this and will need to investigate further to advise.", "brand_reply"),
         ("@EEltezza Hi there, we have sent you a DM", "brand_reply"),
+        ("Deutsche Bank cuts ties to Standard Bank's Zimbabwean unit  https://t.co/mMiqQIUulN", "broadcast"),
+        ("Team Leader - Standard Bank - Gauteng  https://t.co/Z1KfuYyHq1 #jobs #joblinks", "broadcast"),
         ("asdfg hjkl qwerty zxcvb", "gibberish"),
         ("good good good good good good", "gibberish"),
         ("xyzzy blorft quuxing frobnicated", "misspelled"),
@@ -157,3 +159,14 @@ def test_longest_accepted_text_goes_through_denoise_without_crashing():
     for text in ("the app crashes " * 1000)[:MAX_TEXT_CHARS], ("ꙮ" * MAX_TEXT_CHARS), ("asdf " * 2000)[:MAX_TEXT_CHARS]:
         out = parse_then_denoise({"id": "l", "app_id": "paynest", "text": text})
         assert isinstance(out, Rejected) or out[1].word_count > 0
+
+
+@pytest.mark.parametrize("text", [
+    "@StandardBankZA Your app has not been working the whole morning https://t.co/ifh8OIpuYb",  # speaks to the bank
+    "I paid my bill twice, see the receipt https://t.co/x1",  # someone's own experience
+    "Standard Bank mobile app crashes again  https://t.co/JljLrS9QnI via @Finextra",  # a link, but a problem
+    "Deutsche Bank cuts ties to Standard Bank's Zimbabwean unit",  # no link: not a broadcast by this rule
+])
+def test_a_link_from_a_person_or_about_a_problem_is_not_a_broadcast(text):
+    out = denoise(review(text), RULES)
+    assert not (isinstance(out, Rejected) and out.reason == "broadcast"), out

@@ -113,13 +113,21 @@ def test_a_quiet_apps_recurring_issue_is_raised_weekly_and_a_spike_raises_the_sa
     # 2 kept reviews an hour (336 a week): 20 reviews of one issue in a week is a notable share; no hour stands out
     state, weekly = replay([window(WID0 // 168, 20, scale=WEEK, app_rate=2.0, cluster_priority=0.3)])
     assert [(t["trigger_scale"], t["severity"], t["status"]) for t in weekly] == [(WEEK, "medium", "open")]
-    assert "week: 20 reviews where 6.7 were expected" in weekly[0]["body"]
+    assert "week: 20 reviews where 1.7 were expected" in weekly[0]["body"]  # 336 x prior_share_week 0.005
     assert weekly[0]["priority_reason"].startswith("medium: 20 reviews this week, none the previous week; priority 0.30")
     next_week_hour = (WID0 // 168 + 1) * 168 + 10
     # the issue's priority has risen to 0.8 (a high level) by the time it spikes
     state, spiked = replay([window(next_week_hour, 9, app_rate=2.0)], state)
     assert [(t["id"], t["severity"], t["version"]) for t in spiked] == [(weekly[0]["id"], "high", 2)]
     assert set(spiked[0]["scales"]) == {WEEK, "hour"}
+
+
+def test_a_recurring_issue_needs_a_few_reports_a_week_and_more_in_a_louder_app():
+    def raised(count: int, app_rate: float) -> bool:
+        return bool(replay([window(WID0 // 168, count, scale=WEEK, app_rate=app_rate)])[1])
+
+    assert raised(7, 2.0) and not raised(4, 2.0)  # 336 kept reviews a week: 7 reports are one; 4 are too few
+    assert not raised(7, 20.0) and raised(30, 20.0)  # 3,360 a week: 7 are not notable, 30 are
 
 
 def test_an_issue_quiet_for_resolve_days_is_resolved_and_reopens_as_a_regression_with_versions():

@@ -15,6 +15,9 @@ first that fails decides the reason:
 - `brand_reply`: the company's own customer-care reply to a user (it opens by addressing someone and
   speaks for the company: "kindly DM us", "we are looking into this", "our apologies for the
   inconvenience"), which is not feedback about the app;
+- `broadcast`: a link and no first- or second-person word ("Deutsche Bank cuts ties to Standard Bank's
+  Zimbabwean unit https://…", job ads, radio line-ups): news, an ad or an announcement, not someone's
+  experience, unless it names a problem ("Standard Bank mobile app crashes again https://…");
 - `gibberish`: keyboard mashing or one word repeated over and over;
 - `misspelled`: most words of an English review are not words, even after the
   app's vocabulary and common app words are accepted.
@@ -30,6 +33,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from flows.operators.language import content_text, detect, english_words
+from flows.operators.text import HANDLES_AND_LINKS
 from core.rules import DenoiseRules, words
 from core.records import Measures, Rejected, Review
 
@@ -86,6 +90,14 @@ _BRAND_VOICE = re.compile(
     re.IGNORECASE,
 )
 _ADDRESSED = re.compile(r"^\s*@\w+")
+# First- and second-person words of the languages Sift reads (English, Hinglish, Spanish, Indonesian): someone
+# telling their experience, or speaking to the app, uses one of them.
+_PERSONAL = re.compile(
+    r"(?<![\w'’])(?:i|me|my|mine|myself|i'm|i’m|im|i've|i’ve|ive|i'd|i’d|i'll|i’ll|we|us|our|ours|we're|we’re"
+    r"|you|your|yours|you're|you’re|u|ur|y'all|y’all|mera|meri|mere|mujhe|main|hum|humara|aap|aapka|tum|tera"
+    r"|yo|mi|mis|nosotros|tu|tú|usted|saya|aku|kami|kita|kamu|anda)(?![\w'’])",
+    re.IGNORECASE,
+)
 _MARKERS = {
     "url": re.compile(r"https?://|www\.|\bbit\.ly/|link\s+in\s+(?:my\s+)?bio", re.IGNORECASE),
     "phone": re.compile(r"(?<!\d)(?:\+?\d[\dX\- ]{8,}\d|\d{2}X{3,}\d*)(?!\d)"),
@@ -154,7 +166,8 @@ def repetition_ratio(tokens: list[str]) -> float:
 
 
 def spam_markers(text: str, rules: DenoiseRules) -> tuple[str, ...]:
-    """Names of the spam signals in `text`: referral, contest, brand_reply, url, phone, messenger, money_offer."""
+    """Names of the spam signals in `text`: referral, contest, brand_reply, url, phone, messenger, money_offer,
+    broadcast (a link and no first- or second-person word)."""
     found = []
     code = re.search(_CODE_TOKEN, text)
     if (_REFERRAL_OFFER.search(text) and (code or _REWARD.search(text))) or (_REFERRAL_NOUN.search(text) and code):
@@ -165,6 +178,8 @@ def spam_markers(text: str, rules: DenoiseRules) -> tuple[str, ...]:
     if _ADDRESSED.match(text) and _BRAND_VOICE.search(text[:600]):
         found.append("brand_reply")
     found.extend(name for name, pattern in _MARKERS.items() if pattern.search(text))
+    if "url" in found and not _PERSONAL.search(HANDLES_AND_LINKS.sub(" ", text)):
+        found.append("broadcast")
     return tuple(found)
 
 
@@ -208,6 +223,8 @@ def check(text: str, m: Measures, rules: DenoiseRules) -> tuple[str, str] | None
         return "contest_spam", "contest entry that reports no problem"
     if rules.spam_rules and "brand_reply" in m.spam_markers:
         return "brand_reply", "the company's own reply to a user, not feedback"
+    if rules.spam_rules and "broadcast" in m.spam_markers and not names_an_issue(text):
+        return "broadcast", "a link and no first- or second-person word: news, an ad or an announcement"
     if m.gibberish_ratio >= rules.max_gibberish_ratio:
         return "gibberish", f"{m.gibberish_ratio:.0%} of words look like keyboard mashing; maximum {rules.max_gibberish_ratio:.0%}"
     if m.repetition_ratio >= rules.max_repetition_ratio:

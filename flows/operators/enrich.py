@@ -70,7 +70,7 @@ class Enricher:
 
     def _own_names(self, app_id: str) -> tuple[str, ...]:
         app = self.apps.get(app_id)
-        return (app_id,) if app is None else (app.name, app_id)
+        return (app_id,) if app is None else app.own_names
 
     def __call__(self, batch: list[tuple[Review, Measures, Translation]]) -> Iterable[EnrichedReview]:
         if not batch:

@@ -282,11 +282,11 @@ def compared_by_words(item: EnrichedReview, cfg: IssueConfig) -> bool:
     return cfg.lexical_untranslated and item.lang_group != "en"
 
 
-def vector_of(item: EnrichedReview, cfg: IssueConfig) -> np.ndarray:
+def vector_of(item: EnrichedReview, cfg: IssueConfig, names: tuple[str, ...] = ()) -> np.ndarray:
     """What the issue step compares: the embedding of English text (original or translated), else the
-    review's words (`lexical_vector`)."""
+    review's words without the app's own `names` (`lexical_vector`)."""
     if compared_by_words(item, cfg):
-        return lexical_vector(meaning_text(item.review.text))
+        return lexical_vector(meaning_text(item.review.text, names))
     return represent(item.embedding)
 
 
@@ -319,8 +319,9 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
         cfg = by_words(cfg)
     at = item.review.created_at.timestamp()
     app_id = item.review.app_id
-    phrases, content = phrases_of(item.text_en, _own_words(app_id, names(app_id)))
-    x = vector_of(item, cfg)
+    own = names(app_id)  # the app's name first, then how users also spell it: all taken out of the text
+    phrases, content = phrases_of(meaning_text(item.text_en, own), _own_words(app_id, own[:1]))
+    x = vector_of(item, cfg, own)
     _fade(state, at, cfg)
     number = assign(state, x, cfg)
     state.seen += 1

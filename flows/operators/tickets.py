@@ -9,9 +9,9 @@ to the registry (`registry_step`, a stateful map keyed by the issue id). Guarant
 - a window *passes* when its count is at least `min_reviews` and unlikely under a Poisson law with
   the expected count `max(issue baseline, app prior)` (`significance`): the issue's own baseline is
   its decayed rate over the hourly windows before this one (hour and day scales only: a spike); the
-  app prior is the app's rate of kept reviews times the window times `prior_share` (every scale; at
-  the week scale it is the only one, so an issue that keeps a notable share of a quiet app's week
-  passes). A window most of whose reviews are positive and ask for nothing (`contented`: happy users,
+  app prior is the app's rate of kept reviews times the window times `prior_share` (`prior_share_week`
+  at the week scale, where it is the only one, so an issue that keeps a notable share of the app's
+  week passes: a recurring issue). A window most of whose reviews are positive and ask for nothing (`contented`: happy users,
   or a paid-review campaign) never passes. `alpha` per scale and the other limits come from the app's
   `"tickets"` metadata or the settings;
 - lifecycle: a passing window opens the ticket (`status` open) or updates it; when no scale passes
@@ -187,6 +187,7 @@ class Thresholds:
     by_count: bool = False  # competitor features: the count alone decides, severity from the count
     alpha: tuple[tuple[str, float], ...] = ((HOUR, 1e-6), (DAY, 1e-4), (WEEK, 0.01))
     prior_share: float = 0.02  # the share of the app's kept reviews a typical issue gets
+    prior_share_week: float = 0.005  # the same at the week scale, where an issue is judged as a recurring one
     resolve_days: float = 3.0
 
     def alpha_for(self, scale: str) -> float:
@@ -278,10 +279,11 @@ def expected_count(stats: WindowStats, scale: str, length: timedelta, state: Tic
     raises every issue's expectation alike) and its day rate otherwise. Expected is the largest of:
     the issue's own rate, the issue's usual share of the app times the app's volume (hour and day
     scales, once the issue has a baseline), and `prior_share` of the app's volume (every scale; the
-    only one at the week scale)."""
+    only one at the week scale, where it is `prior_share_week`: a recurring issue needs a smaller share of
+    a week than a spike needs of an hour or a day, so a quiet app's week-long issue of five reports passes)."""
     hours = length.total_seconds() / 3600
     volume = max(stats.app_rate_now, stats.app_rate) if scale == HOUR else stats.app_rate
-    expected = volume * limits.prior_share
+    expected = volume * (limits.prior_share_week if scale == WEEK else limits.prior_share)
     if scale != WEEK and state.baseline.watched_hours >= BASELINE_MIN_HOURS:
         own = state.baseline.per_hour()
         share = min(own / stats.app_rate, 1.0) if stats.app_rate > 0 else 0.0
