@@ -60,6 +60,9 @@ def test_kept_review_carries_its_measures():
         ("use my referral code PN7K2X get ₹100 cashback", "referral_spam"),
         ("Apliquen mi código! Son $100 pesos gratis vitervaevabut40", "referral_spam"),
         ("@FNBSA I'm saving for my kids studies #LoveFNB", "contest_spam"),
+        ("@FNBSA It has helped me when the ATMs were not working so Cash@Till has been a very good help #LoveFNB",
+         "contest_spam"),
+        ("@FNBSA Not standing on the lines for long hours #LoveFBN", "contest_spam"),  # a typo in the tag
         ("@Naledi30469606 Hi there Naledi, lets look into this for you. Please DM us your ID and contact number.",
          "brand_reply"),
         ("@JDM26JDM We're sorry to hear this and will need to investigate further to advise.", "brand_reply"),
@@ -170,3 +173,9 @@ def test_longest_accepted_text_goes_through_denoise_without_crashing():
 def test_a_link_from_a_person_or_about_a_problem_is_not_a_broadcast(text):
     out = denoise(review(text), RULES)
     assert not (isinstance(out, Rejected) and out.reason == "broadcast"), out
+
+
+def test_a_contest_entry_that_names_a_problem_is_kept():
+    rules = RULES.with_overrides({"contest_hashtags": ["#LoveFNB"]})
+    for text in ("@FNBSA #LoveFNB my card is blocked since Monday", "#LoveFNB proof of payment emails are delayed today"):
+        assert not isinstance(denoise(review(text), rules), Rejected), text

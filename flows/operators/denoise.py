@@ -10,8 +10,8 @@ first that fails decides the reason:
   ASCII (fancy-font or symbol soup); a review in a language we recognise is
   kept instead (and translated, or marked untranslated);
 - `referral_spam`: offers a referral / invite / promo code;
-- `contest_spam`: a contest entry (the app's contest hashtags, or giveaway
-  phrases) that reports no problem;
+- `contest_spam`: a contest entry (the app's contest hashtags, typed with a typo
+  or two, or giveaway phrases) that names no problem (a bare "not" is not one);
 - `brand_reply`: the company's own customer-care reply to a user (it opens by addressing someone and
   speaks for the company: "kindly DM us", "we are looking into this", "our apologies for the
   inconvenience"), which is not feedback about the app;
@@ -54,6 +54,10 @@ ISSUE_WORDS = frozenset(
     deducted debited stuck blocked hang hangs hanging freeze freezes slow otp login problem issue issues
     fraud scam not cannot can't cant nahi nhi nahin""".split()
 )
+# What a contest entry must name to be kept: a problem word itself, not a bare "not" ("Cash@Till helped me when the
+# ATMs were not working #LoveFNB" is an entry; "#LoveFNB my card is blocked" is a complaint).
+PROBLEM_WORDS = (ISSUE_WORDS - frozenset("not cannot can't cant nahi nhi nahin".split())) | frozenset(
+    "delay delayed down offline unavailable unable declined wrong".split())
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _VOWELS = set("aeiouy")
 _ELONGATED = re.compile(r"(.)\1{2,}")
@@ -165,6 +169,40 @@ def repetition_ratio(tokens: list[str]) -> float:
     return round(1 - len(set(tokens)) / len(tokens), 4)
 
 
+def contest_tag(tag: str, contest_hashtags: tuple[str, ...]) -> bool:
+    """Whether hashtag `tag` (lower case, no #) is one of the contest's, as entrants type it: one typo
+    allowed in a tag of 6 letters or more, two in one of 10 or more (#BecouseUcount, #BecauseYouCount).
+
+    >>> contest_tag("becouseucount", ("becauseucount",)), contest_tag("beacuseucount", ("becauseucount",))
+    (True, True)
+    >>> contest_tag("lovefnb", ("lovefnb",)), contest_tag("lovenb", ("lovefnb",)), contest_tag("fnb", ("lovefnb",))
+    (True, True, False)
+    """
+    for wanted in contest_hashtags:
+        if tag == wanted:
+            return True
+        allowed = 2 if len(wanted) >= 10 else 1 if len(wanted) >= 6 else 0
+        if allowed and abs(len(tag) - len(wanted)) <= allowed and _edits(tag, wanted, allowed) <= allowed:
+            return True
+    return False
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance between `a` and `b` (an adjacent swap counts once), or `limit + 1` once above it."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
 def spam_markers(text: str, rules: DenoiseRules) -> tuple[str, ...]:
     """Names of the spam signals in `text`: referral, contest, brand_reply, url, phone, messenger, money_offer,
     broadcast (a link and no first- or second-person word)."""
@@ -173,7 +211,7 @@ def spam_markers(text: str, rules: DenoiseRules) -> tuple[str, ...]:
     if (_REFERRAL_OFFER.search(text) and (code or _REWARD.search(text))) or (_REFERRAL_NOUN.search(text) and code):
         found.append("referral")
     tags = {t.lower() for t in re.findall(r"#(\w+)", text)}
-    if tags & set(rules.contest_hashtags) or _GENERIC_CONTEST.search(text):
+    if any(contest_tag(t, rules.contest_hashtags) for t in tags) or _GENERIC_CONTEST.search(text):
         found.append("contest")
     if _ADDRESSED.match(text) and _BRAND_VOICE.search(text[:600]):
         found.append("brand_reply")
@@ -208,6 +246,10 @@ def names_an_issue(text: str) -> bool:
     return any(w in ISSUE_WORDS for w in words(content_text(text)))
 
 
+def names_a_problem(text: str) -> bool:
+    return any(w in PROBLEM_WORDS for w in words(content_text(text)))
+
+
 def check(text: str, m: Measures, rules: DenoiseRules) -> tuple[str, str] | None:
     """The first failed rule as (reason, detail), or None when the review is kept."""
     if m.word_count < rules.min_words and not (m.word_count >= 2 and names_an_issue(text)):
@@ -219,7 +261,7 @@ def check(text: str, m: Measures, rules: DenoiseRules) -> tuple[str, str] | None
         )
     if rules.spam_rules and "referral" in m.spam_markers:
         return "referral_spam", "offers a referral or promo code"
-    if rules.spam_rules and "contest" in m.spam_markers and not names_an_issue(text):
+    if rules.spam_rules and "contest" in m.spam_markers and not names_a_problem(text):
         return "contest_spam", "contest entry that reports no problem"
     if rules.spam_rules and "brand_reply" in m.spam_markers:
         return "brand_reply", "the company's own reply to a user, not feedback"
