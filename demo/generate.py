@@ -1,8 +1,9 @@
 """Seeded, realistic review stream for the fictional UPI app PayNest.
 
 ``python -m demo.generate`` writes JSONL in the review-in contract: English feedback across the app's
-labels, Hinglish / Hindi / Spanish, noise and spam, competitor mentions, a failed-payment incident
-after the 4.12.0 release, an OTP outage, and ~1% malformed lines that validation must reject.
+labels, Hinglish / Hindi / Spanish, noise and spam, competitor mentions, an incident after the 4.12.0
+release (payments freeze on "Processing" after the UPI PIN, error PN-417: a failure the everyday stream never
+reports), an OTP outage, and ~1% malformed lines that validation must reject.
 Randomness comes only from ``random.Random(seed)``: the same arguments give byte-identical output.
 """
 
@@ -26,7 +27,7 @@ IST = timezone(timedelta(hours=5, minutes=30))
 BASE_DAYS = 28
 RELEASES = [("4.10.2", 0.0, 1.0), ("4.11.0", 5.5, 3.0), ("4.12.0", 16.5, 2.0), ("4.12.1", 19.2, 0.8)]
 ADOPTION_CAP = 0.9  # (version, release day, ramp days); 10% of users lag one version behind
-INCIDENT = (16.7, 19.2)  # failed payments from soon after 4.12.0 until the 4.12.1 hotfix
+INCIDENT = (16.7, 19.2)  # payments freeze after the PIN from soon after 4.12.0 until the 4.12.1 hotfix
 INCIDENT_VERSION = "4.12.0"
 OTP_SPIKE = (9.35, 9.8)  # SMS gateway trouble one morning and afternoon
 SPAM_CAMPAIGN = (11.0, 13.0)
@@ -240,20 +241,36 @@ REFERRAL = ["use my referral code {code} get ₹{bonus} cashback",
 REPEATED_SPAM = ["Earn ₹5000 daily from home 💰💰 no investment, WhatsApp 98XXXXXX21 for details",
                  "FREE ₹500 PayNest cashback loot!! open link in bio and claim fast before offer ends 🔥🔥"]
 
-INCIDENT_EN = ["payment failed but {amt} debited from my {bank} account, not credited to the receiver",
-               "after updating to 4.12.0 every UPI payment fails with bank server error and money is deducted",
-               "money deducted, transaction pending since {hrs} hours",
-               "{amt} debited twice and the payment still shows failed",
-               "since the latest update payments are failing, money debited but {merchant} did not receive it",
-               "paid {merchant} {amt}, debited from {bank}, status failed. Where is my money?",
-               "all my payments failing since yesterday, amount deducted each time",
-               "UPI payment stuck in processing, money debited from my account",
-               "the new update is a disaster, 3 failed payments and {amt} deducted"]
-INCIDENT_HI = ["update ke baad payment fail ho raha hai, paise kat gaye {amt}",
-               "paise debit ho gaye par payment fail dikha raha hai",
-               "kal se har payment fail, {amt} kat gaye wapas nahi aaye"]
-INCIDENT_AFTER = ["payments work again but {amt} debited during the failed payment is still not credited back",
-                  "still waiting for {amt} that was debited when the payment failed {when}"]
+# The 4.12.0 incident is a new failure, not a burst of the everyday complaints above: after the UPI PIN the
+# payment freezes on "Processing" and ends with error PN-417, no money taken. No baseline text says so.
+INCIDENT_EN = ["after updating to 4.12.0 the payment is stuck on Processing once I enter the PIN, version 4.11 "
+               "worked fine",
+               "since the 4.12.0 update the payment sits on 'Processing...' after the PIN and then says PN-417 "
+               "payment could not be completed",
+               "PN-417 'payment could not be completed' every time after I enter the PIN, started with 4.12.0, "
+               "cleared cache, no use",
+               "tried to pay {merchant} {amt}, entered the PIN and it was stuck on Processing for 2 minutes, then PN-417",
+               "4.12.0 is broken, the payment never goes past the Processing screen once I type the PIN",
+               "my payment to {merchant} was stuck on Processing {n} times after the PIN, had to pay cash, it started "
+               "with the 4.12.0 update",
+               "what is error PN-417? my payment gets stuck on Processing after the PIN since I updated to 4.12.0",
+               "since the 4.12.0 update my payment is stuck on Processing after the UPI PIN, the spinner just keeps "
+               "going",
+               "payment fails with error PN417 after the PIN since updating to 4.12.0, reinstalled twice, still the same",
+               "new version 4.12.0: the payment is stuck on Processing after the PIN and nothing is debited, it just "
+               "times out",
+               "after the PIN the payment goes to Processing and stays there, then 'PN-417: payment could not be "
+               "completed'. Only since 4.12.0",
+               "cannot pay anyone since 4.12.0, the payment hangs on Processing after the PIN and times out with PN-417"]
+INCIDENT_HI = ["4.12.0 update ke baad UPI PIN daalte hi payment Processing pe atak jata hai",
+               "naye update ke baad har payment me PN-417 error aa raha hai, PIN daalne ke baad",
+               "PIN daalne ke baad payment Processing me hi ruka rehta hai, {merchant} ko payment nahi ho paya",
+               "update kiya tab se payment nahi ho raha, PIN ke baad bas Processing Processing dikhata hai"]
+# After the 4.12.1 hotfix: users still on 4.12.0 (their store has not offered them the update yet)
+INCIDENT_AFTER = ["still on 4.12.0 as the update is not showing for my {device}, payment still stuck on Processing "
+                  "after the PIN",
+                  "heard 4.12.1 fixes PN-417 but I am still on 4.12.0 and the payment still stops at Processing after "
+                  "the PIN"]
 INCIDENT_CLOSERS = ["Please fix asap!!", "Worst update ever.", "Roll back the update.", "Is anyone else facing this?",
                     "Not again!"]
 OTP_SPIKE_TEXTS = {"neg": ["OTP not received on {operator} number since morning", "not getting OTP, can't log in",
@@ -405,7 +422,8 @@ def _competitor(rng: random.Random, competitors: list[dict[str, Any]], tweet: bo
 
 
 def _incident(rng: random.Random, after_hotfix: bool) -> tuple[str, str]:
-    """Failed-payment complaint during the 4.12.0 incident (or its aftermath)."""
+    """Complaint about the 4.12.0 payment freeze (PN-417), during the incident or from a user still on 4.12.0
+    after the hotfix."""
     if after_hotfix and rng.random() < 0.5:
         core = rng.choice(INCIDENT_AFTER)
     else:
