@@ -312,6 +312,8 @@ def test_review_type_feature_request_places_the_feature_at_the_org():
     ("mil veces más seriedad", False), ("rapidez", False), ("kecepatan", False), ("colorful", False),
     ("intuitiva", False), ("acha app", False), ("mast service", False), ("bahut badhiya experience", False),
     ("buen servicio", False), ("tarjeta para activarla", False),
+    # a clause someone said is no feature's name; "no ads" is one
+    ("intention of this keyboard is not speed", False), ("used to lag", False), ("no ads", True),
 ])
 def test_a_feature_phrase_is_concrete_or_not(phrase, ok):
     assert concrete(phrase) is ok, phrase
@@ -342,3 +344,19 @@ def test_detection_key_groups_phrasings():
     assert feature_key("group bill splitting") == "bill group split"
     assert feature_key("cash back") == feature_key("Cashback") == "cashback"
     assert Detection("Paytm", COMPETITOR_AHEAD, "UPI Lite", "paytm").key == "lite upi"
+
+
+def test_the_apps_own_aliases_come_from_the_metadata_of_apps_that_watch_it():
+    """PhonePe's metadata has no aliases of its own; Paytm's knows it as "phone pay": a review of PhonePe that
+    writes "phone pay" speaks of this app, here leaving it for the competitor it praises."""
+    from flows.dataflow import watch_config
+    from flows.operators.competitors import own_aliases, watch_of
+
+    apps = load_apps(ROOT / "bench" / "apps")
+    aliases = own_aliases("PhonePe", tuple(c for m in apps.values() for c in m.competitors))
+    assert {"phone pay", "phonepay"} <= set(aliases)
+    assert watch_config(apps).app_aliases("phonepe") == aliases
+    watch = watch_of(apps["phonepe"].competitors)
+    text = "low device me phone pay nahi chal raha, paytm bhut mast chal raha he, lagta he phone pay use karna band karna hoga"
+    assert [d.direction for d in detect(text, watch, app="PhonePe", rating=1, app_aliases=aliases)] == [SWITCHING_AWAY]
+    assert [d.direction for d in detect(text, watch, app="PhonePe", rating=1)] == [COMPETITOR_AHEAD]  # not read as this app

@@ -246,7 +246,8 @@ stuff performance quality work works working use usage using user users one ones
 accounts platform feature features option options facility facilities function functions functionality system way
 level side speed smoothness simplicity ease reliability transparency convenience congestion security friendliness
 customer customers support help people money time times day days month months year years problem problems issue
-issues review rating star stars process version update
+issues review rating star stars process version update game games browser keyboard client tool
+say says said know think feel like love want need get got make made do does did go goes went come came try tried
 servicio servicios experiencia aplicación aplicacion aplicaciones app cuenta cuentas banco bancos todo cosa cosas
 calidad atención atencion plataforma proceso
 aplikasi layanan semua
@@ -274,7 +275,8 @@ beautiful attractive pretty elegant cool fine ok okay decent fabulous outstandin
 bad worse worst poor terrible horrible awful pathetic useless ugly lame rubbish nonsense disappointing annoying
 fast faster quick quicker rapid slow slower smooth smoother easy easier simple hard difficult reliable unreliable
 secure safe stable friendly user-friendly convenient helpful useful intuitive seamless hassle-free transparent
-clear proper real genuine trusted trustworthy efficient responsive professional serious solid
+clear proper real genuine trusted trustworthy efficient responsive professional serious solid accurate inaccurate
+effective ineffective
 acha accha achha achi acchi badhiya mast sahi behtar bekar bakwas ghatiya faltu kharab bura buri
 bueno buena buenos buenas buen gran mal excelente genial malo mala pésimo pesimo pésima pesima rápido rapido rápida rapida lento
 lenta fácil facil intuitiva intuitivo segura seguro estable cómoda comoda
@@ -290,6 +292,12 @@ _PERSONAL = frozenset("i me my mine we our us you your u he she his her they the
 _QUALITY_NOUN = re.compile(r"^(?:\w{4,}(?:ness|ity|idad|dad|ez|eza|tud)|ke\w{3,}an)$")
 # - a verb that carries its object as a pronoun ("activarla", "usarlo"): the thing is named elsewhere.
 _CLITIC_VERB = re.compile(r"^\w{2,}(?:ar|er|ir|ár|ér|ír)(?:la|lo|las|los|le|les|me|te|nos)$")
+# A phrase with a verb of its own ("is not speed", "used to lag", "has definitely filled in") is a clause someone
+# said, not the name of a feature.
+_CLAUSE_WORD = re.compile(r"^(?:is|are|was|were|am|be|been|being|isn't|aren't|wasn't|weren't|has|have|had|hasn't"
+                          r"|haven't|does|did|doesn't|didn't|don't|can|can't|cannot|could|couldn't|would|wouldn't"
+                          r"|will|won't|should|shouldn't|must|not|never|used|went|came|es|son|era|fue|está|están"
+                          r"|estaba|ha|han|había|nunca|tha|thi|nahi|nhi|adalah|tidak|bukan)$")
 # A phrase of one word shaped like an adjective ("colorful", "intuitiva") is a quality, not a feature.
 _ADJECTIVE_SHAPE = re.compile(r"^\w{3,}(?:ful|ous|ive|able|ible|osa|oso|iva|ivo|ble)$")
 
@@ -330,6 +338,8 @@ def concrete(phrase: str | None, names: frozenset[str] = frozenset()) -> bool:
     if not words or len(words) > 8 or set(words) & _PERSONAL:
         return False
     words = [w for w in words if w not in names]
+    if any(_CLAUSE_WORD.match(w) for w in words):
+        return False
     if len(words) == 1 and _ADJECTIVE_SHAPE.match(words[0]):
         return False
     if any(specific(w) for w in words):
