@@ -238,6 +238,8 @@ def test_leaving_is_the_writers_act_and_advice_recommends(text, direction):
     # no leaving: a negated or asked one, or an order to others
     ("I will not delete this app, gpay is better though", COMPETITOR_AHEAD),
     ("how do I close my account? gpay is better", COMPETITOR_AHEAD),
+    ("I uninstalled this app and reinstalled it, gpay is better though", COMPETITOR_AHEAD),
+    ("PayNest me transaction delete karna hai, gpay is better", COMPETITOR_AHEAD),
     ("gpay is far better than this app", COMPETITOR_AHEAD),
     # leaving the app says nothing of a competitor it does not put ahead
     ("I am deleting this app, paid via gpay today", NEUTRAL),

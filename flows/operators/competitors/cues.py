@@ -6,11 +6,14 @@ competitors ⟪x⟫ and the app itself ⟪a⟫. A `Cue` is a pattern and a `judg
 and returns a `Verdict` (direction, feature phrase or None) or None when the match means nothing.
 
 Directions, from the app's side:
-- `competitor_ahead`: the competitor has or does something better, or the user asks to copy it
-  ("gpay has scratch cards, please add", "slower than paytm", "not better than gpay",
-  "paytm me ye feature hai, yaha kab aayega", "isse acha to gpay hai");
-- `switching_away`: leaving, or threatening to leave, for the competitor ("switching to gpay",
-  "so I use Google Pay instead", "gpay pe shift kar raha hu", "me cambié a Klar");
+- `competitor_ahead`: the competitor has or does something better, the user asks to copy it, or tells
+  others to go there ("gpay has scratch cards, please add", "slower than paytm", "not better than gpay",
+  "paytm me ye feature hai, yaha kab aayega", "isse acha to gpay hai", "better to go with gpay",
+  "gpay use karo");
+- `switching_away`: the writer leaving, or threatening to leave, for the competitor ("I'm switching to
+  gpay", "so I use Google Pay instead", "gpay pe shift kar raha hu", "me cambié a Klar"); `advised`
+  tells the writer's move from advice, and `leaves_app` finds the writer leaving the app itself, which
+  turns a gap in the same text into a switch;
 - `own_ahead`: a competitive win ("better than phonepe", "phonepe se acha hai", "unlike gpay it
   shows the refund status", "ni a los talones le llega");
 - `switching_to`: arriving from the competitor ("switched from paytm to this app", "left Nedbank");
@@ -249,31 +252,39 @@ def advised(pre: str, lead: str | None, post: str = "") -> bool:
 # "I am changing this bank", "I'm deleting this app", "phone pay us karna band karna hoga", "I used absa and
 # Nedbank previously", "sudah hapus": the writer leaves (or has left) the app. A competitor the same text puts
 # ahead is then where the writer goes: leaving wins over a comparison (the guideline's rule).
-_OWN_OBJ = rf"(?:{OWN}|my (?:account|accounts|card)|the app|la cuenta|mi cuenta|la app|la tarjeta)"
+# The app itself as what is left: its name, "this app", "you", "my account"; never a bare "it" ("I removed it").
+_OWN_OBJ = (r"(?:⟪a⟫(?: app)?|this (?:app|application|bank|wallet|platform|one)|your (?:app|bank|service|platform)"
+            r"|you(?: guys)?|the app|my (?:account|accounts)|esta (?:app|aplicaci[oó]n|cuenta)|este banco"
+            r"|la (?:app|cuenta)|mi cuenta)(?![\w'])")
 _LEAVE_OWN = [re.compile(p) for p in (
     rf"\b(?:i'?m|i am|im|i'?ll|i will|i have|i'?ve|we'?re|we are|we'?ll|we will|gonna|going to|about to|will|am"
     rf"|have to|had to|want to|wanna|just|finally|already|i|we)\s+(?:\w+\s+){{0,2}}?"
     rf"(?:uninstall\w*|delet\w*|remov\w*|leav\w*|left|quit\w*|clos\w*|chang\w*|ditch\w*|dump\w*|stop\w*\s+using"
-    rf"|cancel\w*|switch\w*\s+from|mov\w*\s+from|get\s+rid\s+of)\s+(?:(?:this|the|my)\s+)?{_OWN_OBJ}(?!\w)",
+    rf"|cancel\w*|switch\w*\s+from|mov\w*\s+from|get\s+rid\s+of)\s+{_OWN_OBJ}",
     rf"\b(?:used|was using|i was with|we were with|used to (?:use|bank with|have))\s+(?:⟪x⟫\s*(?:,|and|&|or)\s*)*"
     rf"⟪a⟫\s+(?:previously|before|earlier|for (?:years|months|long))",
-    rf"(?<!\w)(?:{OWN})\s+(?:(?:ko|us|use|ka|se)\s+)?(?:\w+\s+){{0,2}}?(?:band\s+kar|uninstall|delete|hata|chhod|chod"
-    r"|chor)\w*",
-    r"\b(?:isko|ise|isse|ye app|yeh app|is app ko)\s+(?:\w+\s+){0,1}?(?:uninstall|delete|hata|band|chhod|chod)\w*",
-    r"\b(?:(?:la|lo)\s+cancel[eé]|cancel[eé]\s+(?:mi|la)\s+(?:cuenta|tarjeta)|cerr[eé]\s+(?:mi\s+)?cuenta"
-    r"|dej[eé]\s+de\s+usar(?:la|lo)?|me\s+(?:voy|salgo|sal[ií]|fui)\s+de|voy\s+a\s+(?:cancelar|cerrar|dejar))\b",
-    r"\b(?:sudah|udah|udh|dah|sdh|langsung|mau)\s+(?:\w+\s+)?(?:hapus|uninstall|uninstal|copot)\b",
+    r"(?:⟪a⟫(?: app)?|this app|ye app|yeh app|is app)\s+(?:(?:ko|us|use|ka|ab|to|toh|hi|bhi|karna)\s+){0,3}"
+    r"(?:band\s+kar|uninstall|delete|hata|chhod|chod|chor)\w*",
+    r"\b(?:isko|ise|is app ko)\s+(?:\w+\s+)?(?:uninstall|delete|hata|band kar|chhod|chod)\w*",
+    r"\b(?:la\s+cancel[eé]|cancel[eé]\s+(?:mi|la)\s+(?:cuenta|tarjeta)|cerr[eé]\s+(?:mi\s+)?cuenta"
+    r"|(?:dej[eé]\s+de\s+usar|me\s+(?:voy|salgo|sal[ií]|fui)\s+de|voy\s+a\s+(?:cancelar|cerrar|dejar))"
+    r"\s+(?:⟪a⟫|esta\s+app|este\s+banco|la\s+app|(?:mi|la)\s+cuenta)|dej[eé]\s+de\s+usarla)(?!\w)",
+    r"\b(?:sudah|udah|udh|dah|sdh|langsung|mau)\s+(?:\w+\s+)?(?:hapus|uninstall|uninstal|copot)"
+    r"(?=\s+(?:aplikasi\w*|apk|app|akun\w*|aja|saja|selamanya|⟪a⟫)\b|\s*[,.!]|\s*$)",
 )]
+_REINSTALL = re.compile(r"\b(?:re-?install\w*|install\w* (?:it )?again|download\w* (?:it )?again|re-?download\w*)\b")
 
 
 def leaves_app(text: str) -> bool:
-    """True when the masked `text` says the writer leaves, or has left, the app itself, not under a negation
-    ("I won't delete this app") nor as an order to others ("don't install this")."""
+    """True when the masked `text` says the writer leaves, or has left, the app itself: not under a negation
+    ("I won't delete this app"), in a question ("how do I close my account"), as an order to others ("don't
+    install this") nor to reinstall ("I uninstalled this app and reinstalled it")."""
     for pattern in _LEAVE_OWN:
         for m in pattern.finditer(text):
             before = text[max(0, m.start() - 30): m.start()] + " " + m.group()
             if not _NEG_RE.search(" ".join(_words(before)[-6:])) and not re.search(
-                    r"\b(?:how|unable|can'?t|cannot|couldn'?t|trying to|tried to)\b", before):
+                    r"\b(?:how|unable|can'?t|cannot|couldn'?t|trying to|tried to)\b", before) and not (
+                    _REINSTALL.search(text[m.end(): m.end() + 60])):  # "uninstalled this app and reinstalled it"
                 return True
     return False
 

@@ -3,8 +3,10 @@ whether that is a concrete feature, and one grouping key for it.
 
 The text given here is lower-cased with the org's mentions written ⟪o⟫ (others ⟪x⟫, the app
 itself ⟪a⟫). A phrase is at most 8 words, trimmed of stopwords at both ends; `concrete` says
-whether it names something a team could build ("hide payment history": yes; "overall
-experience", "service", "speed": no). `feature_key` is the one string key of a phrase, shared by
+whether it names something a team could build: a phrase is concrete when one of its words is
+`specific` (not a generic product word, an everyday payments object, praise, a quality noun, a
+quantifier or a name), so "hide payment history" is and "overall experience", "smooth
+transactions", "beautiful UI" are not. `feature_key` is the one string key of a phrase, shared by
 the flow and the dashboard (plurals and -ing stemmed, stopwords dropped, words sorted). Pure.
 
     >>> feature_key("Scratch cards")
