@@ -3,7 +3,7 @@
     python -m bench.competitors --data ../shared/data/streams [--apps bench/apps] --sample 100 --seed S
                                 [--sheet DIR]
     python -m bench.competitors --score DIR --readers a.tsv b.tsv [--doc docs/results/competitors.md]
-                                [--annotations bench/data/annotations/competitors]
+                                [--annotations bench/data/annotations/competitors/seedS]
 
 Run mode: each stream row's app (`app`, or `bank_query` for tweets) is matched to its metadata in
 `--apps` (by normalised name: "FNBSA" is FNB, "klar" is Klar); its watch list is all the
