@@ -134,6 +134,7 @@ def test_a_name_that_is_a_common_word_counts_only_capitalised():
     "I like gpay", "other than gpay nothing works", "paytm has been down since morning", "PhonePe has the same problem",
     "transfer from CRED failed, please fix", "Like gpay and paytm?", "and then gpay asked for the pin",
     "gpay is better than paytm",  # two other apps compared: neither is ahead of this one
+    "gpay is good",  # a compliment to another app judges nothing here
 ])
 def test_mere_mentions_are_neutral(text):
     got = detect(text, watching(), app="PayNest")
@@ -241,12 +242,27 @@ def test_leaving_is_the_writers_act_and_advice_recommends(text, direction):
     ("I uninstalled this app and reinstalled it, gpay is better though", COMPETITOR_AHEAD),
     ("PayNest me transaction delete karna hai, gpay is better", COMPETITOR_AHEAD),
     ("gpay is far better than this app", COMPETITOR_AHEAD),
+    ("uninstalling this app, gpay is much better", SWITCHING_AWAY),
     # leaving the app says nothing of a competitor it does not put ahead
     ("I am deleting this app, paid via gpay today", NEUTRAL),
 ])
 def test_leaving_the_app_turns_a_gap_into_a_switch(text, direction):
     got = [d for d in detect(text, watching(), app="PayNest") if d.org == "Google Pay" or d.org == "Paytm"]
     assert got[-1].direction == direction, text
+
+
+@pytest.mark.parametrize("text,direction", [
+    ("gpay is good but PayNest is best", OWN_AHEAD),
+    ("gpay is good but this app has more offers", OWN_AHEAD),
+    ("gpay is good, this app is not", COMPETITOR_AHEAD),
+    ("gpay is good but this app keeps failing", COMPETITOR_AHEAD),
+    ("PayNest is good, but gpay is more simple", COMPETITOR_AHEAD),
+    ("gpay acha hai lekin PayNest best hai", OWN_AHEAD),
+])
+def test_a_compliment_that_turns_to_the_app(text, direction):
+    """When praise of the competitor turns ("but", "lekin") to the app, what is said of the app decides."""
+    [(org, got, _)] = found(text, watching())
+    assert got == direction, text
 
 
 def test_the_app_itself_is_read_as_this_app():

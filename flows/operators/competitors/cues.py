@@ -105,7 +105,8 @@ _POSITIVE_COMP = re.compile(r"\b" + any_of(
     "cleaner", "friendlier", "clearer", "stronger", "more reliable", "more secure", "more transparent",
     "more (?:user[- ])?friendly", "more convenient", "more helpful", "more useful", "more stable", "more intuitive",
     "more professional", "more efficient", "more affordable", "more responsive", "more trustworthy", "very helpful",
-    "more rewarding", "more cashback", "more offers", "more features", "less charges?", "lower charges?", "lower fees?",
+    "more rewarding", "more cashback", "more offers", "more features",
+    "more (?:simple|easy|fast|smooth|secure|safe|reliable|good)",  # informal comparatives: "more simple" "less charges?", "lower charges?", "lower fees?",
     "less fees?", "less (?:expensive|complicated|congested)", "good", "mejor(?:es)?", "superior(?:es)?",
     r"m[aá]s (?:f[aá]cil|r[aá]pid[oa]|segur[oa]|intuitiv[oa]|barat[oa]|completa?o?|profesional|serio|seria|estable)",
     r"menos (?:comisiones|cobros|caro|cara)", "gusta m[aá]s", "lebih (?:baik|bagus|cepat|mudah|murah|aman)", "behtar",
@@ -261,6 +262,8 @@ _LEAVE_OWN = [re.compile(p) for p in (
     rf"|have to|had to|want to|wanna|just|finally|already|i|we)\s+(?:\w+\s+){{0,2}}?"
     rf"(?:uninstall\w*|delet\w*|remov\w*|leav\w*|left|quit\w*|clos\w*|chang\w*|ditch\w*|dump\w*|stop\w*\s+using"
     rf"|cancel\w*|switch\w*\s+from|mov\w*\s+from|get\s+rid\s+of)\s+{_OWN_OBJ}",
+    rf"(?:^|[,.!?;:]|\band)\s*(?:uninstall(?:ing|ed)|delet(?:ing|ed)|leaving|quitting|ditching|remov(?:ing|ed)"
+    rf"|clos(?:ing|ed)|cancell?(?:ing|ed))\s+{_OWN_OBJ}",  # "uninstalling paytm, phonepe is much better"
     rf"\b(?:used|was using|i was with|we were with|used to (?:use|bank with|have))\s+(?:⟪x⟫\s*(?:,|and|&|or)\s*)*"
     rf"⟪a⟫\s+(?:previously|before|earlier|for (?:years|months|long))",
     r"(?:⟪a⟫(?: app)?|this app|ye app|yeh app|is app)\s+(?:(?:ko|us|use|ka|ab|to|toh|hi|bhi|karna)\s+){0,3}"
@@ -450,13 +453,36 @@ def _judge_than(hit: Hit) -> Verdict | None:
     return Verdict(OWN_AHEAD if sign > 0 else COMPETITOR_AHEAD, feature)
 
 
+def _contrasted(hit: Hit) -> bool:
+    """The text sets the competitor against the app (a contrast word, a low rating, the writer leaving the app)."""
+    return bool(_CONTRAST.search(hit.text) or (hit.rating is not None and hit.rating <= 2) or leaves_app(hit.text))
+
+
+def _turned(hit: Hit) -> Verdict | None:
+    """"phonepe is good but paytm is best": when a praise of the competitor turns ("but", "lekin", "pero") to
+    the app, what is said of the app decides; None when it does not turn to the app."""
+    turn = re.search(r"\b(?:but|lekin|par|pero|tapi|whereas|while)\b(?P<rest>[^.!?]*)", hit.post)
+    if not turn or not _own_in(turn.group("rest")):
+        return None
+    sign = _comparison_sign(turn.group("rest")) or polarity(turn.group("rest"))
+    return Verdict(OWN_AHEAD if sign > 0 else COMPETITOR_AHEAD, None) if sign else None
+
+
 def _judge_o_is_comp(hit: Hit) -> Verdict | None:
-    """"gpay is better", "gpay is far better than this app" (a gap), "gpay is worse" (a win)."""
+    """"gpay is better", "gpay is far better than this app" (a gap), "gpay is worse" (a win); "gpay is good" is
+    a compliment, read as `o_good` reads one."""
     sign = _comparison_sign(hit.m.group())
     if not sign:
         return None
     if re.match(r"\s*(?:than|then|que)\s+(?:the\s+)?⟪x⟫", hit.post):
         return None  # "gpay is better than paytm": not about this app
+    turned = _turned(hit)
+    if turned:
+        return turned
+    last = max(list(_POSITIVE_COMP.finditer(hit.m.group())) + list(_NEGATIVE_COMP.finditer(hit.m.group())),
+               key=lambda m: m.start())
+    if last.group() in ("good", "very helpful") and not _contrasted(hit):
+        return None  # "gpay is good": a compliment to another app judges nothing here
     slot = hit.group("f")
     feature = clean(slot) if slot else after(hit.sentence, hit.m.end())
     return Verdict(COMPETITOR_AHEAD if sign > 0 else OWN_AHEAD, feature)
@@ -469,8 +495,10 @@ def _judge_o_good(hit: Hit) -> Verdict | None:
         return None
     if re.match(r"\s*(?:than|then|que)\b", hit.post):
         return None  # a comparison with another app: `o_is_comp` or `than` reads it
-    contrast = _CONTRAST.search(hit.text) or (hit.rating is not None and hit.rating <= 2) or leaves_app(hit.text)
-    if not contrast:
+    turned = _turned(hit)
+    if turned:
+        return turned
+    if not _contrasted(hit):
         return None
     return Verdict(COMPETITOR_AHEAD, after(hit.sentence, hit.m.end()) or clean(hit.group("f")))
 
