@@ -3,7 +3,7 @@
     python -m bench.competitors --data ../shared/data/streams [--apps bench/apps] --sample 100 --seed S
                                 [--sheet DIR]
     python -m bench.competitors --score DIR --readers a.tsv b.tsv [--doc docs/results/competitors.md]
-                                [--annotations bench/data/annotations/competitors]
+                                [--annotations bench/data/annotations/competitors/seedS]
 
 Run mode: each stream row's app (`app`, or `bank_query` for tweets) is matched to its metadata in
 `--apps` (by normalised name: "FNBSA" is FNB, "klar" is Klar); its watch list is all the
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.appmeta import AppMetadata, load_apps
-from flows.operators.competitors import DIRECTIONS, REQUESTS, Detection, detect, norm, watch_of
+from flows.operators.competitors import DIRECTIONS, REQUESTS, Detection, detect, norm, own_aliases, watch_of
 from flows.operators.review_type import CUES
 from core.settings import PROJECT_ROOT
 
@@ -92,6 +92,7 @@ def app_for(name: str, apps: dict[str, AppMetadata]) -> AppMetadata | None:
 def run(data: Path, apps_path: Path) -> tuple[list[dict], int, list[str]]:
     """(one dict per detection, rows read, stream apps with no metadata)."""
     apps = load_apps(apps_path)
+    everyone = tuple(c for m in apps.values() for c in m.competitors)
     found: list[dict] = []
     total, unknown = 0, set()
     for row in rows(data):
@@ -101,7 +102,8 @@ def run(data: Path, apps_path: Path) -> tuple[list[dict], int, list[str]]:
             unknown.add(row.app)
             continue
         watch = watch_of(meta.competitors)
-        for d in detect(row.text, watch, app=meta.name, review_type=cue_type(row.text), rating=row.rating):
+        for d in detect(row.text, watch, app=meta.name, review_type=cue_type(row.text), rating=row.rating,
+                        app_aliases=own_aliases(meta.name, everyone)):
             found.append(_item(row, meta, d))
     return found, total, sorted(unknown)
 

@@ -28,6 +28,7 @@ from bytewax.outputs import Sink
 
 from core.appmeta import AppCatalog, AppMetadata
 from flows.operators.cluster import ClusterConfig, cluster_step
+from flows.operators.competitors import own_aliases
 from flows.operators.dedup import DedupConfig, dedup_enriched_step
 from flows.operators.denoise import denoise
 from flows.operators.embed import Embedder
@@ -161,7 +162,12 @@ def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
         meta = current().get(app_id)
         return meta.name if meta else app_id
 
-    return WatchConfig(competitors=competitors, app_names=app_name)
+    def app_aliases(app_id: str) -> tuple[str, ...]:
+        catalog = current()
+        meta = catalog.get(app_id)
+        return own_aliases(meta.name, tuple(c for m in catalog.values() for c in m.competitors)) if meta else ()
+
+    return WatchConfig(competitors=competitors, app_names=app_name, app_aliases=app_aliases)
 
 
 def _events(scale: str):

@@ -134,6 +134,7 @@ def test_a_name_that_is_a_common_word_counts_only_capitalised():
     "I like gpay", "other than gpay nothing works", "paytm has been down since morning", "PhonePe has the same problem",
     "transfer from CRED failed, please fix", "Like gpay and paytm?", "and then gpay asked for the pin",
     "gpay is better than paytm",  # two other apps compared: neither is ahead of this one
+    "gpay is good",  # a compliment to another app judges nothing here
 ])
 def test_mere_mentions_are_neutral(text):
     got = detect(text, watching(), app="PayNest")
@@ -154,11 +155,15 @@ def test_mere_mentions_are_neutral(text):
     ("isse acha to gpay hai", ("Google Pay", COMPETITOR_AHEAD, None)),
     ("phonepe se bhi bekar hai", ("PhonePe", COMPETITOR_AHEAD, None)),
     ("Me gustaría una opción de apartados como en Paytm", ("Paytm", COMPETITOR_AHEAD, "apartados")),
+    # advice to others to go there recommends the competitor (the guideline): a gap, not the writer leaving
+    ("cash back is not available better to go with G pay", ("Google Pay", COMPETITOR_AHEAD, "cash back")),
+    ("gpay use karo, isme cashback nahi milta", ("Google Pay", COMPETITOR_AHEAD, "cashback")),
     # switching_away
     ("switching to PhonePe because it shows refund status", ("PhonePe", SWITCHING_AWAY, "refund status")),
     ("not eligible for postpaid, so I use Google Pay instead", ("Google Pay", SWITCHING_AWAY, "postpaid eligibility")),
-    ("cash back is not available better to go with G pay", ("Google Pay", SWITCHING_AWAY, "cash back")),
+    ("cash back is not available, I will go with G pay", ("Google Pay", SWITCHING_AWAY, "cash back")),
     ("uninstalling this, moving to phonepe", ("PhonePe", SWITCHING_AWAY, None)),
+    ("I am deleting this app, gpay has fingerprint login", ("Google Pay", SWITCHING_AWAY, "fingerprint login")),
     ("gpay pe shift kar raha hu, yaha cashback nahi milta", ("Google Pay", SWITCHING_AWAY, "cashback")),
     # own_ahead
     ("much better than gpay", ("Google Pay", OWN_AHEAD, None)),
@@ -167,7 +172,8 @@ def test_mere_mentions_are_neutral(text):
     ("phonepe se acha hai", ("PhonePe", OWN_AHEAD, None)),
     ("mejor que la app de Paytm", ("Paytm", OWN_AHEAD, None)),
     # switching_to
-    ("Switched from paytm to this app due to beautiful UI.", ("Paytm", SWITCHING_TO, "beautiful ui")),
+    ("Switched from paytm to this app due to beautiful UI.", ("Paytm", SWITCHING_TO, None)),  # praise is no feature
+    ("Switched from paytm to this app due to the simple interface.", ("Paytm", SWITCHING_TO, "simple interface")),
     ("I used to use paytm but now only this app", ("Paytm", SWITCHING_TO, None)),
     ("phonepe chhod ke ye app use kar raha hu", ("PhonePe", SWITCHING_TO, None)),
 ])
@@ -188,6 +194,73 @@ def test_directions_in_english_and_hinglish(text, expected):
     ("phonepe se acha nahi hai", COMPETITOR_AHEAD),
 ])
 def test_negation_and_comparatives(text, direction):
+    [(org, got, _)] = found(text, watching())
+    assert got == direction, text
+
+
+@pytest.mark.parametrize("text,direction", [
+    # the writer goes (first person, a modal of the writer, a narrated act): switching_away
+    ("I'm gonna switch to gpay", SWITCHING_AWAY),
+    ("I went with gpay instead", SWITCHING_AWAY),
+    ("not eligible for postpaid, so I use Google Pay instead", SWITCHING_AWAY),
+    ("High convenience fee on bill payments. Would rather use Amazon pay.", SWITCHING_AWAY),
+    ("couldn't wait for the branch, so used the time to open an account at gpay", SWITCHING_AWAY),
+    ("i think now i have to make time and go try gpay", SWITCHING_AWAY),
+    ("gpay pe shift kar raha hu", SWITCHING_AWAY),
+    ("ab se gpay hi use karunga", SWITCHING_AWAY),
+    ("me cambié a Paytm", SWITCHING_AWAY),
+    # the writer tells others to go there: a recommendation, competitor_ahead
+    ("Instead go for Google pay.", COMPETITOR_AHEAD),
+    ("better to go with gpay", COMPETITOR_AHEAD),
+    ("worst app, use gpay instead", COMPETITOR_AHEAD),
+    ("please don't ever install this go for better upi apps like g pay", COMPETITOR_AHEAD),
+    ("Switch to gpay guys", COMPETITOR_AHEAD),
+    ("go try gpay", COMPETITOR_AHEAD),
+    ("gpay use karo", COMPETITOR_AHEAD),
+    ("sab log gpay pe shift ho jao", COMPETITOR_AHEAD),
+    ("mejor usa Paytm", COMPETITOR_AHEAD),
+    # negation still binds to the switch
+    ("I will never switch to gpay", OWN_AHEAD),
+])
+def test_leaving_is_the_writers_act_and_advice_recommends(text, direction):
+    [(org, got, _)] = found(text, watching())
+    assert got == direction, text
+
+
+@pytest.mark.parametrize("text,direction", [
+    # the writer leaves the app itself, and the same text puts the competitor ahead: leaving wins
+    ("I am changing this bank, it's the pits of all banks, gpay is better than this", SWITCHING_AWAY),
+    ("I am uninstalling this app, gpay is far better", SWITCHING_AWAY),
+    ("I used Paytm and PayNest previously, their charges don't come close to gpay", SWITCHING_AWAY),
+    ("low device me PayNest nahi chal raha, gpay bhut mast chal raha he, lagta he PayNest use karna band karna hoga",
+     SWITCHING_AWAY),
+    ("ye app uninstall kar raha hu, gpay best hai", SWITCHING_AWAY),
+    ("La cancelé, Paytm es mejor", SWITCHING_AWAY),
+    # no leaving: a negated or asked one, or an order to others
+    ("I will not delete this app, gpay is better though", COMPETITOR_AHEAD),
+    ("how do I close my account? gpay is better", COMPETITOR_AHEAD),
+    ("I uninstalled this app and reinstalled it, gpay is better though", COMPETITOR_AHEAD),
+    ("PayNest me transaction delete karna hai, gpay is better", COMPETITOR_AHEAD),
+    ("gpay is far better than this app", COMPETITOR_AHEAD),
+    ("uninstalling this app, gpay is much better", SWITCHING_AWAY),
+    # leaving the app says nothing of a competitor it does not put ahead
+    ("I am deleting this app, paid via gpay today", NEUTRAL),
+])
+def test_leaving_the_app_turns_a_gap_into_a_switch(text, direction):
+    got = [d for d in detect(text, watching(), app="PayNest") if d.org == "Google Pay" or d.org == "Paytm"]
+    assert got[-1].direction == direction, text
+
+
+@pytest.mark.parametrize("text,direction", [
+    ("gpay is good but PayNest is best", OWN_AHEAD),
+    ("gpay is good but this app has more offers", OWN_AHEAD),
+    ("gpay is good, this app is not", COMPETITOR_AHEAD),
+    ("gpay is good but this app keeps failing", COMPETITOR_AHEAD),
+    ("PayNest is good, but gpay is more simple", COMPETITOR_AHEAD),
+    ("gpay acha hai lekin PayNest best hai", OWN_AHEAD),
+])
+def test_a_compliment_that_turns_to_the_app(text, direction):
+    """When praise of the competitor turns ("but", "lekin") to the app, what is said of the app decides."""
     [(org, got, _)] = found(text, watching())
     assert got == direction, text
 
@@ -222,8 +295,10 @@ def test_every_demo_competitor_template_gets_its_direction_and_feature():
 
 
 def test_enumerations_count_for_each_org_and_one_detection_per_org():
-    got = found("better than google pay and phone pay in terms of smooth transactions. google pay is slow", watching())
-    assert got == [("Google Pay", OWN_AHEAD, "transactions"), ("PhonePe", OWN_AHEAD, "transactions")]
+    got = found("better than google pay and phone pay in terms of cashback offers. google pay is slow", watching())
+    assert got == [("Google Pay", OWN_AHEAD, "cashback offers"), ("PhonePe", OWN_AHEAD, "cashback offers")]
+    got = found("better than google pay and phone pay in terms of smooth transactions", watching())
+    assert got == [("Google Pay", OWN_AHEAD, None), ("PhonePe", OWN_AHEAD, None)]  # what every app does: no feature
 
 
 def test_translation_is_read_too():
@@ -244,9 +319,36 @@ def test_review_type_feature_request_places_the_feature_at_the_org():
     ("hide payments", True), ("postpaid eligibility", True), ("cashback on bill payments", True),
     ("scratch cards", True), ("overall experience", False), ("service", False), ("better", False), ("speed", False),
     ("i raised a support ticket", False), ("", False),
+    # a capability, product or behaviour: a specific word, in any language
+    ("fingerprint login", True), ("simple interface", True), ("virtual card", True), ("debit orders", True),
+    ("manually set the amount in qr code", True), ("tarjeta virtual", True), ("comprobantes de SPEI", True),
+    ("hide payment ka option", True), ("movie ticket booking", True), ("charges", True), ("dark theme", True),
+    # generic product words, what every payments app does, praise, quality nouns, quantifiers, a lone adjective
+    ("better app", False), ("good service", False), ("the app", False), ("features", False), ("transactions", False),
+    ("smooth transactions", False), ("amooth transactions", False), ("fast payments", False), ("the card", False),
+    ("beautiful UI", False), ("interface", False), ("both accounts", False), ("seriedad", False),
+    ("mil veces más seriedad", False), ("rapidez", False), ("kecepatan", False), ("colorful", False),
+    ("intuitiva", False), ("acha app", False), ("mast service", False), ("bahut badhiya experience", False),
+    ("buen servicio", False), ("tarjeta para activarla", False),
+    # a clause someone said is no feature's name; "no ads" is one
+    ("intention of this keyboard is not speed", False), ("used to lag", False), ("no ads", True),
 ])
 def test_a_feature_phrase_is_concrete_or_not(phrase, ok):
-    assert concrete(phrase) is ok
+    assert concrete(phrase) is ok, phrase
+
+
+def test_a_name_is_no_feature():
+    assert concrete("phonepe", frozenset({"phonepe"})) is False
+    assert concrete("phonepe postpaid", frozenset({"phonepe"})) is True
+    assert concrete("phonepe") is True  # an unknown word is specific: only the names given are excluded
+
+
+def test_a_generic_phrase_leaves_the_mention_its_direction_and_no_feature():
+    """"gpay is best for transactions": a gap, counted as a request, with no feature (so never a ticket)."""
+    [d] = detect("worst service... G PAY IS BEST FOR TRANSACTIONS", watching(), app="PayNest")
+    assert (d.direction, d.feature, d.key, d.is_request) == (COMPETITOR_AHEAD, None, "", True)
+    [d] = detect("make a very simple interface like gpay please", watching(), app="PayNest")
+    assert (d.direction, d.feature) == (COMPETITOR_AHEAD, "simple interface")
 
 
 def test_a_mention_without_a_concrete_feature_carries_none():
@@ -260,3 +362,19 @@ def test_detection_key_groups_phrasings():
     assert feature_key("group bill splitting") == "bill group split"
     assert feature_key("cash back") == feature_key("Cashback") == "cashback"
     assert Detection("Paytm", COMPETITOR_AHEAD, "UPI Lite", "paytm").key == "lite upi"
+
+
+def test_the_apps_own_aliases_come_from_the_metadata_of_apps_that_watch_it():
+    """PhonePe's metadata has no aliases of its own; Paytm's knows it as "phone pay": a review of PhonePe that
+    writes "phone pay" speaks of this app, here leaving it for the competitor it praises."""
+    from flows.dataflow import watch_config
+    from flows.operators.competitors import own_aliases, watch_of
+
+    apps = load_apps(ROOT / "bench" / "apps")
+    aliases = own_aliases("PhonePe", tuple(c for m in apps.values() for c in m.competitors))
+    assert {"phone pay", "phonepay"} <= set(aliases)
+    assert watch_config(apps).app_aliases("phonepe") == aliases
+    watch = watch_of(apps["phonepe"].competitors)
+    text = "low device me phone pay nahi chal raha, paytm bhut mast chal raha he, lagta he phone pay use karna band karna hoga"
+    assert [d.direction for d in detect(text, watch, app="PhonePe", rating=1, app_aliases=aliases)] == [SWITCHING_AWAY]
+    assert [d.direction for d in detect(text, watch, app="PhonePe", rating=1)] == [COMPETITOR_AHEAD]  # not read as this app

@@ -32,6 +32,7 @@ REQUESTS = [
     "PayNest is much better than gpay, love it",  # a win: counted, never a request
     "Switched from Google Pay to PayNest last month, no regrets",  # an arrival: counted, never a request
     "gpay is far better than this app",  # a gap with no concrete feature: a request, never in a ticket
+    "gpay is best for transactions and overall experience",  # a gap whose phrase is generic: the same
 ]
 LATER = ["gpay has a dark mode, please add dark mode to this app as well"]
 
@@ -72,9 +73,10 @@ def test_watch_add_detect_restart_remove(tmp_path, apps, embedder):
     directions = {m["review_id"]: m["direction"] for m in _of(second, "competitor_mentions")}
     assert directions == {"paynest/fr0": "competitor_ahead", "paynest/fr1": "competitor_ahead",
                           "paynest/fr2": "competitor_ahead", "paynest/fr4": "own_ahead",
-                          "paynest/fr5": "switching_to", "paynest/fr6": "competitor_ahead"}
+                          "paynest/fr5": "switching_to", "paynest/fr6": "competitor_ahead",
+                          "paynest/fr7": "competitor_ahead"}
     requests = {r["review_id"]: r for r in _of(second, "feature_requests")}
-    assert sorted(requests) == ["paynest/fr0", "paynest/fr1", "paynest/fr2", "paynest/fr6"]
+    assert sorted(requests) == ["paynest/fr0", "paynest/fr1", "paynest/fr2", "paynest/fr6", "paynest/fr7"]
     assert {r["org"] for r in requests.values()} == {"Google Pay"}
     scratch = [requests[f"paynest/fr{i}"] for i in range(3)]
     assert all("scratch card" in r["feature"] for r in scratch)
@@ -82,8 +84,8 @@ def test_watch_add_detect_restart_remove(tmp_path, apps, embedder):
     # one feature group (the issue layer's clustering over the phrases), mapped to the app's own label
     assert len({r["feature_group"] for r in scratch}) == 1 and scratch[0]["feature_group"]
     assert {r["label"] for r in scratch} == {"rewards_cashback"}
-    vague = requests["paynest/fr6"]
-    assert vague["feature"] is None and vague["feature_group"] is None  # counted, never a ticket
+    for vague in (requests["paynest/fr6"], requests["paynest/fr7"]):
+        assert vague["feature"] is None and vague["feature_group"] is None  # counted, never a ticket
     # three requests for one feature in one window pass SIFT_TICKET_MIN_FEATURE_REQUESTS=3: a ticket
     [ticket] = _of(second, "tickets")
     assert ticket["primary_label"] == "competitor_feature" and ticket["count"] == 3
@@ -170,11 +172,11 @@ def test_the_summary_reads_gaps_and_wins_from_what_the_flow_stored(tmp_path, app
     for kind in ("competitor_mentions", "feature_requests"):
         store.write_documents(kind, _of(docs, kind))
     [gpay] = competitor_summary(store, "paynest")["competitors"]
-    assert (gpay["org"], gpay["gaps"], gpay["wins"], gpay["neutral"]) == ("Google Pay", 4, 2, 0)
-    assert gpay["directions"] == {"competitor_ahead": 4, "own_ahead": 1, "switching_to": 1}
-    assert gpay["requests_without_feature"] == 1
+    assert (gpay["org"], gpay["gaps"], gpay["wins"], gpay["neutral"]) == ("Google Pay", 5, 2, 0)
+    assert gpay["directions"] == {"competitor_ahead": 5, "own_ahead": 1, "switching_to": 1}
+    assert gpay["requests_without_feature"] == 2  # fr6 (no phrase) and fr7 (a generic one)
     [feature] = gpay["features"]
     assert feature["requests"] == 3 and "scratch card" in feature["feature"] and feature["label"] == "rewards_cashback"
     later = competitor_summary(store, "paynest", since=T0 + timedelta(minutes=5))["competitors"]
-    assert [(c["gaps"], c["wins"]) for c in later] == [(1, 1)]  # fr5 (an arrival) and fr6 (a gap) only
+    assert [(c["gaps"], c["wins"]) for c in later] == [(2, 1)]  # fr5 (an arrival), fr6 and fr7 (gaps) only
     store.close()

@@ -78,6 +78,7 @@ class FeatureMention:
 class WatchConfig:
     competitors: Callable[[str], tuple[Competitor, ...]]  # app_id -> the app metadata's competitors
     app_names: Callable[[str], str] = lambda app_id: app_id
+    app_aliases: Callable[[str], tuple[str, ...]] = lambda app_id: ()  # how users write the app's own name
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
 
@@ -119,7 +120,7 @@ def watch_step(
     r = event.review
     text_en = event.text_en if event.translated else ""
     found = detect(r.text, watch, app=cfg.app_names(r.app_id), text_en=text_en, review_type=event.review_type,
-                   rating=r.rating)
+                   rating=r.rating, app_aliases=cfg.app_aliases(r.app_id))
     out: list[Document | FeatureMention] = []
     for d in found:
         out.append(Document(MENTIONS, mention_doc(event, d, cfg)))

@@ -6,11 +6,14 @@ competitors ⟪x⟫ and the app itself ⟪a⟫. A `Cue` is a pattern and a `judg
 and returns a `Verdict` (direction, feature phrase or None) or None when the match means nothing.
 
 Directions, from the app's side:
-- `competitor_ahead`: the competitor has or does something better, or the user asks to copy it
-  ("gpay has scratch cards, please add", "slower than paytm", "not better than gpay",
-  "paytm me ye feature hai, yaha kab aayega", "isse acha to gpay hai");
-- `switching_away`: leaving, or threatening to leave, for the competitor ("switching to gpay",
-  "so I use Google Pay instead", "gpay pe shift kar raha hu", "me cambié a Klar");
+- `competitor_ahead`: the competitor has or does something better, the user asks to copy it, or tells
+  others to go there ("gpay has scratch cards, please add", "slower than paytm", "not better than gpay",
+  "paytm me ye feature hai, yaha kab aayega", "isse acha to gpay hai", "better to go with gpay",
+  "gpay use karo");
+- `switching_away`: the writer leaving, or threatening to leave, for the competitor ("I'm switching to
+  gpay", "so I use Google Pay instead", "gpay pe shift kar raha hu", "me cambié a Klar"); `advised`
+  tells the writer's move from advice, and `leaves_app` finds the writer leaving the app itself, which
+  turns a gap in the same text into a switch;
 - `own_ahead`: a competitive win ("better than phonepe", "phonepe se acha hai", "unlike gpay it
   shows the refund status", "ni a los talones le llega");
 - `switching_to`: arriving from the competitor ("switched from paytm to this app", "left Nedbank");
@@ -102,7 +105,8 @@ _POSITIVE_COMP = re.compile(r"\b" + any_of(
     "cleaner", "friendlier", "clearer", "stronger", "more reliable", "more secure", "more transparent",
     "more (?:user[- ])?friendly", "more convenient", "more helpful", "more useful", "more stable", "more intuitive",
     "more professional", "more efficient", "more affordable", "more responsive", "more trustworthy", "very helpful",
-    "more rewarding", "more cashback", "more offers", "more features", "less charges?", "lower charges?", "lower fees?",
+    "more rewarding", "more cashback", "more offers", "more features",
+    "more (?:simple|easy|fast|smooth|secure|safe|reliable|good)",  # informal comparatives: "more simple" "less charges?", "lower charges?", "lower fees?",
     "less fees?", "less (?:expensive|complicated|congested)", "good", "mejor(?:es)?", "superior(?:es)?",
     r"m[aá]s (?:f[aá]cil|r[aá]pid[oa]|segur[oa]|intuitiv[oa]|barat[oa]|completa?o?|profesional|serio|seria|estable)",
     r"menos (?:comisiones|cobros|caro|cara)", "gusta m[aá]s", "lebih (?:baik|bagus|cepat|mudah|murah|aman)", "behtar",
@@ -200,6 +204,94 @@ def _reason(hit: Hit) -> str | None:
     return after(hit.sentence, hit.m.end()) or lacking(hit.pre) or lacking(hit.context) or asked
 
 
+# ── who acts: the writer, or the reader being advised ───────────────────────────────────────────────
+# `switching_away` is the writer leaving, or threatening or being forced to leave; telling others to go to the
+# competitor ("better to go with gpay", "instead go for gpay", "gpay use karo", "usen Klar") recommends it:
+# `competitor_ahead` (docs/annotation/competitor-guideline.md).
+_SELF = re.compile(
+    r"\b(?:i|i'?m|im|i'?ll|i'?d|i'?ve|ive|we|we'?re|we'?ll|we'?ve|myself|let me|mai|main|maine|hum|humne|hamne"
+    r"|yo|saya|aku|gua|gue|gw)\b"
+    r"|\b(?:will|shall|gonna|going to|about to|have to|had to|need to|want to|wanna|rather|forced to"
+    r"|ended up|may|might|thinking of|planning to)\b"
+    r"|\b(?:utilicé|usé|uso|me quedo|me sigo quedando|cambi[eé]|pasé|me pas[eé]|me fui|me voy|abrí)(?!\w)")
+_ADVISE = re.compile(
+    r"\b(?:better|best|instead|just|please|pls|plz|kindly|should|must|guys|everyone|everybody|people|friends|folks"
+    r"|sab log|aap log|sabhi|recommend\w*|mejor|mending|sebaiknya|lebih baik)\b")
+# Verbs whose bare form tells someone what to use: "go for gpay", "install gpay", "try gpay", "usen Klar".
+_ADVICE_VERB = re.compile(
+    r"\b(?:go (?:for|with)|use|install|download|try|get|choose|pick|opt for|join|open (?:an? )?(?:new )?account"
+    r"|usa|usen|utiliza|utilicen|descarga|descarguen|prueba|prueben|abre|abran)\b")
+_NARRATED = re.compile(r"^\W*(?:\w+ed|\w+ing|went|gone|left|came|got|chose|took|made)\b")
+# Hinglish after the verb: "gpay use karo" / "shift ho jao" tell; "use karunga" / "shift kar raha hu" do.
+_HI_TELL = re.compile(r"^\s*(?:kar\s*(?:lo|lijiye|le|o)|karo|kro|kijiye|kariye|karein|karen|kare|karna chahiye"
+                      r"|ho jao|ho jaiye|ho jaye|jao|jaiye|kar sakte ho)\b")
+# A clause ends at a comma or a connective of contrast or consequence; "and" joins verbs that share a subject
+# ("I have to make time and go try X").
+_VOCATIVE = re.compile(r"\W*(?:guys|everyone|everybody|friends|folks|people|all|bhai|bhaiyo|dosto|sab log|amigos|gente)\b")
+_CLAUSE = re.compile(r"[,:]|\b(?:but|so|then|hence|therefore|isliye|lekin|pero|tapi|terus|trus)\b")
+
+
+def advised(pre: str, lead: str | None, post: str = "") -> bool:
+    """True when a move to the competitor is advice to others, not the writer's act: no first person or modal
+    of the writer in its clause ("I'm", "we", "gonna", "would rather"), not narrated ("so used the time to open
+    an account at X"), and either an advice word ("better to", "instead", "please", "guys") or a bare advice verb
+    ("go for X", "install X"), or a Hinglish imperative after it ("X use karo")."""
+    if _HI_TELL.match(post):
+        return True
+    if lead is None:  # Hinglish "X pe shift kar raha hu": only an imperative after the verb tells
+        return False
+    clause = _CLAUSE.split(pre)[-1] + " " + lead
+    if _SELF.search(clause) or _NARRATED.match(clause):
+        return False
+    if re.match(r"\s*(?:kar\s+(?:raha|rahe|rahi|diya|liya|dunga|denge|chuka)|karunga|karenge|karungi|ho gaya|ho raha"
+                r"|hu|hoon|jaunga|jayenge)\b", post):
+        return False
+    return bool(_ADVISE.search(clause) or _ADVICE_VERB.search(lead) or _VOCATIVE.match(post))
+
+
+# ── leaving the app itself ───────────────────────────────────────────────────────────────────────
+# "I am changing this bank", "I'm deleting this app", "phone pay us karna band karna hoga", "I used absa and
+# Nedbank previously", "sudah hapus": the writer leaves (or has left) the app. A competitor the same text puts
+# ahead is then where the writer goes: leaving wins over a comparison (the guideline's rule).
+# The app itself as what is left: its name, "this app", "you", "my account"; never a bare "it" ("I removed it").
+_OWN_OBJ = (r"(?:⟪a⟫(?: app)?|this (?:app|application|bank|wallet|platform|one)|your (?:app|bank|service|platform)"
+            r"|you(?: guys)?|the app|my (?:account|accounts)|esta (?:app|aplicaci[oó]n|cuenta)|este banco"
+            r"|la (?:app|cuenta)|mi cuenta)(?![\w'])")
+_LEAVE_OWN = [re.compile(p) for p in (
+    rf"\b(?:i'?m|i am|im|i'?ll|i will|i have|i'?ve|we'?re|we are|we'?ll|we will|gonna|going to|about to|will|am"
+    rf"|have to|had to|want to|wanna|just|finally|already|i|we)\s+(?:\w+\s+){{0,2}}?"
+    rf"(?:uninstall\w*|delet\w*|remov\w*|leav\w*|left|quit\w*|clos\w*|chang\w*|ditch\w*|dump\w*|stop\w*\s+using"
+    rf"|cancel\w*|switch\w*\s+from|mov\w*\s+from|get\s+rid\s+of)\s+{_OWN_OBJ}",
+    rf"(?:^|[,.!?;:]|\band)\s*(?:uninstall(?:ing|ed)|delet(?:ing|ed)|leaving|quitting|ditching|remov(?:ing|ed)"
+    rf"|clos(?:ing|ed)|cancell?(?:ing|ed))\s+{_OWN_OBJ}",  # "uninstalling paytm, phonepe is much better"
+    rf"\b(?:used|was using|i was with|we were with|used to (?:use|bank with|have))\s+(?:⟪x⟫\s*(?:,|and|&|or)\s*)*"
+    rf"⟪a⟫\s+(?:previously|before|earlier|for (?:years|months|long))",
+    r"(?:⟪a⟫(?: app)?|this app|ye app|yeh app|is app)\s+(?:(?:ko|us|use|ka|ab|to|toh|hi|bhi|karna)\s+){0,3}"
+    r"(?:band\s+kar|uninstall|delete|hata|chhod|chod|chor)\w*",
+    r"\b(?:isko|ise|is app ko)\s+(?:\w+\s+)?(?:uninstall|delete|hata|band kar|chhod|chod)\w*",
+    r"\b(?:la\s+cancel[eé]|cancel[eé]\s+(?:mi|la)\s+(?:cuenta|tarjeta)|cerr[eé]\s+(?:mi\s+)?cuenta"
+    r"|(?:dej[eé]\s+de\s+usar|me\s+(?:voy|salgo|sal[ií]|fui)\s+de|voy\s+a\s+(?:cancelar|cerrar|dejar))"
+    r"\s+(?:⟪a⟫|esta\s+app|este\s+banco|la\s+app|(?:mi|la)\s+cuenta)|dej[eé]\s+de\s+usarla)(?!\w)",
+    r"\b(?:sudah|udah|udh|dah|sdh|langsung|mau)\s+(?:\w+\s+)?(?:hapus|uninstall|uninstal|copot)"
+    r"(?=\s+(?:aplikasi\w*|apk|app|akun\w*|aja|saja|selamanya|⟪a⟫)\b|\s*[,.!]|\s*$)",
+)]
+_REINSTALL = re.compile(r"\b(?:re-?install\w*|install\w* (?:it )?again|download\w* (?:it )?again|re-?download\w*)\b")
+
+
+def leaves_app(text: str) -> bool:
+    """True when the masked `text` says the writer leaves, or has left, the app itself: not under a negation
+    ("I won't delete this app"), in a question ("how do I close my account"), as an order to others ("don't
+    install this") nor to reinstall ("I uninstalled this app and reinstalled it")."""
+    for pattern in _LEAVE_OWN:
+        for m in pattern.finditer(text):
+            before = text[max(0, m.start() - 30): m.start()] + " " + m.group()
+            if not _NEG_RE.search(" ".join(_words(before)[-6:])) and not re.search(
+                    r"\b(?:how|unable|can'?t|cannot|couldn'?t|trying to|tried to)\b", before) and not (
+                    _REINSTALL.search(text[m.end(): m.end() + 60])):  # "uninstalled this app and reinstalled it"
+                return True
+    return False
+
+
 # ── judges ───────────────────────────────────────────────────────────────────────────────────────
 def _judge_from_own_to_o(hit: Hit) -> Verdict | None:
     """"moved from this app to gpay": leaving the app."""
@@ -219,10 +311,16 @@ def _judge_switch_to_o(hit: Hit) -> Verdict | None:
     lead = hit.pre + next((v for k, v in hit.m.groupdict().items() if k.startswith("lead") and v), "")
     if re.search(r"\bfrom\s+⟪o⟫", hit.sentence):
         return None
-    if _negated_before(lead, 4) and not re.search(r"\b(?:so|why|if)\b[^,]*$", lead):
+    clause = _CLAUSE.split(lead)[-1]  # a negation binds within its clause: "no cashback here, switching to gpay"
+    if (_negated_before(clause, 4) and not re.search(r"\b(?:why|if)\b", clause)) or re.match(
+            r"\s*(?:nahi|nhi|nahin|mat)\b", hit.post):  # "I will never switch to gpay", "gpay pe shift nahi karunga"
         return Verdict(OWN_AHEAD, None)
     if re.search(r"\b(?:told|tell|asked|advised|ask)\s+(?:you|him|her|them|my)\b", lead):
         return Verdict(COMPETITOR_AHEAD, _reason(hit))  # advising someone else to go there
+    groups = hit.m.groupdict()
+    said = None if groups.get("lead3") is not None or groups.get("lead3b") is not None else next((v for k, v in groups.items() if k.startswith("lead") and v), "")
+    if advised(hit.pre, said, hit.post):
+        return Verdict(COMPETITOR_AHEAD, _reason(hit))  # "better to go with gpay", "instead go for gpay"
     return Verdict(SWITCHING_AWAY, _reason(hit))
 
 
@@ -250,6 +348,8 @@ def _judge_recommend(hit: Hit) -> Verdict | None:
     if _own_in(hit.group("lead")) and not re.search(r"\bover\s+⟪o⟫", hit.m.group()):
         return None
     if re.search(r"\b(?:go try|try out|have to try)\b", hit.group("lead")):
+        if advised(hit.pre, hit.group("lead")):
+            return Verdict(COMPETITOR_AHEAD, _reason(hit))  # "go try Standard Bank": advice to others
         return Verdict(SWITCHING_AWAY, _reason(hit))  # "I have to make time and go try Standard Bank"
     return Verdict(COMPETITOR_AHEAD, _reason(hit))
 
@@ -353,13 +453,36 @@ def _judge_than(hit: Hit) -> Verdict | None:
     return Verdict(OWN_AHEAD if sign > 0 else COMPETITOR_AHEAD, feature)
 
 
+def _contrasted(hit: Hit) -> bool:
+    """The text sets the competitor against the app (a contrast word, a low rating, the writer leaving the app)."""
+    return bool(_CONTRAST.search(hit.text) or (hit.rating is not None and hit.rating <= 2) or leaves_app(hit.text))
+
+
+def _turned(hit: Hit) -> Verdict | None:
+    """"phonepe is good but paytm is best": when a praise of the competitor turns ("but", "lekin", "pero") to
+    the app, what is said of the app decides; None when it does not turn to the app."""
+    turn = re.search(r"\b(?:but|lekin|par|pero|tapi|whereas|while)\b(?P<rest>[^.!?]*)", hit.post)
+    if not turn or not _own_in(turn.group("rest")):
+        return None
+    sign = _comparison_sign(turn.group("rest")) or polarity(turn.group("rest"))
+    return Verdict(OWN_AHEAD if sign > 0 else COMPETITOR_AHEAD, None) if sign else None
+
+
 def _judge_o_is_comp(hit: Hit) -> Verdict | None:
-    """"gpay is better", "gpay is far better than this app" (a gap), "gpay is worse" (a win)."""
+    """"gpay is better", "gpay is far better than this app" (a gap), "gpay is worse" (a win); "gpay is good" is
+    a compliment, read as `o_good` reads one."""
     sign = _comparison_sign(hit.m.group())
     if not sign:
         return None
     if re.match(r"\s*(?:than|then|que)\s+(?:the\s+)?⟪x⟫", hit.post):
         return None  # "gpay is better than paytm": not about this app
+    turned = _turned(hit)
+    if turned:
+        return turned
+    last = max(list(_POSITIVE_COMP.finditer(hit.m.group())) + list(_NEGATIVE_COMP.finditer(hit.m.group())),
+               key=lambda m: m.start())
+    if last.group() in ("good", "very helpful") and not _contrasted(hit):
+        return None  # "gpay is good": a compliment to another app judges nothing here
     slot = hit.group("f")
     feature = clean(slot) if slot else after(hit.sentence, hit.m.end())
     return Verdict(COMPETITOR_AHEAD if sign > 0 else OWN_AHEAD, feature)
@@ -372,8 +495,10 @@ def _judge_o_good(hit: Hit) -> Verdict | None:
         return None
     if re.match(r"\s*(?:than|then|que)\b", hit.post):
         return None  # a comparison with another app: `o_is_comp` or `than` reads it
-    contrast = _CONTRAST.search(hit.text) or (hit.rating is not None and hit.rating <= 2)
-    if not contrast:
+    turned = _turned(hit)
+    if turned:
+        return turned
+    if not _contrasted(hit):
         return None
     return Verdict(COMPETITOR_AHEAD, after(hit.sentence, hit.m.end()) or clean(hit.group("f")))
 
@@ -528,6 +653,7 @@ CUES: tuple[Cue, ...] = (
          rf"|mejor (?:utilic[eé]|uso|usa|usen|me quedo con)|me quedo con|me sigo quedando con)\s+){O}"
          rf"|(?P<lead3>){O}\s+(?:pe|par|me|mein|ko|use|pr)\s+(?:\w+\s+)?"
          rf"(?:shift|switch|chala|chale|jaunga|jayenge|aa gaya|use kar(?:unga|enge|ta|te|ti|na)|install)"
+         rf"|(?P<lead3b>){O}\s+(?:hi\s+|ka\s+)?(?:use|install|download)(?=\s+(?:kar|kr|ki))"
          rf"|(?P<lead4>\b{_USE}\s+){O}\s+(?:instead|now|from now)"),
     _cue("switch_to_own", _judge_switch_to_own,
          rf"\b(?:{_SWITCH}){_PARTICLES}\s+{_TO}\s+(?:⟪a⟫|this (?:app|bank|one))"

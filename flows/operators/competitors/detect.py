@@ -19,8 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flows.operators.competitors.cues import CUES, NEUTRAL, REQUESTS, SWITCHING_AWAY, SWITCHING_TO, Hit, Verdict
-from flows.operators.competitors.features import asked_for, asks, concrete, feature_key
+from flows.operators.competitors.cues import (
+    COMPETITOR_AHEAD, CUES, NEUTRAL, REQUESTS, SWITCHING_AWAY, SWITCHING_TO, Hit, Verdict, leaves_app,
+)
+from flows.operators.competitors.features import asked_for, asks, concrete, feature_key, words_of
 from flows.operators.competitors.lexicon import Mention, find_mentions
 from flows.operators.competitors.watch import WatchedOrg, WatchList, norm
 
@@ -71,7 +73,11 @@ def _judged(masked: str, rating: int | None) -> tuple[Verdict, str] | None:
         return None
     # A switch says more than a comparison; otherwise the first judgement in the text.
     switches = [f for f in found if f[0].direction in (SWITCHING_AWAY, SWITCHING_TO)]
-    return (switches or found)[0]
+    verdict, cue = (switches or found)[0]
+    if verdict.direction == COMPETITOR_AHEAD and leaves_app(masked):
+        # "I am changing this bank, X is better than this": the writer leaves for the competitor it puts ahead
+        return Verdict(SWITCHING_AWAY, verdict.feature), cue + "+leaves_app"
+    return verdict, cue
 
 
 def _fallback_feature(masked: str) -> str | None:
@@ -81,6 +87,13 @@ def _fallback_feature(masked: str) -> str | None:
         if at > 0 and asks(sentence) and re.search(r"\b(?:in|on|at|of)\s+(?:the\s+)?⟪o⟫", sentence):
             return asked_for(sentence[:at])
     return None
+
+
+def _named(phrase: str | None, watch: WatchList, me: WatchList) -> frozenset[str]:
+    """The words of `phrase` that name a watched org or the app itself: a name is no feature."""
+    if not phrase:
+        return frozenset()
+    return frozenset(w for k in find_mentions(phrase, watch) + find_mentions(phrase, me) for w in words_of(k.matched))
 
 
 def mask(text: str, mentions: list[Mention], org: str, own: list[Mention] = ()) -> str:
@@ -126,8 +139,8 @@ def detect(text: str, watch: WatchList, app: str = "", text_en: str = "", review
             if verdict.direction == NEUTRAL and review_type == "feature_request":
                 phrase = _fallback_feature(masked)
                 if phrase:
-                    verdict, cue = Verdict("competitor_ahead", phrase), "asks_at"
-            feature = verdict.feature if concrete(verdict.feature) else None
+                    verdict, cue = Verdict(COMPETITOR_AHEAD, phrase), "asks_at"
+            feature = verdict.feature if concrete(verdict.feature, _named(verdict.feature, watch, me)) else None
             matched = next(k.matched for k in mentions if k.org == org)
             d = Detection(org=org, direction=verdict.direction, feature=feature, matched=matched, cue=cue)
             old = out.get(org)

@@ -3,8 +3,10 @@ whether that is a concrete feature, and one grouping key for it.
 
 The text given here is lower-cased with the org's mentions written ⟪o⟫ (others ⟪x⟫, the app
 itself ⟪a⟫). A phrase is at most 8 words, trimmed of stopwords at both ends; `concrete` says
-whether it names something a team could build ("hide payment history": yes; "overall
-experience", "service", "speed": no). `feature_key` is the one string key of a phrase, shared by
+whether it names something a team could build: a phrase is concrete when one of its words is
+`specific` (not a generic product word, an everyday payments object, praise, a quality noun, a
+quantifier or a name), so "hide payment history" is and "overall experience", "smooth
+transactions", "beautiful UI" are not. `feature_key` is the one string key of a phrase, shared by
 the flow and the dashboard (plurals and -ing stemmed, stopwords dropped, words sorted). Pure.
 
     >>> feature_key("Scratch cards")
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from flows.operators.competitors.lexicon import dictionary, edits1
 from flows.operators.review_type import CUES
 
 
@@ -82,7 +85,7 @@ easy fast quick smooth far way lot lots little most least poor bad worst stupid
 please pls plz kindly add adding bring include enable introduce perhaps maybe probably can could would should must will
 """.split()) | frozenset("""
 ki ka ke ye yeh woh wo ek koi bhi hi hai he h hain to toh ab sab do de dena karo kijiye chahiye aayega ayega yaha
-yahan wala wali wale bahut bhut m me mein na naa nahi
+yahan wala wali wale bahut bhut m me mein na naa nahi isme ismein usme usmein iss
 """.split()) | frozenset("""
 el la los las lo un una unos unas de del que en con y o para por su sus mas más muy se es hay mejor peor aún aun
 mil veces opción opcion función funcion alguna alguno algún algun algunas algunos otra otro otras otros cada toda
@@ -154,7 +157,8 @@ def clean(phrase: str | None, backward: bool = False, any_clause: bool = False) 
             if any_clause or (not segment and mapped is None):
                 continue
             return mapped
-        while segment and (segment[0] in _TRIM or segment[0] in _LEAD_ONLY):
+        while segment and (segment[0] in _TRIM or segment[0] in _LEAD_ONLY) and not (
+                segment[0] in _DESIGN and segment[1:2] and segment[1] in _ASPECT):  # keep "simple interface"
             segment.pop(0)
         segment = segment[:8]
         while segment and (segment[-1] in _TRIM or segment[-1] in _TRAIL_ONLY):
@@ -235,31 +239,114 @@ def compared(pre: str) -> str | None:
 
 
 # ── concreteness ─────────────────────────────────────────────────────────────────────────────────
-# Head words that name no feature by themselves: "service", "experience", "the app", "everything".
+# A phrase is a concrete feature when at least one of its words is *specific*: a word that names a capability,
+# a product or a behaviour. These classes of words are not specific, in any number:
+# - generic product words: the app, the service, the experience, a feature, support, people, time …;
 _GENERIC = frozenset("""
-experience overall service services app apps application applications everything anything thing things stuff
-performance quality work works working use usage user users one ones it bank banking account accounts platform
-feature features option options facility facilities function functions functionality system way level side
-speed smoothness simplicity ease reliability transparency convenience congestion security friendliness
+experience experiences overall service services app apps application applications everything anything thing things
+stuff performance quality work works working use usage using user users one ones it bank banks banking account
+accounts platform feature features option options facility facilities function functions functionality system way
+level side speed smoothness simplicity ease reliability transparency convenience congestion security friendliness
 customer customers support help people money time times day days month months year years problem problems issue
-issues review rating star stars
-servicio experiencia aplicación aplicacion app cuenta banco todo cosa cosas calidad atención atencion
+issues review rating star stars process version update game games browser keyboard client tool
+say says said know think feel like love want need get got make made do does did go goes went come came try tried
+servicio servicios experiencia aplicación aplicacion aplicaciones app cuenta cuentas banco bancos todo cosa cosas
+calidad atención atencion plataforma proceso
 aplikasi layanan semua
 """.split())
+# - the everyday objects of a payments or banking app, which every such app has: "transactions", "payments",
+#   "the card" are no feature until a specific word says which ("hide payments", "virtual card", "bill payments");
+_DOMAIN = frozenset("""
+transaction transactions payment payments transfer transfers card cards deposit deposits
+transacción transaccion transacciones pago pagos transferencia transferencias tarjeta tarjetas depósito deposito
+depósitos depositos movimiento movimientos
+transaksi pembayaran kartu
+""".split())
+# - how an app looks, judged as a whole ("interface", "UI", "design"): a feature only with a design property
+#   a team can build ("simple interface", "dark theme"), never with praise alone ("beautiful UI");
+_ASPECT = frozenset("ui ux interface interfaces design layout look looks theme appearance interfaz diseño tampilan"
+                    .split())
+_DESIGN = frozenset("""
+simple simpler simplest simplified minimal minimalist clean cleaner uncluttered clutter-free dark light lite
+customisable customizable sencilla sencillo simples
+""".split())
+# - words that judge rather than name (sentiment and quality adjectives, their intensifiers), comparatives;
+_EVALUATIVE = frozenset("""
+good great best better nice excellent awesome amazing fantastic wonderful superb super brilliant perfect lovely
+beautiful attractive pretty elegant cool fine ok okay decent fabulous outstanding impressive incredible
+bad worse worst poor terrible horrible awful pathetic useless ugly lame rubbish nonsense disappointing annoying
+fast faster quick quicker rapid slow slower smooth smoother easy easier simple hard difficult reliable unreliable
+secure safe stable friendly user-friendly convenient helpful useful intuitive seamless hassle-free transparent
+clear proper real genuine trusted trustworthy efficient responsive professional serious solid accurate inaccurate
+effective ineffective
+acha accha achha achi acchi badhiya mast sahi behtar bekar bakwas ghatiya faltu kharab bura buri
+bueno buena buenos buenas buen gran mal excelente genial malo mala pésimo pesimo pésima pesima rápido rapido rápida rapida lento
+lenta fácil facil intuitiva intuitivo segura seguro estable cómoda comoda
+bagus mantap jelek buruk cepat lambat mudah aman
+""".split())
+# - quantifiers and pronouns: "both accounts", "something", "it";
+_QUANTIFIER = frozenset("""
+both either neither each every several whole entire lots kind sort type types various any some all
+someone somebody anyone anybody everyone everybody
+""".split())
 _PERSONAL = frozenset("i me my mine we our us you your u he she his her they them their im i'm i've ive".split())
+# - abstract quality nouns made from adjectives ("seriousness", "stability", "seriedad", "rapidez", "kecepatan");
+_QUALITY_NOUN = re.compile(r"^(?:\w{4,}(?:ness|ity|idad|dad|ez|eza|tud)|ke\w{3,}an)$")
+# - a verb that carries its object as a pronoun ("activarla", "usarlo"): the thing is named elsewhere.
+_CLITIC_VERB = re.compile(r"^\w{2,}(?:ar|er|ir|ár|ér|ír)(?:la|lo|las|los|le|les|me|te|nos)$")
+# A phrase with a verb of its own ("is not speed", "used to lag", "has definitely filled in") is a clause someone
+# said, not the name of a feature.
+_CLAUSE_WORD = re.compile(r"^(?:is|are|was|were|am|be|been|being|isn't|aren't|wasn't|weren't|has|have|had|hasn't"
+                          r"|haven't|does|did|doesn't|didn't|don't|can|can't|cannot|could|couldn't|would|wouldn't"
+                          r"|will|won't|should|shouldn't|must|not|never|used|went|came|es|son|era|fue|está|están"
+                          r"|estaba|ha|han|había|nunca|tha|thi|nahi|nhi|adalah|tidak|bukan)$")
+# A phrase of one word shaped like an adjective ("colorful", "intuitiva") is a quality, not a feature.
+_ADJECTIVE_SHAPE = re.compile(r"^\w{3,}(?:ful|ous|ive|able|ible|osa|oso|iva|ivo|ble)$")
 
 
-def concrete(phrase: str | None) -> bool:
-    """True when `phrase` names a concrete feature: at most 8 words, about no person, and at least one
-    content word that is not generic ("cashback on bill payments": yes; "better service": no)."""
+def _near(word: str, known: frozenset[str]) -> str | None:
+    """`word`'s one-edit neighbour in `known` when `word` is no dictionary word of five letters or more:
+    "amooth" -> "smooth"."""
+    if len(word) < 5 or not word.isalpha():
+        return None
+    if word in dictionary():
+        return None
+    hits = sorted(edits1(word) & known)
+    return hits[0] if hits else None
+
+
+_NOT_SPECIFIC = _TRIM | _FILLER | _GENERIC | _DOMAIN | _ASPECT | _EVALUATIVE | _QUANTIFIER | frozenset(_ADJ_FEATURE)
+
+
+def specific(word: str) -> bool:
+    """True when `word` can name a feature by itself: not a stopword, generic, domain, aspect, evaluative,
+    quantifier or comparative word, no quality noun, no verb with a pronoun object, no misspelling of those."""
+    if len(word) <= 1 or word.isdigit() or word in _NOT_SPECIFIC or COMPARATIVE_WORD.fullmatch(word):
+        return False
+    if _QUALITY_NOUN.match(word) or _CLITIC_VERB.match(word):
+        return False
+    return _near(word, _NOT_SPECIFIC) is None
+
+
+def concrete(phrase: str | None, names: frozenset[str] = frozenset()) -> bool:
+    """True when `phrase` names a concrete feature: at most 8 words, about no person, and either a specific word
+    ("cashback on bill payments", "fingerprint login", "hide payments") or a design property of how the app looks
+    ("simple interface"). Generic, domain, evaluative and quality words alone are no feature ("overall experience",
+    "smooth transactions", "beautiful UI", "seriedad", "both accounts"), nor a lone adjective ("colorful"), nor the
+    words of `names` (the competitors' and the app's own names)."""
     if not phrase:
         return False
     words = words_of(phrase)
     if not words or len(words) > 8 or set(words) & _PERSONAL:
         return False
-    content = [w for w in words if w not in _TRIM and w not in _FILLER and w not in _GENERIC and len(w) > 1
-               and not w.isdigit() and not COMPARATIVE_WORD.fullmatch(w) and w not in _ADJ_FEATURE]
-    return bool(content)
+    words = [w for w in words if w not in names]
+    if any(_CLAUSE_WORD.match(w) for w in words):
+        return False
+    if len(words) == 1 and _ADJECTIVE_SHAPE.match(words[0]):
+        return False
+    if any(specific(w) for w in words):
+        return True
+    return bool(set(words) & _DESIGN and set(words) & _ASPECT)
 
 
 # ── feature keys ─────────────────────────────────────────────────────────────────────────────────

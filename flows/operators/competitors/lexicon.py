@@ -58,7 +58,7 @@ def _derived(name: str) -> list[list[str]]:
     return [[initial + words[1].lower()]] if initial in "ai" else [[initial, words[1].lower()]]
 
 
-def _edits1(word: str) -> set[str]:
+def edits1(word: str) -> set[str]:
     """Every string one Damerau-Levenshtein edit from `word` (lower-case letters)."""
     letters = "abcdefghijklmnopqrstuvwxyz"
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
@@ -69,7 +69,7 @@ def _edits1(word: str) -> set[str]:
 
 
 @lru_cache(maxsize=1)
-def _dictionary() -> dict[str, int]:
+def dictionary() -> dict[str, int]:
     """English and Spanish word counts (pyspellchecker): a misspelling that is a real word is not a mention."""
     try:
         from spellchecker import SpellChecker
@@ -102,7 +102,7 @@ def _matcher(orgs: tuple[WatchedOrg, ...]) -> _Matcher:
     phrases = {o.name: [_words(p) for p in (o.name, *o.hashtags, *o.aliases)] for o in orgs}
     explicit = {"".join(w).lower(): o for o, ws in phrases.items() for w in ws}
     names, patterns, fuzzy, clashes = [], [], {}, set()
-    words = _dictionary()
+    words = dictionary()
     for org in orgs:
         forms = [w for w in phrases[org.name] if w]
         forms += [d for d in _derived(org.name) if explicit.get("".join(d), org.name) == org.name]
@@ -119,8 +119,8 @@ def _matcher(orgs: tuple[WatchedOrg, ...]) -> _Matcher:
         compacts = {"".join(f).lower() for f in forms} - common
         for word in compacts:
             # a form that is itself one edit from another ("cread" from "cred") is a misspelling: not edited again
-            if len(word) >= 5 and word.isalpha() and not (_edits1(word) & (compacts - {word})):
-                for variant in _edits1(word):
+            if len(word) >= 5 and word.isalpha() and not (edits1(word) & (compacts - {word})):
+                for variant in edits1(word):
                     if len(variant) >= 5 and variant not in explicit:
                         if fuzzy.setdefault(variant, org.name) != org.name:
                             clashes.add(variant)
@@ -145,7 +145,7 @@ def find_mentions(text: str, watch: WatchList) -> list[Mention]:
             if org:
                 found.append(Mention(org, x.start(), x.end(), x.group()))
         # a misspelt two-word name ("Amzaon Pay"), unless both words are real words ("google play")
-        words = _dictionary()
+        words = dictionary()
         for a, b in zip(tokens, tokens[1:]):
             if text[a.end():b.start()].isspace() and not b.group().startswith(("#", "@")):
                 org = m.fuzzy.get((a.group(1) + b.group(1)).lower())
