@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.appmeta import AppMetadata, load_apps
-from flows.operators.competitors import DIRECTIONS, REQUESTS, Detection, detect, norm, own_aliases, watch_of
+from core.appmeta import own_names
+from flows.operators.competitors import DIRECTIONS, REQUESTS, Detection, detect, norm, watch_of
 from flows.operators.review_type import CUES
 from core.settings import PROJECT_ROOT
 
@@ -103,7 +104,7 @@ def run(data: Path, apps_path: Path) -> tuple[list[dict], int, list[str]]:
             continue
         watch = watch_of(meta.competitors)
         for d in detect(row.text, watch, app=meta.name, review_type=cue_type(row.text), rating=row.rating,
-                        app_aliases=own_aliases(meta.name, everyone)):
+                        app_aliases=own_names(apps, meta.app_id)):
             found.append(_item(row, meta, d))
     return found, total, sorted(unknown)
 

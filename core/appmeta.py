@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,13 +54,36 @@ class AppMetadata:
     aliases: tuple[str, ...] = ()  # the app's own name as users also write it ("phone pe", "phone pay")
 
     @property
-    def own_names(self) -> tuple[str, ...]:
-        """How reviews name this app itself: its name, the spellings users write it in, and its id."""
-        return (self.name, *self.aliases, self.app_id)
-
-    @property
     def label_names(self) -> tuple[str, ...]:
         return tuple(label.name for label in self.labels)
+
+
+def own_names(apps: Mapping[str, AppMetadata], app_id: str) -> tuple[str, ...]:
+    """How reviews name the app `app_id` itself: its name, its `aliases`, the aliases and hashtags that other apps'
+    metadata give it as a competitor (Paytm's knows PhonePe as "phone pay"), and its id; distinct, case aside.
+
+    >>> phonepe = AppMetadata("phonepe", "PhonePe", (Label("payments", "", ()),), aliases=("phone pe",))
+    >>> paytm = AppMetadata("paytm", "Paytm", (Label("payments", "", ()),),
+    ...                     competitors=(Competitor("Phone Pe", ("#PhonePe",), ("phone pay",)),))
+    >>> own_names({"phonepe": phonepe, "paytm": paytm}, "phonepe")
+    ('PhonePe', 'phone pe', 'phone pay', '#PhonePe')
+    >>> own_names({}, "other")
+    ('other',)
+    """
+    meta = apps.get(app_id)
+    if meta is None:
+        return (app_id,)
+    key = _name_key(meta.name)
+    known = (a for m in apps.values() for c in m.competitors if _name_key(c.name) == key for a in (*c.aliases, *c.hashtags))
+    names: dict[str, str] = {}
+    for name in (meta.name, *meta.aliases, *known, app_id):
+        names.setdefault(name.casefold(), name)
+    return tuple(names.values())
+
+
+def _name_key(name: str) -> str:
+    """Case-, space- and punctuation-free: "Phone Pe", "phone-pe" and "PhonePe" are one app."""
+    return re.sub(r"[\W_]+", "", name.casefold())
 
 
 def load_apps(path: Path) -> dict[str, AppMetadata]:

@@ -26,9 +26,8 @@ from bytewax.dataflow import Dataflow, Stream, operator
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
 
-from core.appmeta import AppCatalog, AppMetadata
+from core.appmeta import AppCatalog, AppMetadata, own_names
 from flows.operators.cluster import ClusterConfig, cluster_step
-from flows.operators.competitors import own_aliases
 from flows.operators.dedup import DedupConfig, dedup_enriched_step
 from flows.operators.denoise import denoise
 from flows.operators.embed import Embedder
@@ -140,8 +139,7 @@ def app_names(apps: dict[str, AppMetadata] | AppCatalog) -> Callable[[str], tupl
     current = _current(apps)
 
     def names(app_id: str) -> tuple[str, ...]:
-        meta = current().get(app_id)
-        return meta.own_names if meta else ()
+        return own_names(current(), app_id)
 
     return names
 
@@ -163,9 +161,7 @@ def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
         return meta.name if meta else app_id
 
     def app_aliases(app_id: str) -> tuple[str, ...]:
-        catalog = current()
-        meta = catalog.get(app_id)
-        return own_aliases(meta.name, tuple(c for m in catalog.values() for c in m.competitors)) if meta else ()
+        return own_names(current(), app_id)
 
     return WatchConfig(competitors=competitors, app_names=app_name, app_aliases=app_aliases)
 

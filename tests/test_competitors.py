@@ -365,14 +365,16 @@ def test_detection_key_groups_phrasings():
 
 
 def test_the_apps_own_aliases_come_from_the_metadata_of_apps_that_watch_it():
-    """PhonePe's metadata has no aliases of its own; Paytm's knows it as "phone pay": a review of PhonePe that
-    writes "phone pay" speaks of this app, here leaving it for the competitor it praises."""
+    """Paytm's metadata knows PhonePe as "phone pay" (and PhonePe's own lists it): a review of PhonePe that writes
+    "phone pay" speaks of this app, here leaving it for the competitor it praises."""
+    from core.appmeta import own_names
     from flows.dataflow import watch_config
-    from flows.operators.competitors import own_aliases, watch_of
+    from flows.operators.competitors import watch_of
 
     apps = load_apps(ROOT / "bench" / "apps")
-    aliases = own_aliases("PhonePe", tuple(c for m in apps.values() for c in m.competitors))
+    aliases = own_names(apps, "phonepe")
     assert {"phone pay", "phonepay"} <= set(aliases)
+    assert "#PhonePe" in aliases and "#PhonePe" not in own_names({k: v for k, v in apps.items() if k != "paytm"}, "phonepe")
     assert watch_config(apps).app_aliases("phonepe") == aliases
     watch = watch_of(apps["phonepe"].competitors)
     text = "low device me phone pay nahi chal raha, paytm bhut mast chal raha he, lagta he phone pay use karna band karna hoga"

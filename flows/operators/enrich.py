@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
-from core.appmeta import AppCatalog, AppMetadata
+from core.appmeta import AppCatalog, AppMetadata, own_names
 from flows.operators.embed import Embedder
 from flows.operators.informative import InformativenessModel
 from flows.operators.label import LabelIndex
@@ -69,8 +69,7 @@ class Enricher:
         return index
 
     def _own_names(self, app_id: str) -> tuple[str, ...]:
-        app = self.apps.get(app_id)
-        return (app_id,) if app is None else app.own_names
+        return own_names(self.apps, app_id)
 
     def __call__(self, batch: list[tuple[Review, Measures, Translation]]) -> Iterable[EnrichedReview]:
         if not batch:

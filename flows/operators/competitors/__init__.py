@@ -17,10 +17,10 @@ from flows.operators.competitors.cues import (
 from flows.operators.competitors.detect import Detection, detect
 from flows.operators.competitors.features import concrete, feature_key
 from flows.operators.competitors.lexicon import Mention, find_mentions, mentioned
-from flows.operators.competitors.watch import WatchedOrg, WatchList, norm, own_aliases, resolve, watch_of
+from flows.operators.competitors.watch import WatchedOrg, WatchList, norm, resolve, watch_of
 
 __all__ = [
     "COMPETITOR_AHEAD", "DIRECTIONS", "NEUTRAL", "OWN_AHEAD", "REQUESTS", "SWITCHING_AWAY", "SWITCHING_TO", "WINS",
     "Detection", "Mention", "WatchList", "WatchedOrg", "concrete", "detect", "feature_key", "find_mentions",
-    "mentioned", "norm", "own_aliases", "resolve", "watch_of",
+    "mentioned", "norm", "resolve", "watch_of",
 ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from core.appmeta import Competitor
 from core.records import WatchCommand
@@ -114,10 +113,3 @@ def watch_of(competitors: Iterable[Competitor]) -> WatchList:
     orgs = [WatchedOrg(c.name, tuple(c.hashtags), tuple(c.aliases)) for c in competitors if c.name.strip()]
     return WatchList({o.key: o for o in orgs})
 
-
-@lru_cache(maxsize=64)
-def own_aliases(name: str, competitors: tuple[Competitor, ...]) -> tuple[str, ...]:
-    """How users write the app `name`, from the competitor entries that name it in any app's metadata (Paytm's
-    metadata knows PhonePe as "phone pay"), so that a review of PhonePe reads its own "phone pay" as this app."""
-    key = norm(name)
-    return _dedupe(a for c in competitors if norm(c.name) == key for a in (*c.aliases, *c.hashtags))
