@@ -86,3 +86,12 @@ def test_committed_gold_priority_is_ids_and_labels_for_every_reader_a_issue():
         marks = list(reader)
     assert {(m["app"], m["issue"]) for m in marks} == issues
     assert all(m["priority_a"] in ("HIGH", "NORMAL") and m["priority_b"] in ("HIGH", "NORMAL") for m in marks)
+
+
+def test_large_purity_counts_clusters_big_enough_for_a_ticket_and_those_a_reader_calls_one_issue():
+    from bench.issues import large_purity
+
+    gold = ["a"] * 5 + ["a"] * 4 + ["b"] * 2 + ["c"] * 4
+    predicted = ["x"] * 5 + ["y"] * 6 + ["z"] * 4  # x: all a; y: 4 a + 2 b (0.67); z: too small
+    assert large_purity(gold, predicted) == (2, 1)
+    assert large_purity(gold, predicted, share=0.6) == (2, 2)
