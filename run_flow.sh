@@ -2,7 +2,8 @@
 # Run the Sift dataflow with Bytewax recovery on (the production command); by default the project's
 # demo stream in, SQLite out.
 #   ./run_flow.sh                 set up .venv if needed, write the demo stream if missing, run, summarise
-#   ./run_flow.sh --fresh         start over: clear the recovery store and the SQLite store first
+#   ./run_flow.sh --fresh         start over: clear the recovery store and the SQLite store first, and
+#                                 write the demo stream anew (the generator may have changed)
 #   ./run_flow.sh -w 2            extra arguments go to `python -m bytewax.run` (workers, …)
 # Recovery: state is snapshotted to SIFT_RECOVERY_DIR (default var/recovery, created with
 # SIFT_RECOVERY_PARTITIONS partitions, default workers × processes of the first run) every
@@ -43,7 +44,7 @@ if [ "$fresh" = 1 ]; then
   "$PY" scripts/recovery.py fresh "$recovery_dir"
 fi
 
-if [ -z "${SIFT_INPUT:-}" ] && [ ! -f var/demo/reviews.jsonl ]; then
+if [ -z "${SIFT_INPUT:-}" ] && { [ "$fresh" = 1 ] || [ ! -f var/demo/reviews.jsonl ]; }; then
   watch=()  # the snap-in's first command: watch the demo app's competitors (unless commands exist already)
   [ -z "${SIFT_WATCHLIST_FILE:-}" ] && [ ! -f var/watchlist/commands.jsonl ] && watch=(--watchlist var/watchlist/commands.jsonl)
   "$PY" -m demo.generate --out var/demo/reviews.jsonl "${watch[@]}"
