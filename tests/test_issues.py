@@ -277,3 +277,14 @@ def test_untranslated_reviews_are_compared_by_their_words():
     ids = [o.cluster_id for o in outs]
     assert ids[0] == ids[1] and ids[2] == ids[3] and ids[0] != ids[2]
     assert ids[0].startswith("paynest:payments:es:")
+
+
+def test_an_issue_whose_members_share_no_phrase_is_named_by_the_words_they_share():
+    texts = ["my referral reward never came", "no cashback on any payment", "referral money not credited",
+             "cashback offers are gone", "referral bonus is too small"]
+    state = None
+    for i, text in enumerate(texts):
+        state, out = issue_step(state, item(i, "cashback", text=text), CFG)
+    assert out.cluster_name == "referral / cashback"
+    state, alone = issue_step(None, item(9, "cashback", text="the referral program stopped paying"), CFG)
+    assert alone.cluster_name and "/" not in alone.cluster_name  # one review: its own phrase

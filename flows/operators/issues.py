@@ -488,7 +488,8 @@ def background_words(state: IssueState) -> frozenset[str]:
 
 
 def name_of(state: IssueState, issue: Issue) -> str:
-    """The key phrase used by most members, weighted by its rarity in the key's other issues."""
+    """The key phrase used by most members, weighted by its rarity in the key's other issues; when no phrase is
+    shared, the one or two words most members share ("referral / cashback"); for a single review, its phrase."""
     if not issue.phrases:
         return ""
     live = max(len(state.issues), 1)
@@ -506,7 +507,12 @@ def name_of(state: IssueState, issue: Issue) -> str:
         score = coverage * rarity * (1 + 0.15 * min(content - 1, 3)) * 0.95 ** (len(words) - content)
         if score > best_score:
             best, best_score = phrase, score
-    if not best:  # every phrase seen once: the first member's best phrase stands in
+    if not best and issue.size > 1:  # members word it differently: the words they share name it
+        shared = [w for w, c in issue.words.most_common(12)
+                  if c >= 2 and w not in background and w not in GENERIC_WORDS][:2]
+        if shared:
+            return " / ".join(shared)
+    if not best:  # every phrase and word seen once: the first member's best phrase stands in
         best = max(issue.phrases, key=lambda p: (p.count(" ") <= 3, len(p)))
     return best
 
