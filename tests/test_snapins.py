@@ -40,7 +40,7 @@ NEW_ORG, NEW_TAG = "CRED", "#CRED"
 
 DEMO_N = 400  # the demo stream squeezed into 4 days: a few issue tickets and competitor-feature tickets
 DEMO_DAYS = 4
-FIRST_RUN = 260  # records of the first flow run; the second runs on all DEMO_N
+FIRST_RUN = 200  # records of the first flow run; the second runs on all DEMO_N
 FLOW_ENV = {
     "SIFT_SOURCE": "file", "SIFT_STORE": "sqlite", "SIFT_PROGRESS_SECONDS": "0", "SIFT_LOG_LEVEL": "warning",
     "SIFT_TICKET_WINDOW_MINUTES": "720", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",

@@ -76,9 +76,9 @@ def test_tickets_and_feature_requests_through_elasticmq_and_elasticsearch(sqs, q
         assert all(m["devrev"]["type"] == "ticket" and m["devrev"]["title"] == m["title"] for m in published)
 
         requests = _all(es_store, "feature_requests")
-        # the three scratch-card gaps and the gap with no concrete feature; the win and the arrival are no requests
+        # the three scratch-card gaps and the two gaps with no concrete feature; the win and the arrival are no requests
         assert {r["review_id"] for r in requests} == {"paynest/fr900", "paynest/fr901", "paynest/fr902",
-                                                      "paynest/fr906"}
+                                                      "paynest/fr906", "paynest/fr907"}
         directions = {m["review_id"]: m["direction"] for m in _all(es_store, "competitor_mentions")}
         assert directions["paynest/fr904"] == "own_ahead" and directions["paynest/fr905"] == "switching_to"
         [watch] = _all(es_store, "watchlist")

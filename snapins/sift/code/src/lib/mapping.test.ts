@@ -101,6 +101,15 @@ test('a later version becomes a works.update of title, body, severity and Sift t
   });
 });
 
+test('a version that carries no app version any more drops the work\'s version tag, not a person\'s tag', () => {
+  const v1 = ticket(1);
+  const v2 = ticket(2);
+  v2.devrev = { ...v2.devrev, tags: ['label:payments', 'severity:high', 'source:sift'] };
+  const work = workFor(v1);
+  work.tags?.push({ tag: { id: 'TAG-99', name: 'escalated' } }); // a person's tag
+  assert.deepEqual(updateBody(v2, work, TAGS)?.tags, { remove: [{ id: 'TAG-5' }] });
+});
+
 test('a resolved version moves the work to the resolved stage once; an open one never reopens it', () => {
   const open = ticket(4);
   const resolved = ticket(4, { status: 'resolved' });

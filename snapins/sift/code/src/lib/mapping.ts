@@ -137,6 +137,10 @@ function sameText(a: string | undefined, b: string): boolean {
   return norm(a ?? '') === norm(b);
 }
 
+/** The tags Sift writes (flows/operators/tickets.py): these families, and the bare `regression`. */
+const SIFT_FAMILIES = new Set(['label', 'severity', 'source', 'scale', 'version']);
+const SIFT_BARE_TAGS = new Set(['regression']);
+
 /** `severity:high` -> `severity`; a tag without a `family:` prefix has none. */
 function family(name: string): string | null {
   const i = name.indexOf(':');
@@ -147,8 +151,9 @@ function family(name: string): string | null {
  * The works.update body that brings `work` to this ticket version, or null when it already says it
  * (a re-delivered or unchanged version). Title, body, severity and Sift's tags follow the ticket;
  * a resolved ticket moves the work to the resolved stage, an open one never reopens it. Tags a person
- * added stay: only tags of a family Sift uses (`severity:…`, `label:…`) that this version no longer
- * carries are removed. Part and owner are left as people set them.
+ * added stay: only tags Sift writes (`severity:…`, `label:…`, `version:…`, `regression`, …) that this
+ * version no longer carries are removed, even when it carries none of that family. Part and owner are
+ * left as people set them.
  */
 export function updateBody(ticket: SiftTicket, work: WorkLike, tagIds: Map<string, string>): publicSDK.WorksUpdateRequest | null {
   const w = wanted(ticket);
@@ -159,11 +164,11 @@ export function updateBody(ticket: SiftTicket, work: WorkLike, tagIds: Map<strin
   if (w.resolved && work.stage?.name !== RESOLVED_STAGE) update.stage = { name: RESOLVED_STAGE };
 
   const want = new Set(ids(w.tagNames, tagIds));
-  const families = new Set(w.tagNames.map(family).filter((f): f is string => f !== null));
   const has = work.tags ?? [];
   const add = [...want].filter((id) => !has.some((t) => t.tag.id === id));
+  const sifts = (name: string) => SIFT_FAMILIES.has(family(name) ?? '') || SIFT_BARE_TAGS.has(name);
   const remove = has
-    .filter((t) => !want.has(t.tag.id) && t.tag.name !== undefined && families.has(family(t.tag.name) ?? ''))
+    .filter((t) => !want.has(t.tag.id) && t.tag.name !== undefined && sifts(t.tag.name))
     .map((t) => t.tag.id);
   if (add.length || remove.length) {
     update.tags = {
