@@ -196,6 +196,12 @@ GENERIC_WORDS = frozenset("""
     works well osm gud badhiya accha acha bekar bakwas
     problem problems issue issues solve solved resolve resolved fix fixed help kindly sir mam really totally
 """.split())
+# Verbs every complaint uses: shared by members, they still name nothing ("referral / give").
+_PLAIN_VERBS = frozenset("""
+    give gives giving gave given get gets getting got make makes making made take takes taking took use uses using
+    used show shows showing showed try tried trying want wanted need needed say says said tell told come came going
+    went done doing able unable still even also always every time times
+""".split())
 # A contrast or a wish turns praise into feedback: "great app but it eats battery", "nice, please add dark mode".
 _CONTRAST = re.compile(
     r"\b(but|however|though|although|except|unfortunately|only (?:thing|problem|issue|downside)|wish|"
@@ -509,7 +515,7 @@ def name_of(state: IssueState, issue: Issue) -> str:
             best, best_score = phrase, score
     if not best and issue.size > 1:  # members word it differently: the words they share name it
         shared = [w for w, c in issue.words.most_common(12)
-                  if c >= 2 and w not in background and w not in GENERIC_WORDS][:2]
+                  if c >= 2 and w not in background and w not in GENERIC_WORDS and w not in _PLAIN_VERBS][:2]
         if shared:
             return " / ".join(shared)
     if not best:  # every phrase and word seen once: the first member's best phrase stands in
