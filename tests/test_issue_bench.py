@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.issue_set import ANNOTATIONS, PRIORITY, READERS, build, load_annotation, select_rows
@@ -95,3 +96,24 @@ def test_large_purity_counts_clusters_big_enough_for_a_ticket_and_those_a_reader
     predicted = ["x"] * 5 + ["y"] * 6 + ["z"] * 4  # x: all a; y: 4 a + 2 b (0.67); z: too small
     assert large_purity(gold, predicted) == (2, 1)
     assert large_purity(gold, predicted, share=0.6) == (2, 2)
+
+
+def test_a_learned_map_pulls_one_issues_reviews_together_and_pushes_the_apps_others_apart():
+    from bench.issue_metric import train_map
+
+    rng = np.random.default_rng(3)
+    shared = rng.standard_normal(384)
+    a = shared + 0.9 * rng.standard_normal((6, 384))  # issue a: near the app's common direction
+    b = shared + 0.9 * rng.standard_normal((6, 384))  # issue b: the same, different noise
+    x = np.vstack([a, b])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    gold, groups = ["a"] * 6 + ["b"] * 6, ["app"] * 12
+
+    def gap(v: np.ndarray) -> float:
+        v = v / np.linalg.norm(v, axis=1, keepdims=True)
+        s = v @ v.T
+        within = (s[:6, :6].sum() - 6 + s[6:, 6:].sum() - 6) / 60
+        return float(within - s[:6, 6:].mean())
+
+    mapped = x @ train_map(x, gold, groups, repel=3.0, epochs=80)
+    assert gap(mapped) > gap(x) + 0.05
