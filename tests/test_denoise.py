@@ -179,3 +179,10 @@ def test_a_contest_entry_that_names_a_problem_is_kept():
     rules = RULES.with_overrides({"contest_hashtags": ["#LoveFNB"]})
     for text in ("@FNBSA #LoveFNB my card is blocked since Monday", "#LoveFNB proof of payment emails are delayed today"):
         assert not isinstance(denoise(review(text), rules), Rejected), text
+
+
+def test_an_error_code_is_not_a_referral_code_but_a_code_with_a_reward_is():
+    assert not isinstance(denoise(review("after the update every payment fails with code PN417 at the PIN screen"), RULES),
+                          Rejected)
+    out = denoise(review("Sign up with code AB12XY and get ₹100 in your account"), RULES)
+    assert isinstance(out, Rejected) and out.reason == "referral_spam"

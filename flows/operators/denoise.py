@@ -67,11 +67,14 @@ _CODE_TOKEN = r"\b(?=[A-Za-z]*\d)[A-Za-z0-9]{5,}\b|\b[A-Z]{5,}\b"  # PN7K2X, jos
 # the same run (`\s+x?\s*`, or `\d+` retried at every digit), or one review costs seconds of CPU.
 # An offer of one's own code (needs a reward or a code next to it) ...
 _REFERRAL_OFFER = re.compile(
-    r"referral\s+code|refer(?:ral)?\s+(?:code|link)|invite\s+code|(?:use|enter|apply|with)\s+(?:my\s+)?(?:promo\s+)?code"
+    r"referral\s+code|refer(?:ral)?\s+(?:code|link)|invite\s+code|(?:use|enter|apply)\s+(?:my\s+)?(?:promo\s+)?code"
     r"|(?:usa|usen|use|utiliza|ingresa|ingresen|pon|pongan|apliquen|aplica|aplicar|ocupa|ocupas|mete|metan|dejo|comparto|usando|con)"
     r"\s+(?:(?:mi|este|el)\s*)?c[oó]digo|(?:mi|este)\s+c[oó]digo\s*[:!]|c[oó]digo\s*:\s*\S{5,}|kode\s+(?:referral|referal|undangan|promo)",
     re.IGNORECASE,
 )
+# "with code X" offers a code only next to a reward ("sign up with code AB12X, get ₹100"); alone it is an error
+# code ("payment fails with code PN417").
+_WITH_CODE = re.compile(r"\bwith\s+(?:my\s+)?(?:promo\s+)?code\b", re.IGNORECASE)
 # ... or just the name of a code (needs the code itself next to it).
 _REFERRAL_NOUN = re.compile(r"c[oó]digo\s+(?:de\s+)?(?:referido|invitaci[oó]n|promocional|promoci[oó]n)|promo\s+code", re.IGNORECASE)
 _REWARD = re.compile(
@@ -208,7 +211,8 @@ def spam_markers(text: str, rules: DenoiseRules) -> tuple[str, ...]:
     broadcast (a link and no first- or second-person word)."""
     found = []
     code = re.search(_CODE_TOKEN, text)
-    if (_REFERRAL_OFFER.search(text) and (code or _REWARD.search(text))) or (_REFERRAL_NOUN.search(text) and code):
+    if ((_REFERRAL_OFFER.search(text) and (code or _REWARD.search(text))) or (_REFERRAL_NOUN.search(text) and code)
+            or (_WITH_CODE.search(text) and code and _REWARD.search(text))):
         found.append("referral")
     tags = {t.lower() for t in re.findall(r"#(\w+)", text)}
     if any(contest_tag(t, rules.contest_hashtags) for t in tags) or _GENERIC_CONTEST.search(text):
