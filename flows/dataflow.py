@@ -135,11 +135,20 @@ def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog,
 
 def app_names(apps: dict[str, AppMetadata] | AppCatalog) -> Callable[[str], tuple[str, ...]]:
     """The app's own names from its (reloaded) metadata, with the spellings users write it in: an issue is never
-    named by them, and they are taken out of what the issue step compares."""
+    named by them, and they are taken out of what the issue step compares. Worked out once per app and
+    metadata version (`own_names` reads every app's competitors), not once per review."""
     current = _current(apps)
+    known: dict[str, tuple[str, ...]] = {}
+    seen: list[object] = [None]
 
     def names(app_id: str) -> tuple[str, ...]:
-        return own_names(current(), app_id)
+        catalog = current()
+        if catalog is not seen[0]:
+            seen[0] = catalog
+            known.clear()
+        if app_id not in known:
+            known[app_id] = own_names(catalog, app_id)
+        return known[app_id]
 
     return names
 
@@ -160,10 +169,7 @@ def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
         meta = current().get(app_id)
         return meta.name if meta else app_id
 
-    def app_aliases(app_id: str) -> tuple[str, ...]:
-        return own_names(current(), app_id)
-
-    return WatchConfig(competitors=competitors, app_names=app_name, app_aliases=app_aliases)
+    return WatchConfig(competitors=competitors, app_names=app_name, app_aliases=app_names(apps))
 
 
 def _events(scale: str):

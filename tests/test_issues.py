@@ -288,3 +288,21 @@ def test_an_issue_whose_members_share_no_phrase_is_named_by_the_words_they_share
     assert out.cluster_name == "referral / cashback"
     state, alone = issue_step(None, item(9, "cashback", text="the referral program stopped paying"), CFG)
     assert alone.cluster_name and "/" not in alone.cluster_name  # one review: its own phrase
+
+
+def test_the_apps_own_names_are_worked_out_once_and_follow_edited_metadata(tmp_path):
+    import json as _json
+    import time as _time
+
+    from core.appmeta import AppCatalog
+    from flows.dataflow import app_names
+    from tests.helpers import ROOT
+
+    paynest = _json.loads((ROOT / "demo" / "apps" / "paynest.json").read_text(encoding="utf-8"))
+    (tmp_path / "paynest.json").write_text(_json.dumps({**paynest, "aliases": ["pay nest"]}), encoding="utf-8")
+    names = app_names(AppCatalog(tmp_path, check_seconds=0.01))
+    first = names("paynest")
+    assert "pay nest" in first and names("paynest") is first  # the same tuple: not recomputed per review
+    (tmp_path / "paynest.json").write_text(_json.dumps({**paynest, "aliases": ["paynest upi app"]}), encoding="utf-8")
+    _time.sleep(0.05)
+    assert "paynest upi app" in names("paynest") and "pay nest" not in names("paynest")

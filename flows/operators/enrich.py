@@ -43,6 +43,7 @@ class Enricher:
         self.label_threshold = label_threshold
         self._informativeness = informativeness
         self._indexes: dict[str, LabelIndex] = {}
+        self._names: dict[str, tuple[str, ...]] = {}  # own_names per app, for this metadata version
         self.types = types or TypeClassifier(embedder.encode)
 
     def _follow_catalog(self) -> None:
@@ -54,6 +55,7 @@ class Enricher:
         if apps is not self.apps:
             self.apps = apps
             self._indexes.clear()
+            self._names.clear()
 
     @property
     def informativeness(self) -> InformativenessModel:
@@ -69,7 +71,9 @@ class Enricher:
         return index
 
     def _own_names(self, app_id: str) -> tuple[str, ...]:
-        return own_names(self.apps, app_id)
+        if app_id not in self._names:
+            self._names[app_id] = own_names(self.apps, app_id)
+        return self._names[app_id]
 
     def __call__(self, batch: list[tuple[Review, Measures, Translation]]) -> Iterable[EnrichedReview]:
         if not batch:
