@@ -67,6 +67,11 @@ def test_kept_review_carries_its_measures():
          "brand_reply"),
         ("@JDM26JDM We're sorry to hear this and will need to investigate further to advise.", "brand_reply"),
         ("@EEltezza Hi there, we have sent you a DM", "brand_reply"),
+        ("@user_x Hi Sam. Apologies for any inconvenience caused. Were you able to download the statement?", "brand_reply"),
+        ("@user_y Apologies, we are experiencing an issue with transfers and will resolve it soon.", "brand_reply"),
+        ("@user_z Good day, kindly note that the monthly fee is billed for the rewards programme.", "brand_reply"),
+        ("@user_w Hi there, please contact our colleagues in Kenya and they will gladly assist you.", "brand_reply"),
+        ("@user_v Thank you. Our teams will respond to your email shortly.", "brand_reply"),
         ("Deutsche Bank cuts ties to Standard Bank's Zimbabwean unit  https://t.co/mMiqQIUulN", "broadcast"),
         ("Team Leader - Standard Bank - Gauteng  https://t.co/Z1KfuYyHq1 #jobs #joblinks", "broadcast"),
         ("asdfg hjkl qwerty zxcvb", "gibberish"),
@@ -97,6 +102,8 @@ def test_noise_is_rejected_with_reason_and_measures(text, reason):
         "@FNBSA #LoveFNB your app has been down since morning and I cannot pay",  # contest tag, real problem
         "@FNBSA we are still waiting for you to look into my dispute",  # a user's "we", not the bank's voice
         "@Nedbank please DM me, my card was swallowed by the ATM",
+        "@StandardBankZA the inconvenience caused by your cash jam should be recorded, my money is gone",
+        "@StandardBankZA your team is useless, I have called for days and the app still fails",  # the user's "your team"
         "Sorry to hear that the app is down for you too, mine crashes as well",  # not addressed to anyone
         "plz fix d app, mony not recieved",
     ],

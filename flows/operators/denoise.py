@@ -13,8 +13,9 @@ first that fails decides the reason:
 - `contest_spam`: a contest entry (the app's contest hashtags, typed with a typo
   or two, or giveaway phrases) that names no problem (a bare "not" is not one);
 - `brand_reply`: the company's own customer-care reply to a user (it opens by addressing someone and
-  speaks for the company: "kindly DM us", "we are looking into this", "our apologies for the
-  inconvenience"), which is not feedback about the app;
+  speaks for the company: "kindly DM us", "we are looking into this", "apologies for any
+  inconvenience caused", "kindly note that ...", "our teams will respond"), which is not feedback
+  about the app;
 - `broadcast`: a link and no first- or second-person word ("Deutsche Bank cuts ties to Standard Bank's
   Zimbabwean unit https://…", job ads, radio line-ups): news, an ad or an announcement, not someone's
   experience, unless it names a problem ("Standard Bank mobile app crashes again https://…");
@@ -93,7 +94,14 @@ _BRAND_VOICE = re.compile(
     r"|\bsorry\s+(?:to\s+hear|for\s+the\s+(?:inconvenience|delay|frustration))|\bapologi[sz]e\s+for\s+the\s+inconvenience"
     r"|\b(?:we|we'?ll|we'?re|we'?ve|we'?d)\s+(?:will\s+|are\s+|have\s+|would\s+|can\s+)?(?:be\s+)?(?:happy\s+to\s+)?"
     r"(?:look(?:ing)?\s+into|assist(?:ing)?|investigat\w*|escalat\w*|get\s+back|sent\s+you|received\s+your|reach(?:ing)?\s+out"
-    r"|follow(?:ing)?\s+up|contact(?:ing)?\s+you|just\s+a\s+dm)\b|\bhow\s+can\s+we\s+(?:help|assist)\b|\bmay\s+we\s+assist\b",
+    r"|follow(?:ing)?\s+up|contact(?:ing)?\s+you|just\s+a\s+dm)\b|\bhow\s+can\s+we\s+(?:help|assist)\b|\bmay\s+we\s+assist\b"
+    # the apology a care desk signs with: "Apologies for any inconvenience caused", "we apologise for the delay"
+    r"|\bapolog(?:y|ies|i[sz]e)\b[^.!?]{0,30}?\bfor\s+(?:the|any|this|our)\s+(?:inconvenience|delay|wait|frustration)"
+    r"|\b(?:we'?re|we\s+are)\s+(?:truly\s+|really\s+|so\s+|very\s+)?sorry\s+for\b"
+    r"|^\s*(?:@\w+\s+)+(?:hi\s+\w+\s*[,.]?\s*)?apologies\b"
+    # a care desk's notes and hand-offs: "kindly note that ...", "they will gladly assist you", "our teams will respond"
+    r"|\bkindly\s+note\s+(?:that|we)\b|\bkindly\s+advise\s+us\b|\bgladly\s+assist\b|\bso\s+(?:that\s+)?we\s+(?:may|can)\s+assist\b"
+    r"|\bour\s+teams?\s+(?:are|is|will|have)\b|\bwe\s+have\s+shared\s+this\b",
     re.IGNORECASE,
 )
 _ADDRESSED = re.compile(r"^\s*@\w+")
