@@ -3,9 +3,11 @@
     python -m bench.issue_metric --data var/issues_dev.csv [--gold-col issue_a] [--other-col issue_b]
                                  [--folds 4] [--repel 1 3 10] [--cache var/cache/issues_vectors.npz]
 
-An experiment, not the flow. The development set's apps are dealt into `--folds` folds. For each fold a
-linear map of the embedding (384 x 384, starting at the identity) is trained on the other folds' gold
-groups: two reviews of one gold issue are pulled together, two reviews of one app in different issues
+An experiment, not the flow. The flow ships a map trained the same way (`flows.train_issue_map.train_map`)
+on the project's written issue groups; this one is trained on the readers' real groups instead, which may
+not be shipped: an upper bound for a map learnt from real, in-domain groups. The development set's apps are
+dealt into `--folds` folds. For each fold a linear map of the embedding (384 x 384, starting at the
+identity) is trained on the other folds' gold groups: two reviews of one gold issue are pulled together, two reviews of one app in different issues
 are pushed below cosine 0.3 (weighted by `--repel`), and the map stays near the identity. The held-out
 fold's vectors are mapped with it, so no review is grouped with a map that saw its app. The production
 issue step then runs on the mapped vectors, at the flow's thresholds and over a small grid.
@@ -26,33 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from flows.train_issue_map import train_map
+
 GRID = [(j, f, m) for j in (0.6, 0.62, 0.65, 0.7) for f in (0.35, 0.45, 0.55) for m in (0.45, 0.5, 0.6) if f < j]
-
-
-def train_map(vectors: np.ndarray, gold: list[str], groups: list[str], repel: float, epochs: int = 60,
-              seed: int = 0) -> np.ndarray:
-    """A linear map under which reviews of one gold issue are close and an app's other reviews are not."""
-    import torch
-
-    torch.manual_seed(seed)
-    sizes = Counter(gold)
-    x = torch.tensor(vectors, dtype=torch.float32)
-    dims = x.shape[1]
-    ident = torch.eye(dims)
-    same = torch.tensor([[a == b and sizes[a] >= 2 for b in gold] for a in gold])
-    same_app = torch.tensor([[a == b for b in groups] for a in groups])
-    off = ~torch.eye(len(gold), dtype=torch.bool)
-    pos, neg = same & off, same_app & ~same & off
-    weights = torch.nn.Parameter(ident.clone())
-    optimizer = torch.optim.Adam([weights], lr=1e-3)
-    for _ in range(epochs):
-        z = torch.nn.functional.normalize(x @ weights, dim=1)
-        sim = z @ z.T
-        loss = (1 - sim)[pos].mean() + repel * torch.relu(sim - 0.3)[neg].mean() + 0.1 * ((weights - ident) ** 2).sum()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return weights.detach().numpy()
 
 
 def cross_mapped(vectors: np.ndarray, gold: list[str], groups: list[str], folds: int, repel: float) -> np.ndarray:
@@ -107,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     informativeness = load_model(settings.informative_model, embedder.encode, settings.informative_threshold)
     rows = enriched_rows(texts, groups, ratings, vectors, embedder.encode, None, informativeness, None,
                          settings.types_model)
-    base = issue_config(settings)
+    base = dataclasses.replace(issue_config(settings), metric="")  # the maps here replace the shipped one
 
     def run(mapped: np.ndarray, join: float, floor: float, merge: float) -> dict:
         items = [dataclasses.replace(r, embedding=tuple(mapped[i].tolist())) for i, r in enumerate(rows)]

@@ -241,9 +241,12 @@ SETTINGS: tuple[Setting, ...] = (
     S("cluster_dims", "SIFT_CLUSTER_DIMS", 96, "random-projection size used for the themes", 2, 384),
     S("issue_join", "SIFT_ISSUE_JOIN", 0.62, "average-link similarity a review needs to join an issue of one "
       "review ([issues](issues.md))", -1.0, 1.0),
-    S("issue_join_floor", "SIFT_ISSUE_JOIN_FLOOR", 0.35, "what the join bar falls to as the issue grows",
+    S("issue_join_floor", "SIFT_ISSUE_JOIN_FLOOR", 0.45, "what the join bar falls to as the issue grows",
       -1.0, 1.0),
-    S("issue_merge", "SIFT_ISSUE_MERGE", 0.45, "average-link similarity at which two issues merge", -1.0, 1.0),
+    S("issue_merge", "SIFT_ISSUE_MERGE", 0.55, "average-link similarity at which two issues merge", -1.0, 1.0),
+    S("issue_metric", "SIFT_ISSUE_METRIC", "flows/models/issue_map.npz", "the map of the embedding English reviews are "
+      "compared under when grouped into issues (the shipped one, `python -m flows.train_issue_map`, [models](models.md)), "
+      "or `none` for the raw embedding; the raw embedding when the file is missing", kind="path"),
     S("issue_max_per_label", "SIFT_ISSUE_MAX_PER_LABEL", 200, "live issues per (app, label[, language])",
       1, 100_000),
     S("issue_fade_days", "SIFT_ISSUE_FADE_DAYS", 60.0, "event-time days without a review before an issue leaves "
@@ -422,6 +425,7 @@ class Settings:
     issue_join: float = _default("issue_join")
     issue_join_floor: float = _default("issue_join_floor")
     issue_merge: float = _default("issue_merge")
+    issue_metric: Path = _default("issue_metric")
     issue_max_per_label: int = _default("issue_max_per_label")
     issue_fade_days: float = _default("issue_fade_days")
     seed: int = _default("seed")

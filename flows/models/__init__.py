@@ -6,7 +6,11 @@
   (`flows.operators.review_type.TypeModel` with `inputs="embedding"`); shipped, not the default.
 
 Both are rebuilt by `python -m flows.train_heads`, only from labels the project may redistribute, and
-are GPL-3.0 (see `NOTICE`). Files are plain arrays written by `write_npz`: no pickle, and the same
+are GPL-3.0 (see `NOTICE`).
+
+- `issue_map.npz`: a linear map of the same embedding that the issue step compares reviews by
+  (`flows.operators.issues.vector_of`), rebuilt by `python -m flows.train_issue_map` from the project's
+  own written issue groups only (not GPL: no third-party text or label goes into it). Files are plain arrays written by `write_npz`: no pickle, and the same
 arrays always give the same bytes.
 """
 
@@ -20,6 +24,7 @@ from pathlib import Path
 MODELS_DIR = Path(__file__).resolve().parent
 INFORMATIVE_HEAD = MODELS_DIR / "informative_head.npz"
 REVIEW_TYPE_HEAD = MODELS_DIR / "review_type_head.npz"
+ISSUE_MAP = MODELS_DIR / "issue_map.npz"
 # SIFT_INFORMATIVE_MODEL / SIFT_TYPES_MODEL set to this word choose the zero-shot model explicitly.
 ZERO_SHOT = "zero-shot"
 

@@ -30,6 +30,7 @@ Guarantees:
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 from collections import Counter
@@ -46,6 +47,7 @@ from flows.operators.issue_priority import (
 from flows.operators.text import HANDLES_AND_LINKS, lexical_vector, meaning_text
 from core.records import EnrichedReview
 
+log = logging.getLogger(__name__)
 _WORD = re.compile(r"[^\W\d_][\w\u0900-\u097F'’]*")
 MERGED_SHOWN = 5
 _CLAUSE = re.compile(r"[.,;:!?()\[\]\n|/\"“”…]+|\s-\s")
@@ -58,8 +60,8 @@ class IssueConfig:
     """Hyperparameters, stored verbatim."""
 
     join: float = 0.62  # average-link similarity at which a review joins an issue of one member
-    join_floor: float = 0.35  # ... and the level that threshold falls to as the issue grows (by 1/sqrt(size))
-    merge: float = 0.45  # average-link similarity at which two issues become one
+    join_floor: float = 0.45  # ... and the level that threshold falls to as the issue grows (by 1/sqrt(size))
+    merge: float = 0.55  # average-link similarity at which two issues become one
     only_feedback: bool = True  # only reviews that `forms_issue` start or grow an issue (off for feature phrases)
     lexical_untranslated: bool = True  # untranslated reviews are compared by their words (`vector_of`) ...
     lexical_join: float = 0.25  # ... with these bars: shared words are rarer than close embeddings
@@ -74,6 +76,7 @@ class IssueConfig:
     candidates: int = 8  # members kept per issue as representative candidates
     sketch_dims: int = 48  # candidates' vectors are kept as seeded random projections of this size
     seed: int = 42
+    metric: str = ""  # a linear map of the embedding (`flows.train_issue_map`) English text is compared under; "" for none
     fast_hours: float = 1.0  # half-life of the "now" activity counter
     slow_hours: float = 24.0  # half-life of the baseline activity counter
 
@@ -293,12 +296,31 @@ def vector_of(item: EnrichedReview, cfg: IssueConfig, names: tuple[str, ...] = (
     review's words without the app's own `names` (`lexical_vector`)."""
     if compared_by_words(item, cfg):
         return lexical_vector(meaning_text(item.review.text, names))
-    return represent(item.embedding)
+    return represent(item.embedding, cfg.metric)
 
 
-def represent(embedding: tuple[float, ...]) -> np.ndarray:
+def represent(embedding: tuple[float, ...], metric: str = "") -> np.ndarray:
+    """The unit vector of `embedding`, under the `metric` map when one is named."""
     x = np.asarray(embedding, dtype=np.float32)
+    weights = load_metric(metric) if metric else None
+    if weights is not None and weights.shape[0] == len(x):
+        x = x @ weights
     return x / (np.linalg.norm(x) or 1.0)
+
+
+@lru_cache(maxsize=4)
+def load_metric(path: str) -> np.ndarray | None:
+    """The map in the `.npz` at `path` (`weights`, dims x dims); None, with a warning, when there is no such file."""
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        log.warning("issues: no issue metric file %s; comparing the raw embedding (set SIFT_ISSUE_METRIC=none "
+                    "to choose that without this warning)", path)
+        return None
+    with np.load(path, allow_pickle=False) as archive:
+        weights = archive["weights"].astype(np.float32)
+    log.info("issues: comparing English text under the issue metric %s (%dx%d)", path, *weights.shape)
+    return weights
 
 
 def sketch(x: np.ndarray, cfg: IssueConfig) -> np.ndarray:
