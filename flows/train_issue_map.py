@@ -58,7 +58,7 @@ def read_groups(paths: list[Path]) -> tuple[list[str], list[str], list[str]]:
                     raise SystemExit(f"flows.train_issue_map: error: {path} row {n + 2} lacks text, app or issue")
                 texts.append(text)
                 apps.append(app)
-                issues.append(f"{app}|{issue}" if issue != GENERIC else f"{app}|{GENERIC}#{n}")
+                issues.append(f"{app}|{issue}" if issue != GENERIC else f"{app}|{GENERIC}#{len(texts)}")
     return texts, apps, issues
 
 

@@ -39,6 +39,13 @@ def test_the_written_set_has_neighbouring_issues_and_generic_reviews_per_app():
         assert len(generic) == len(set(generic)) >= 10  # each generic review is an issue of its own
 
 
+def test_generic_reviews_of_two_files_are_never_one_issue(tmp_path):
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("app,issue,text\nx,generic,nice app\nx,login_fails,cannot log in\n", encoding="utf-8")
+    _, _, issues = train_issue_map.read_groups([tmp_path / "a.csv", tmp_path / "b.csv"])
+    assert issues[1] == issues[3] == "x|login_fails" and issues[0] != issues[2]
+
+
 def test_read_groups_refuses_a_row_without_an_issue(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("app,issue,text\nx,login_fails,cannot log in\nx,,no issue here\n", encoding="utf-8")
