@@ -37,6 +37,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -311,8 +312,6 @@ def represent(embedding: tuple[float, ...], metric: str = "") -> np.ndarray:
 @lru_cache(maxsize=4)
 def load_metric(path: str) -> np.ndarray | None:
     """The map in the `.npz` at `path` (`weights`, dims x dims); None, with a warning, when there is no such file."""
-    from pathlib import Path
-
     if not Path(path).is_file():
         log.warning("issues: no issue metric file %s; comparing the raw embedding (set SIFT_ISSUE_METRIC=none "
                     "to choose that without this warning)", path)
