@@ -247,6 +247,8 @@ SETTINGS: tuple[Setting, ...] = (
     S("issue_metric", "SIFT_ISSUE_METRIC", "flows/models/issue_map.npz", "the map of the embedding English reviews are "
       "compared under when grouped into issues (the shipped one, `python -m flows.train_issue_map`, [models](models.md)), "
       "or `none` for the raw embedding; the raw embedding when the file is missing", kind="path"),
+    S("issue_raw_join", "SIFT_ISSUE_RAW_JOIN", 0.5, "under the issue metric, the raw embedding's average-link "
+      "similarity a join or a merge also needs (-1: none)", -1.0, 1.0),
     S("issue_max_per_label", "SIFT_ISSUE_MAX_PER_LABEL", 200, "live issues per (app, label[, language])",
       1, 100_000),
     S("issue_fade_days", "SIFT_ISSUE_FADE_DAYS", 60.0, "event-time days without a review before an issue leaves "
@@ -426,6 +428,7 @@ class Settings:
     issue_join_floor: float = _default("issue_join_floor")
     issue_merge: float = _default("issue_merge")
     issue_metric: Path = _default("issue_metric")
+    issue_raw_join: float = _default("issue_raw_join")
     issue_max_per_label: int = _default("issue_max_per_label")
     issue_fade_days: float = _default("issue_fade_days")
     seed: int = _default("seed")

@@ -205,6 +205,7 @@ def tickets(step_id: str, items: Stream[EnrichedReview], settings: Settings, app
 def issue_config(settings: Settings) -> IssueConfig:
     metric = "" if settings.issue_metric.name == "none" else str(settings.issue_metric)
     return IssueConfig(join=settings.issue_join, join_floor=settings.issue_join_floor, merge=settings.issue_merge, metric=metric,
+                       raw_join=settings.issue_raw_join,
                        max_issues=settings.issue_max_per_label,
                        fade_days=settings.issue_fade_days, seed=settings.seed)
 

@@ -107,6 +107,9 @@ def test_praise_is_stored_without_an_issue_and_never_grows_one():
                               sentiment="positive"))
     assert not is_praise(item(105, "debit", text="bad for battery", review_type="rating"))
     assert is_praise(item(106, "debit", text="worst app ever", review_type="rating"))
+    # a complaint that names only its own label ("payments") names no issue either; one word more does
+    assert is_praise(item(107, "debit", text="payment issues", review_type="bug_report"))
+    assert not is_praise(item(108, "debit", text="payment pending", review_type="bug_report"))
 
 
 def test_untranslated_text_is_judged_by_sentiment_alone():
@@ -306,3 +309,41 @@ def test_the_apps_own_names_are_worked_out_once_and_follow_edited_metadata(tmp_p
     (tmp_path / "paynest.json").write_text(_json.dumps({**paynest, "aliases": ["paynest upi app"]}), encoding="utf-8")
     _time.sleep(0.05)
     assert "paynest upi app" in names("paynest") and "pay nest" not in names("paynest")
+
+
+def test_words_most_of_a_keys_reviews_use_do_not_make_two_untranslated_reviews_one_issue():
+    """A credit-card label's reviews all say "tarjeta de crédito": once most of the key's reviews use a word, it
+    names the key, so a missing card and a payment that closes the app stay two issues."""
+    def spanish(i: int, text: str) -> EnrichedReview:
+        base = item(i, "debit", text=text, sentiment="negative", at=T0 + timedelta(minutes=i))
+        return replace(base, lang="es", translation="untranslated", text_en=text)
+
+    first = ["quiero una tarjeta de crédito con más límite", "la tarjeta de crédito tiene comisión anual",
+             "mi tarjeta de crédito llegó rota", "pedí tarjeta de crédito hace un mes y nada",
+             "el estado de cuenta de la tarjeta de crédito está mal", "subieron la tasa de la tarjeta de crédito",
+             "no dan tarjeta de crédito a estudiantes", "la tarjeta de crédito metálica pesa mucho"]
+    missing, closes = "la tarjeta de crédito no aparece tras la actualización", "se cierra la app al pagar la tarjeta de crédito"
+    texts = first + [missing, closes] * 3
+    reviews = [spanish(i, t) for i, t in enumerate(texts)]
+    _, outs = run(reviews)
+    assert outs[8].cluster_id != outs[9].cluster_id
+    assert len({o.cluster_id for o in outs[8::2]}) == 1 and len({o.cluster_id for o in outs[9::2]}) == 1
+    _, plain = run(reviews, cfg=replace(CFG, lexical_common=1.0))  # no word is ever common: the shared words bind
+    assert len({o.cluster_id for o in plain[8:]}) < len({o.cluster_id for o in outs[8:]})
+
+
+def test_under_a_metric_a_join_also_needs_the_raw_embeddings_bar(tmp_path):
+    """A map that reads two problems alike (here: it collapses every review onto one direction) cannot make them
+    one issue when the raw embedding keeps them apart."""
+    from flows.models import write_npz
+
+    a, b = (TOPICS[t] / np.linalg.norm(TOPICS[t]) for t in ("debit", "otp"))
+    collapse = np.outer(a + b, a).astype(np.float32)
+    path = tmp_path / "collapse.npz"
+    write_npz(path, {"weights": collapse.astype(np.float16)})
+    reviews = stream(12)
+    _, mapped = run(reviews, cfg=replace(CFG, metric=str(path)))
+    assert len({o.cluster_id for o in mapped}) == 1
+    _, guarded = run(reviews, cfg=replace(CFG, metric=str(path), raw_join=0.5))
+    assert len({o.cluster_id for o in guarded[0::2]}) == 1 and len({o.cluster_id for o in guarded[1::2]}) == 1
+    assert guarded[0].cluster_id != guarded[1].cluster_id

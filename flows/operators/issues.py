@@ -6,11 +6,15 @@ embeds it without handles, links and the app's name), else by its words (`vector
 an issue (its mean cosine to every member) is one dot product: `x · sum / n`. A review joins the issue
 it clears by the widest margin, when it clears one, else it starts a new issue. The bar falls with the
 issue's size, from `join` for an issue of one review towards `join_floor` (`floor + (join - floor) /
-sqrt(size)`): the mean similarity to a grown issue's many members is naturally lower than to one. After a
-review joins, the issue is compared with the others the same way (`sum_a · sum_b / (n_a n_b)`); at
-`merge` or above the younger issue folds into the older one, and the merged id points to the
-survivor (`IssueState.aliases`): later reviews of either carry the survivor's id, and name the merged
-one (`issue_merged`), so the survivor's ticket lists it (`merged_from`).
+sqrt(size)`): the mean similarity to a grown issue's many members is naturally lower than to one. Under
+the issue metric (a learnt map of the embedding) a join also needs the raw embedding's average-link
+similarity to reach `raw_join`, from a second sum per issue: the map pulls a topic's neighbouring problems
+together as well as one problem's paraphrases. For text compared by its words, a word most of the key's
+reviews use names the key, not an issue, and counts for nothing (`IssueState.common_words`). After a
+review joins, the issue is compared with the others the same way (`sum_a · sum_b / (n_a n_b)`, the raw
+sums against `raw_join` too); at `merge` or above the younger issue folds into the older one, and the
+merged id points to the survivor (`IssueState.aliases`): later reviews of either carry the survivor's id,
+and name the merged one (`issue_merged`), so the survivor's ticket lists it (`merged_from`).
 
 Guarantees:
 - ids are `<key>:i<n>` with `n` counted per key, never reused; state is small, picklable and
@@ -45,7 +49,7 @@ from flows.operators.cluster import STOPWORDS
 from flows.operators.issue_priority import (
     AppBaseline, IssuePriority, Tally, add_review, facts_of, issue_priority, merge_tallies,
 )
-from flows.operators.text import HANDLES_AND_LINKS, lexical_vector, meaning_text
+from flows.operators.text import HANDLES_AND_LINKS, lexical_vector, lexical_words, meaning_text
 from core.records import EnrichedReview
 
 log = logging.getLogger(__name__)
@@ -68,6 +72,9 @@ class IssueConfig:
     lexical_join: float = 0.25  # ... with these bars: shared words are rarer than close embeddings
     lexical_join_floor: float = 0.08
     lexical_merge: float = 0.15
+    lexical_common: float = 0.5  # a word more than this share of a word-compared key's reviews use counts for nothing,
+    lexical_common_after: int = 8  # ... once the key has seen this many reviews (`IssueState.common_words`)
+    max_vocabulary: int = 1000  # word counts kept per key for that
     merge_min_size: int = 2  # both issues need this many members before they can merge
     max_issues: int = 200  # live issues per key
     fade_days: float = 60.0  # event-time days without a review before an issue leaves memory
@@ -78,6 +85,7 @@ class IssueConfig:
     sketch_dims: int = 48  # candidates' vectors are kept as seeded random projections of this size
     seed: int = 42
     metric: str = ""  # a linear map of the embedding (`flows.train_issue_map`) English text is compared under; "" for none
+    raw_join: float = -1.0  # under a metric, the raw average-link similarity a join or merge also needs; -1: none
     fast_hours: float = 1.0  # half-life of the "now" activity counter
     slow_hours: float = 24.0  # half-life of the baseline activity counter
 
@@ -164,6 +172,7 @@ class Issue:
     name: str = ""
     activity: Activity = field(default_factory=Activity)
     tally: Tally = field(default_factory=Tally)  # what its priority is computed from
+    raw_total: np.ndarray | None = None  # sum of members' raw unit embeddings, kept when `raw_join` is on
 
 
 @dataclass
@@ -178,9 +187,19 @@ class IssueState:
     merged: int = 0
     seen: int = 0  # reviews of the key that formed an issue
     background: frozenset = frozenset()  # words most issues of the key use (`background_words`)
+    word_df: Counter = field(default_factory=Counter)  # word -> reviews of the key using it (keys compared by words)
 
     def __setstate__(self, state: dict) -> None:  # snapshots written before these fields existed
-        self.__dict__.update({"seen": 0, "background": frozenset(), **state})
+        self.__dict__.update({"seen": 0, "background": frozenset(), "word_df": Counter(), **state})
+
+    def common_words(self, cfg: IssueConfig) -> frozenset[str]:
+        """Words more than `lexical_common` of the key's reviews use ("tarjeta", "crédito" in a credit-card label):
+        they name the key, so they do not make two of its reviews one issue. None before `lexical_common_after`
+        reviews."""
+        if self.seen < cfg.lexical_common_after:
+            return frozenset()
+        bar = cfg.lexical_common * self.seen
+        return frozenset(w for w, c in self.word_df.items() if c > bar)
 
     def resolve(self, number: int) -> int:
         """The live issue a (possibly merged) number now lives in."""
@@ -222,13 +241,15 @@ def forms_issue(item: EnrichedReview) -> bool:
 def is_praise(item: EnrichedReview) -> bool:
     """Generic praise or a bare rating: counted and stored, never an issue.
 
-    A bare rating names nothing beyond a verdict ("good app", "worst app ever", "best upi app in india");
+    A bare rating names nothing beyond a verdict and the review's own label ("good app", "worst app ever",
+    "best upi app in india", "payment issue" labelled `payments`, "loan problem" labelled `loans_investments`);
     praise is a positive review (or, for English, one typed `rating` / `user_experience`) with no contrast
     or wish in it. "Great app but it eats battery" and "bad for battery" are feedback, not praise.
     """
     text = item.text_en if item.lang_group == "en" else item.review.text
+    label = _label_words(item.primary_label)
     content = [w for w in words_of(text) if w not in STOPWORDS and w not in GENERIC_WORDS and len(w) > 2
-               and w != item.review.app_id.lower()]
+               and w != item.review.app_id.lower() and w not in label]
     if not content:
         return True
     if _CONTRAST.search(text):
@@ -236,6 +257,13 @@ def is_praise(item: EnrichedReview) -> bool:
     if item.lang_group != "en":
         return item.sentiment == "positive"
     return item.sentiment == "positive" and item.review_type in ("rating", "user_experience")
+
+
+@lru_cache(maxsize=512)
+def _label_words(label: str) -> frozenset[str]:
+    """The words of a label id and their plain plurals: `loans_investments` -> loan(s), investment(s)."""
+    words = [w for w in label.lower().split("_") if len(w) > 2]
+    return frozenset(form for w in words for form in (w, w.removesuffix("s"), w.removesuffix("s") + "s"))
 
 
 def words_of(text: str) -> list[str]:
@@ -292,11 +320,12 @@ def compared_by_words(item: EnrichedReview, cfg: IssueConfig) -> bool:
     return cfg.lexical_untranslated and item.lang_group != "en"
 
 
-def vector_of(item: EnrichedReview, cfg: IssueConfig, names: tuple[str, ...] = ()) -> np.ndarray:
+def vector_of(item: EnrichedReview, cfg: IssueConfig, names: tuple[str, ...] = (),
+              common: frozenset[str] = frozenset()) -> np.ndarray:
     """What the issue step compares: the embedding of English text (original or translated), else the
-    review's words without the app's own `names` (`lexical_vector`)."""
+    review's words without the app's own `names` and the key's `common` words (`lexical_vector`)."""
     if compared_by_words(item, cfg):
-        return lexical_vector(meaning_text(item.review.text, names))
+        return lexical_vector(meaning_text(item.review.text, names), skip=common)
     return represent(item.embedding, cfg.metric)
 
 
@@ -348,16 +377,25 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     app_id = item.review.app_id
     own = names(app_id)  # the app's name first, then how users also spell it: all taken out of the text
     phrases, content = phrases_of(meaning_text(item.text_en, own), _own_words(app_id, own[:1]))
-    x = vector_of(item, cfg, own)
+    if compared_by_words(item, cfg):
+        x = vector_of(item, cfg, own, state.common_words(cfg))
+        state.word_df.update(set(lexical_words(meaning_text(item.review.text, own))))
+        if len(state.word_df) > 4 * cfg.max_vocabulary:  # only frequent words can be common: rare ones go
+            state.word_df = Counter(dict(state.word_df.most_common(cfg.max_vocabulary)))
+    else:
+        x = vector_of(item, cfg, own)
+    raw = raw_of(item, cfg)
     _fade(state, at, cfg)
-    number = assign(state, x, cfg)
+    number = assign(state, x, cfg, raw)
     state.seen += 1
     if number is None:
-        number = _start(state, x, at, cfg)
+        number = _start(state, x, at, cfg, raw)
         issue = state.issues[number]
     else:
         issue = state.issues[number]
         issue.total += x
+        if raw is not None and issue.raw_total is not None:
+            issue.raw_total += raw
         issue.size += 1
         issue.last_seen = max(issue.last_seen, at)
         issue.first_seen = min(issue.first_seen, at)
@@ -389,8 +427,12 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     )
 
 
-def assign(state: IssueState, x: np.ndarray, cfg: IssueConfig) -> int | None:
-    """The number of the issue `x` joins, or None when no issue is similar enough."""
+def assign(state: IssueState, x: np.ndarray, cfg: IssueConfig, raw: np.ndarray | None = None) -> int | None:
+    """The number of the issue `x` joins, or None when no issue is similar enough.
+
+    With `raw` (the review's raw unit embedding, `raw_of`), an issue is joinable only when the raw
+    average-link similarity also reaches `raw_join`: a metric tuned to pull paraphrases together must not pull
+    in a neighbouring problem the raw embedding keeps apart."""
     if not state.issues:
         return None
     numbers = list(state.issues)
@@ -398,18 +440,40 @@ def assign(state: IssueState, x: np.ndarray, cfg: IssueConfig) -> int | None:
     sizes = np.fromiter((state.issues[n].size for n in numbers), dtype=np.float32, count=len(numbers))
     similarity = (totals @ x) / sizes
     margin = similarity - (cfg.join_floor + (cfg.join - cfg.join_floor) / np.sqrt(sizes))
+    if raw is not None:
+        margin[_raw_similarity(state, numbers, raw, sizes) < cfg.raw_join] = -np.inf
     best = int(np.argmax(margin))
     return numbers[best] if margin[best] >= 0 else None
 
 
-def _start(state: IssueState, x: np.ndarray, at: float, cfg: IssueConfig) -> int:
+def raw_of(item: EnrichedReview, cfg: IssueConfig) -> np.ndarray | None:
+    """The review's raw unit embedding when joins also need `raw_join` (a metric is on and the text is compared
+    by its embedding); else None."""
+    if cfg.raw_join <= -1.0 or not cfg.metric or compared_by_words(item, cfg):
+        return None
+    return represent(item.embedding)
+
+
+def _raw_similarity(state: IssueState, numbers: list[int], raw: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Average-link raw similarity of `raw` to each issue; an issue without a raw sum (from an older snapshot)
+    passes."""
+    totals = [getattr(state.issues[n], "raw_total", None) for n in numbers]
+    kept = np.fromiter((t is not None for t in totals), dtype=bool, count=len(totals))
+    out = np.full(len(numbers), np.inf, dtype=np.float32)
+    if kept.any():
+        out[kept] = np.stack([t for t in totals if t is not None]) @ raw / sizes[kept]
+    return out
+
+
+def _start(state: IssueState, x: np.ndarray, at: float, cfg: IssueConfig, raw: np.ndarray | None = None) -> int:
     if len(state.issues) >= cfg.max_issues:
         stalest = min(state.issues.values(), key=lambda i: (i.last_seen, i.size, i.number))
         _drop(state, stalest.number)
         state.evicted += 1
     number = state.next_number
     state.next_number += 1
-    state.issues[number] = Issue(number=number, total=x.copy(), size=1, first_seen=at, last_seen=at)
+    state.issues[number] = Issue(number=number, total=x.copy(), size=1, first_seen=at, last_seen=at,
+                                 raw_total=None if raw is None else raw.copy())
     return number
 
 
@@ -466,12 +530,19 @@ def _maybe_merge(state: IssueState, number: int, cfg: IssueConfig) -> int:
     totals = np.stack([state.issues[n].total for n in others])
     sizes = np.fromiter((state.issues[n].size for n in others), dtype=np.float32, count=len(others))
     similarity = (totals @ issue.total) / (sizes * issue.size)
+    raw = getattr(issue, "raw_total", None)
+    if raw is not None:  # both issues' raw sums: their raw average-link similarity must reach `raw_join` too
+        similarity[_raw_similarity(state, others, raw / issue.size, sizes) < cfg.raw_join] = -np.inf
     best = int(np.argmax(similarity))
     if similarity[best] < cfg.merge:
         return number
     survivor, gone = sorted((number, others[best]))
     keep, drop = state.issues[survivor], state.issues[gone]
     keep.total = keep.total + drop.total
+    if getattr(keep, "raw_total", None) is not None and getattr(drop, "raw_total", None) is not None:
+        keep.raw_total = keep.raw_total + drop.raw_total
+    else:
+        keep.raw_total = None
     keep.size += drop.size
     keep.first_seen = min(keep.first_seen, drop.first_seen)
     keep.last_seen = max(keep.last_seen, drop.last_seen)

@@ -60,16 +60,11 @@ _NEGATIONS = frozenset("no not nahi nhi nahin tidak gak ga nunca never".split())
 _LEX_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
-def lexical_vector(text: str, dims: int = 1024) -> np.ndarray:
-    """A unit vector of `text`'s content words and adjacent word pairs, hashed into `dims` (stable across runs).
-
-    For text the embedding model cannot read (a language kept untranslated), reviews that share their words
-    ("no me deja entrar", "no puedo entrar a la app") are close; function words count for nothing, and a
-    negation joins the word after it ("no deja"). An empty text gives the zero vector.
-    """
+def lexical_words(text: str) -> list[str]:
+    """`text`'s content words in order, lower-cased, without function words; a negation joins the word after it
+    ("no me deja entrar" -> `no_deja`, `entrar`)."""
     tokens = [t for t in _LEX_TOKEN.findall(HANDLES_AND_LINKS.sub(" ", text.lower())) if len(t) > 1][:200]
-    features: list[str] = []
-    previous = ""
+    words: list[str] = []
     negate = False
     for token in tokens:
         if token in _NEGATIONS:
@@ -77,8 +72,24 @@ def lexical_vector(text: str, dims: int = 1024) -> np.ndarray:
             continue
         if token in _FUNCTION_WORDS or len(token) < 3:
             continue
-        word = f"no_{token}" if negate else token
+        words.append(f"no_{token}" if negate else token)
         negate = False
+    return words
+
+
+def lexical_vector(text: str, dims: int = 1024, skip: frozenset[str] = frozenset()) -> np.ndarray:
+    """A unit vector of `text`'s content words and adjacent word pairs, hashed into `dims` (stable across runs).
+
+    For text the embedding model cannot read (a language kept untranslated), reviews that share their words
+    ("no me deja entrar", "no puedo entrar a la app") are close; function words count for nothing, and a
+    negation joins the word after it ("no deja"). Words in `skip` count for nothing either (the issue step
+    passes the words most of a key's reviews use). An empty text gives the zero vector.
+    """
+    features: list[str] = []
+    previous = ""
+    for word in lexical_words(text):
+        if word in skip:
+            continue
         features.append(word)
         if previous:
             features.append(f"{previous}+{word}")
