@@ -1,7 +1,7 @@
 """Blind reading of ticket coherence: a sheet of sampled tickets for readers, and their score.
 
     python -m bench.coherence sheet --work var/bench/final-upi ... [--sample 30] [--seed 5] --out DIR
-    python -m bench.coherence score --key DIR/key.csv --answers READER.tsv [--doc docs/results/ticket-coherence.md]
+    python -m bench.coherence score --key DIR/key.csv --answers A.tsv [B.tsv ...] [--doc docs/results/ticket-coherence.md]
 
 `sheet` reads the stores that `python -m bench.replay --keep --work W` left in each `W/replay/file.db`,
 samples up to `--sample` tickets across them (round robin over the streams, so every stream is read; tickets
@@ -11,8 +11,9 @@ reviews first chosen, then other members at random, shown in random order), neve
 counts; and `DIR/key.csv` (number, stream, ticket id, issue id), which readers do not see. Readers follow
 `docs/annotation/ticket-coherence-guideline.md` and answer one line per ticket: number, tab, yes or no.
 
-`score` joins the answers to the key and prints the share judged coherent, per stream and overall; the
-last line is one JSON object. `--annotations CSV` also stores the answers as ids and labels only.
+`score` joins each reader's answers to the key and prints the share judged coherent, per stream and overall;
+the last line is one JSON object. `--annotations CSV ...` (one per reader) also stores the answers as ids and
+labels only.
 """
 
 from __future__ import annotations
@@ -134,22 +135,36 @@ def score(key_path: Path, answers_path: Path) -> dict:
             "rows": [{**row, "coherent": answers[int(row["n"])]} for row in key]}
 
 
-def write_doc(result: dict, path: Path, command: str, sample: dict | None = None) -> None:
+def write_doc(results: list[dict], path: Path, command: str, sample: dict | None = None) -> None:
+    """The results page: per reader the share coherent, and per stream each reader's count."""
     at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     drawn = ""
     if sample:
         pools = ", ".join(f"{name} {n}" for name, n in sample["available"].items())
         drawn = f" The tickets were drawn by `{sample['command']}` from the tickets the replays raised ({pools})."
+    names = [chr(ord("A") + i) for i in range(len(results))]
+    verdicts = [f"reader {n}: **{r['coherent']} of {r['tickets']} ({r['share']:.0%})**" for n, r in zip(names, results)]
     lines = [
-        "# Ticket coherence, judged by a blind reader", "",
-        f"Written by `{command}` on {at}. The reader saw only each ticket's reviews "
-        "([guideline](../annotation/ticket-coherence-guideline.md)), never its title, label or counts." + drawn, "",
-        f"**{result['coherent']} of {result['tickets']} tickets coherent ({result['share']:.0%}).**", "",
-        "| stream | coherent | tickets |", "|---|---|---|",
-        *[f"| {name} | {v['coherent']} | {v['tickets']} |" for name, v in result["by_stream"].items()], "",
+        "# Ticket coherence, judged by blind readers", "",
+        f"Written by `{command}` on {at}. Each reader saw only each ticket's reviews "
+        "([guideline](../annotation/ticket-coherence-guideline.md)), never its title, label, counts or the other "
+        "reader's answers." + drawn, "",
+        "Tickets coherent: " + "; ".join(verdicts) + ".", "",
+        "| stream | " + " | ".join(f"reader {n}" for n in names) + " | tickets |",
+        "|---|" + "---|" * (len(names) + 1),
+        *[f"| {stream} | " + " | ".join(str(r["by_stream"][stream]["coherent"]) for r in results)
+          + f" | {v['tickets']} |" for stream, v in results[0]["by_stream"].items()], "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def write_annotations(result: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=["stream", "ticket_id", "issue_id", "coherent"])
+        writer.writeheader()
+        writer.writerows({k: row[k] for k in ("stream", "ticket_id", "issue_id", "coherent")} for row in result["rows"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,31 +177,34 @@ def main(argv: list[str] | None = None) -> int:
     sheet.add_argument("--out", type=Path, required=True)
     scoring = sub.add_parser("score", help="score a reader's answers against the key")
     scoring.add_argument("--key", type=Path, required=True)
-    scoring.add_argument("--answers", type=Path, required=True)
+    scoring.add_argument("--answers", type=Path, nargs="+", required=True, help="one answer file per reader")
     scoring.add_argument("--doc", type=Path, default=None)
-    scoring.add_argument("--annotations", type=Path, default=None, help="also write ids and verdicts to this CSV")
+    scoring.add_argument("--annotations", type=Path, nargs="+", default=[],
+                         help="also write each reader's ids and verdicts to a CSV (one per --answers file)")
     args = parser.parse_args(argv)
     if args.command == "sheet":
         result = write_sheet(args.work, args.sample, args.seed, args.out,
                              "python -m bench.coherence " + " ".join(sys.argv[1:] if argv is None else argv))
         print(f"{result['tickets']} tickets on {args.out / 'sheet.txt'} (by stream {result['by_stream']})")
     else:
-        result = score(args.key, args.answers)
-        for name, v in result["by_stream"].items():
-            print(f"{name:32s} {v['coherent']:3d} / {v['tickets']:3d} coherent")
-        print(f"{'all':32s} {result['coherent']:3d} / {result['tickets']:3d} coherent ({result['share']:.0%})")
-        if args.annotations:
-            args.annotations.parent.mkdir(parents=True, exist_ok=True)
-            with args.annotations.open("w", newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=["stream", "ticket_id", "issue_id", "coherent"])
-                writer.writeheader()
-                writer.writerows({k: row[k] for k in ("stream", "ticket_id", "issue_id", "coherent")} for row in result["rows"])
+        if args.annotations and len(args.annotations) != len(args.answers):
+            parser.error("--annotations needs one file per --answers file")
+        results = [score(args.key, answers) for answers in args.answers]
+        for answers, result in zip(args.answers, results):
+            print(f"reader {answers}")
+            for name, v in result["by_stream"].items():
+                print(f"  {name:32s} {v['coherent']:3d} / {v['tickets']:3d} coherent")
+            print(f"  {'all':32s} {result['coherent']:3d} / {result['tickets']:3d} coherent ({result['share']:.0%})")
+        for result, path in zip(results, args.annotations):
+            write_annotations(result, path)
         if args.doc:
             sample_file = args.key.parent / "sample.json"
             sample = json.loads(sample_file.read_text(encoding="utf-8")) if sample_file.is_file() else None
-            write_doc(result, args.doc, "python -m bench.coherence " + " ".join(sys.argv[1:] if argv is None else argv),
+            write_doc(results, args.doc, "python -m bench.coherence " + " ".join(sys.argv[1:] if argv is None else argv),
                       sample)
-        result = {k: v for k, v in result.items() if k != "rows"}
+        shares = [r["share"] for r in results]
+        result = {"readers": [{k: v for k, v in r.items() if k != "rows"} for r in results],
+                  "lowest_share": min(shares), "highest_share": max(shares)}
     print(json.dumps(result))
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from bench import coherence
@@ -41,3 +42,20 @@ def test_the_sheet_shows_reviews_only_leaves_injected_incidents_out_and_the_scor
     (out / "reader.tsv").write_text("1\tyes\tone issue\n2\tno\tmixed\n")
     scored = coherence.score(out / "key.csv", out / "reader.tsv")
     assert (scored["coherent"], scored["tickets"], scored["share"]) == (1, 2, 0.5) and len(key) == 3
+
+
+def test_score_reads_several_readers_into_one_page_and_one_annotation_file_each(tmp_path, capsys):
+    _stream(tmp_path / "a", {"i0": [(f"paynest/a{i}", f"otp never arrives {i}") for i in range(4)]})
+    _stream(tmp_path / "b", {"i0": [(f"paynest/b{i}", f"refund pending {i}") for i in range(3)]})
+    out = tmp_path / "sheet"
+    coherence.write_sheet([tmp_path / "a", tmp_path / "b"], 30, 5, out, "cmd")
+    (out / "a.tsv").write_text("1\tyes\tone issue\n2\tyes\tone issue\n")
+    (out / "b.tsv").write_text("1\tyes\tone issue\n2\tno\tmixed\n")
+    doc, notes = tmp_path / "doc.md", [tmp_path / "a.csv", tmp_path / "b.csv"]
+    assert coherence.main(["score", "--key", str(out / "key.csv"), "--answers", str(out / "a.tsv"), str(out / "b.tsv"),
+                           "--doc", str(doc), "--annotations", *map(str, notes)]) == 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (last["lowest_share"], last["highest_share"]) == (0.5, 1.0)
+    page = doc.read_text()
+    assert "reader A: **2 of 2 (100%)**" in page and "reader B: **1 of 2 (50%)**" in page
+    assert [len(n.read_text().splitlines()) for n in notes] == [3, 3] and "no" in notes[1].read_text()
