@@ -347,3 +347,14 @@ def test_under_a_metric_a_join_also_needs_the_raw_embeddings_bar(tmp_path):
     _, guarded = run(reviews, cfg=replace(CFG, metric=str(path), raw_join=0.5))
     assert len({o.cluster_id for o in guarded[0::2]}) == 1 and len({o.cluster_id for o in guarded[1::2]}) == 1
     assert guarded[0].cluster_id != guarded[1].cluster_id
+
+
+def test_untranslated_reviews_are_not_one_issue_by_their_labels_word_and_read_accents_alike():
+    def spanish(i: int, text: str) -> EnrichedReview:
+        base = item(i, "debit", text=text, sentiment="negative", at=T0 + timedelta(minutes=i))
+        return replace(base, lang="es", translation="untranslated", text_en=text, primary_label="credito")
+
+    texts = ["crédito bloqueado", "crédito rechazado", "después de la actualización", "despues de la actualizacion"]
+    _, outs = run([spanish(i, t) for i, t in enumerate(texts)])
+    assert outs[0].cluster_id != outs[1].cluster_id  # they share only the label's word
+    assert outs[2].cluster_id == outs[3].cluster_id  # the same words, with and without accents

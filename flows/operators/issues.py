@@ -10,7 +10,8 @@ sqrt(size)`): the mean similarity to a grown issue's many members is naturally l
 the issue metric (a learnt map of the embedding) a join also needs the raw embedding's average-link
 similarity to reach `raw_join`, from a second sum per issue: the map pulls a topic's neighbouring problems
 together as well as one problem's paraphrases. For text compared by its words, a word most of the key's
-reviews use names the key, not an issue, and counts for nothing (`IssueState.common_words`). After a
+reviews use names the key, not an issue, and counts for nothing (`IssueState.common_words`), as do the
+words of the key's label. After a
 review joins, the issue is compared with the others the same way (`sum_a · sum_b / (n_a n_b)`, the raw
 sums against `raw_join` too); at `merge` or above the younger issue folds into the older one, and the
 merged id points to the survivor (`IssueState.aliases`): later reviews of either carry the survivor's id,
@@ -49,7 +50,7 @@ from flows.operators.cluster import STOPWORDS
 from flows.operators.issue_priority import (
     AppBaseline, IssuePriority, Tally, add_review, facts_of, issue_priority, merge_tallies,
 )
-from flows.operators.text import HANDLES_AND_LINKS, lexical_vector, lexical_words, meaning_text
+from flows.operators.text import HANDLES_AND_LINKS, PLAIN_VOWELS, lexical_vector, lexical_words, meaning_text
 from core.records import EnrichedReview
 
 log = logging.getLogger(__name__)
@@ -262,7 +263,7 @@ def is_praise(item: EnrichedReview) -> bool:
 @lru_cache(maxsize=512)
 def _label_words(label: str) -> frozenset[str]:
     """The words of a label id and their plain plurals: `loans_investments` -> loan(s), investment(s)."""
-    words = [w for w in label.lower().split("_") if len(w) > 2]
+    words = [w for w in label.lower().translate(PLAIN_VOWELS).split("_") if len(w) > 2]
     return frozenset(form for w in words for form in (w, w.removesuffix("s"), w.removesuffix("s") + "s"))
 
 
@@ -323,7 +324,7 @@ def compared_by_words(item: EnrichedReview, cfg: IssueConfig) -> bool:
 def vector_of(item: EnrichedReview, cfg: IssueConfig, names: tuple[str, ...] = (),
               common: frozenset[str] = frozenset()) -> np.ndarray:
     """What the issue step compares: the embedding of English text (original or translated), else the
-    review's words without the app's own `names` and the key's `common` words (`lexical_vector`)."""
+    review's words without the app's own `names` and the `common` words that name its key (`lexical_vector`)."""
     if compared_by_words(item, cfg):
         return lexical_vector(meaning_text(item.review.text, names), skip=common)
     return represent(item.embedding, cfg.metric)
@@ -378,7 +379,7 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     own = names(app_id)  # the app's name first, then how users also spell it: all taken out of the text
     phrases, content = phrases_of(meaning_text(item.text_en, own), _own_words(app_id, own[:1]))
     if compared_by_words(item, cfg):
-        x = vector_of(item, cfg, own, state.common_words(cfg))
+        x = vector_of(item, cfg, own, state.common_words(cfg) | _label_words(item.primary_label))
         state.word_df.update(set(lexical_words(meaning_text(item.review.text, own))))
         if len(state.word_df) > 4 * cfg.max_vocabulary:  # only frequent words can be common: rare ones go
             state.word_df = Counter(dict(state.word_df.most_common(cfg.max_vocabulary)))

@@ -60,10 +60,15 @@ _NEGATIONS = frozenset("no not nahi nhi nahin tidak gak ga nunca never".split())
 _LEX_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
+# Accented Latin vowels read as plain ones: users write "crédito" and "credito" alike.
+PLAIN_VOWELS = str.maketrans("áéíóúüàèìòùâêîôûãõ", "aeiouuaeiouaeiouao")
+
+
 def lexical_words(text: str) -> list[str]:
-    """`text`'s content words in order, lower-cased, without function words; a negation joins the word after it
-    ("no me deja entrar" -> `no_deja`, `entrar`)."""
-    tokens = [t for t in _LEX_TOKEN.findall(HANDLES_AND_LINKS.sub(" ", text.lower())) if len(t) > 1][:200]
+    """`text`'s content words in order, lower-cased, Latin vowels without accents, without function words; a
+    negation joins the word after it ("no me deja entrar" -> `no_deja`, `entrar`)."""
+    tokens = [t for t in _LEX_TOKEN.findall(HANDLES_AND_LINKS.sub(" ", text.lower().translate(PLAIN_VOWELS)))
+              if len(t) > 1][:200]
     words: list[str] = []
     negate = False
     for token in tokens:
