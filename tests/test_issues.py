@@ -121,32 +121,52 @@ def test_untranslated_text_is_judged_by_sentiment_alone():
     assert out.cluster_id == "paynest:payments:hi-Latn:i0"
 
 
-def test_converging_issues_merge_and_the_merged_id_points_to_the_survivor():
-    rng = np.random.default_rng(4)
+MERGING = IssueConfig(join=0.75, join_floor=0.75, merge=0.7)
+
+
+def two_problems(seed: int):
+    """Directions a and b of two problems (cosine 0.6: two issues at join 0.75), a bridge between them (0.89 to
+    both), and `near(i, v)`: a review of direction v."""
+    rng = np.random.default_rng(seed)
     a = rng.standard_normal(384)
     a /= np.linalg.norm(a)
     u = rng.standard_normal(384)
     u -= (u @ a) * a
     u /= np.linalg.norm(u)
-    b = 0.6 * a + 0.8 * u  # cos(a, b) = 0.6: two issues at join 0.75
-    bridge = (a + b) / np.linalg.norm(a + b)  # 0.89 to both
-    cfg = IssueConfig(join=0.75, merge=0.7)
+    b = 0.6 * a + 0.8 * u
+    bridge = (a + b) / np.linalg.norm(a + b)
 
     def near(i: int, v: np.ndarray) -> EnrichedReview:
         return item(i, "debit", vector=v + 0.01 * rng.standard_normal(384))
 
-    state, outs = run([near(i, a) for i in range(3)] + [near(10 + i, b) for i in range(3)], cfg=cfg)
+    return a, b, bridge, near
+
+
+def test_converging_issues_merge_and_the_merged_id_points_to_the_survivor():
+    a, b, bridge, near = two_problems(4)
+    state, outs = run([near(i, a) for i in range(3)] + [near(10 + i, b) for i in range(3)], cfg=MERGING)
     assert [o.cluster_id[-2:] for o in outs] == ["i0"] * 3 + ["i1"] * 3
     # reviews between them draw the two issues together until they are one
-    state, more = run([near(20 + i, bridge) for i in range(3)], state, cfg=cfg)
-    assert state.merged == 1 and list(state.issues) == [0]
-    assert state.resolve(1) == 0 and state.aliases == {1: 0}
-    assert more[-1].cluster_id == "paynest:payments:i0"
-    assert state.issues[0].size == 9
+    state, more = run([near(20 + i, bridge) for i in range(3)], state, cfg=MERGING)
+    assert state.merged == 1 and len(state.issues) == 1
+    (survivor,) = state.issues
+    gone = 1 - survivor
+    assert state.resolve(gone) == survivor and state.aliases == {gone: survivor}
+    assert more[-1].cluster_id == f"paynest:payments:i{survivor}"
+    assert state.issues[survivor].size == 9
     # a later review like the merged one's lands in the survivor
-    state, (late,) = run([near(30, b)], state, cfg=cfg)
-    assert late.cluster_id == "paynest:payments:i0"
-    assert late.issue_merged == ("paynest:payments:i1",)  # so the survivor's ticket can name the merged one
+    state, (late,) = run([near(30, a if gone == 0 else b)], state, cfg=MERGING)
+    assert late.cluster_id == f"paynest:payments:i{survivor}"
+    assert late.issue_merged == (f"paynest:payments:i{gone}",)  # so the survivor's ticket can name the merged one
+
+
+def test_when_issues_merge_the_larger_one_keeps_its_id_even_when_it_is_younger():
+    """A big issue that has already raised a ticket keeps its id when a small older one converges with it."""
+    a, b, bridge, near = two_problems(5)
+    state, _ = run([near(i, a) for i in range(2)] + [near(10 + i, b) for i in range(8)], cfg=MERGING)
+    state, more = run([near(20 + i, bridge) for i in range(4)], state, cfg=MERGING)
+    assert state.merged == 1 and list(state.issues) == [1] and state.aliases == {0: 1}
+    assert more[-1].cluster_id == "paynest:payments:i1"
 
 
 def test_live_issues_are_capped_and_stale_ones_fade():

@@ -13,7 +13,8 @@ together as well as one problem's paraphrases. For text compared by its words, a
 reviews use names the key, not an issue, and counts for nothing (`IssueState.common_words`), as do the
 words of the key's label. After a
 review joins, the issue is compared with the others the same way (`sum_a · sum_b / (n_a n_b)`, the raw
-sums against `raw_join` too); at `merge` or above the younger issue folds into the older one, and the
+sums against `raw_join` too); at `merge` or above the smaller issue folds into the larger one (the younger
+into the older on a tie), and the
 merged id points to the survivor (`IssueState.aliases`): later reviews of either carry the survivor's id,
 and name the merged one (`issue_merged`), so the survivor's ticket lists it (`merged_from`).
 
@@ -521,7 +522,7 @@ def _offer_candidate(issue: Issue, review_id: str, x: np.ndarray, cfg: IssueConf
 
 
 def _maybe_merge(state: IssueState, number: int, cfg: IssueConfig) -> int:
-    """Fold `number` and its most similar issue into the older one when they have converged."""
+    """Fold `number` and its most similar issue into the larger one (the older on a tie) when they have converged."""
     issue = state.issues[number]
     if issue.size < cfg.merge_min_size:
         return number
@@ -537,7 +538,8 @@ def _maybe_merge(state: IssueState, number: int, cfg: IssueConfig) -> int:
     best = int(np.argmax(similarity))
     if similarity[best] < cfg.merge:
         return number
-    survivor, gone = sorted((number, others[best]))
+    # The larger issue survives (the older one on a tie): an issue that has grown, and maybe raised a ticket, keeps its id.
+    survivor, gone = sorted((number, others[best]), key=lambda n: (-state.issues[n].size, n))
     keep, drop = state.issues[survivor], state.issues[gone]
     keep.total = keep.total + drop.total
     if getattr(keep, "raw_total", None) is not None and getattr(drop, "raw_total", None) is not None:
