@@ -1,7 +1,7 @@
 """Blind reading of ticket coherence: a sheet of sampled tickets for readers, and their score.
 
     python -m bench.coherence sheet --work var/bench/final-upi ... [--sample 30] [--seed 5] --out DIR
-    python -m bench.coherence score --key DIR/key.csv --answers A.tsv [B.tsv ...] [--doc docs/results/ticket-coherence.md]
+    python -m bench.coherence score --key DIR/key.csv [DIR2/key.csv ...] --answers A.tsv [B.tsv ...] [--doc PAGE]
 
 `sheet` reads the stores that `python -m bench.replay --keep --work W` left in each `W/replay/file.db`,
 samples up to `--sample` tickets across them (round robin over the streams, so every stream is read; tickets
@@ -149,7 +149,10 @@ def write_doc(results: list[dict], path: Path, command: str, sample: dict | None
         f"Written by `{command}` on {at}. Each reader saw only each ticket's reviews "
         "([guideline](../annotation/ticket-coherence-guideline.md)), never its title, label, counts or the other "
         "reader's answers." + drawn, "",
-        "Tickets coherent: " + "; ".join(verdicts) + ".", "",
+        "Tickets coherent: " + "; ".join(verdicts)
+        + (f"; all readers' verdicts: **{sum(r['coherent'] for r in results)} of {sum(r['tickets'] for r in results)} "
+           f"({sum(r['coherent'] for r in results) / max(sum(r['tickets'] for r in results), 1):.0%})**"
+           if len(results) > 1 else "") + ".", "",
         "| stream | " + " | ".join(f"reader {n}" for n in names) + " | tickets |",
         "|---|" + "---|" * (len(names) + 1),
         *[f"| {stream} | " + " | ".join(str(r["by_stream"][stream]["coherent"]) for r in results)
@@ -176,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     sheet.add_argument("--seed", type=int, default=5)
     sheet.add_argument("--out", type=Path, required=True)
     scoring = sub.add_parser("score", help="score a reader's answers against the key")
-    scoring.add_argument("--key", type=Path, required=True)
+    scoring.add_argument("--key", type=Path, nargs="+", required=True,
+                         help="the sheet's key; or one key per --answers file, when readers read sheets drawn with "
+                              "different seeds (the same tickets, other members shown)")
     scoring.add_argument("--answers", type=Path, nargs="+", required=True, help="one answer file per reader")
     scoring.add_argument("--doc", type=Path, default=None)
     scoring.add_argument("--annotations", type=Path, nargs="+", default=[],
@@ -189,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.annotations and len(args.annotations) != len(args.answers):
             parser.error("--annotations needs one file per --answers file")
-        results = [score(args.key, answers) for answers in args.answers]
+        if len(args.key) not in (1, len(args.answers)):
+            parser.error("--key takes one key, or one per --answers file")
+        keys = args.key * len(args.answers) if len(args.key) == 1 else args.key
+        results = [score(key, answers) for key, answers in zip(keys, args.answers)]
         for answers, result in zip(args.answers, results):
             print(f"reader {answers}")
             for name, v in result["by_stream"].items():
@@ -198,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         for result, path in zip(results, args.annotations):
             write_annotations(result, path)
         if args.doc:
-            sample_file = args.key.parent / "sample.json"
+            sample_file = keys[0].parent / "sample.json"
             sample = json.loads(sample_file.read_text(encoding="utf-8")) if sample_file.is_file() else None
             write_doc(results, args.doc, "python -m bench.coherence " + " ".join(sys.argv[1:] if argv is None else argv),
                       sample)

@@ -52,10 +52,11 @@ def test_score_reads_several_readers_into_one_page_and_one_annotation_file_each(
     (out / "a.tsv").write_text("1\tyes\tone issue\n2\tyes\tone issue\n")
     (out / "b.tsv").write_text("1\tyes\tone issue\n2\tno\tmixed\n")
     doc, notes = tmp_path / "doc.md", [tmp_path / "a.csv", tmp_path / "b.csv"]
-    assert coherence.main(["score", "--key", str(out / "key.csv"), "--answers", str(out / "a.tsv"), str(out / "b.tsv"),
-                           "--doc", str(doc), "--annotations", *map(str, notes)]) == 0
+    assert coherence.main(["score", "--key", str(out / "key.csv"), str(out / "key.csv"), "--answers", str(out / "a.tsv"),
+                           str(out / "b.tsv"), "--doc", str(doc), "--annotations", *map(str, notes)]) == 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (last["lowest_share"], last["highest_share"]) == (0.5, 1.0)
     page = doc.read_text()
     assert "reader A: **2 of 2 (100%)**" in page and "reader B: **1 of 2 (50%)**" in page
+    assert "all readers' verdicts: **3 of 4 (75%)**" in page
     assert [len(n.read_text().splitlines()) for n in notes] == [3, 3] and "no" in notes[1].read_text()

@@ -71,7 +71,7 @@ def test_online_issues_and_issue_priority_against_the_gold_and_their_baselines(t
     online = report["online"]
     batch = max(report["agglomerative"], report["hdbscan"], key=lambda r: r["f1"])
     # The raw-embedding bar trades B³ F1 for large issues that are one gold issue (what a ticket reader asks):
-    # measured 0.708 against 0.727 (agglomerative, best of its sweep), and 13 of 23 large clusters pure against 14 of 26.
+    # measured 0.707 against 0.727 (agglomerative, best of its sweep), and 13 of 22 large clusters pure against 14 of 26.
     assert online["f1"] >= batch["f1"] - 0.03, report
     assert online["large_pure"] / online["large"] >= batch["large_pure"] / batch["large"], report
     assert online["f1"] >= report["singletons"]["f1"] + 0.05, report
