@@ -41,7 +41,7 @@ from flows.operators.review_type import TypeClassifier
 from flows.operators.informative import load_model
 from flows.operators.parse import parse_message
 from flows.operators.tickets import (
-    ALIGN_TO, DAY, HOUR, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, merge_stats,
+    ALIGN_TO, DAY, HOUR, MONTH, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, merge_stats,
     registry_step, review_time,
 )
 from flows.operators.volume import volume_step
@@ -119,7 +119,7 @@ def ticket_config(settings: Settings, apps: dict[str, AppMetadata] | AppCatalog,
         if label == FEATURE_LABEL:
             return Thresholds(int(own.get("min_feature_requests", t.min_feature_requests)), by_count=True)
         alpha = ((HOUR, float(own.get("alpha_hour", t.alpha_hour))), (DAY, float(own.get("alpha_day", t.alpha_day))),
-                 (WEEK, float(own.get("alpha_week", t.alpha_week))))
+                 (WEEK, float(own.get("alpha_week", t.alpha_week))), (MONTH, float(own.get("alpha_month", t.alpha_month))))
         return Thresholds(int(own.get("min_reviews", t.min_reviews)), alpha=alpha,
                           prior_share=float(own.get("prior_share", t.prior_share)),
                           prior_share_week=float(own.get("prior_share_week", t.prior_share_week)),
@@ -154,8 +154,10 @@ def app_names(apps: dict[str, AppMetadata] | AppCatalog) -> Callable[[str], tupl
 
 
 def issue_scales(settings: Settings) -> tuple[tuple[str, timedelta], ...]:
-    """Hourly windows for incidents (`SIFT_TICKET_WINDOW_MINUTES`), daily and weekly ones for recurring issues."""
-    return ((HOUR, timedelta(minutes=settings.tickets.window_minutes)), (DAY, timedelta(days=1)), (WEEK, timedelta(days=7)))
+    """Hourly windows for incidents (`SIFT_TICKET_WINDOW_MINUTES`), daily ones, weekly ones for recurring issues and
+    28-day ones for the recurring issues of an app too quiet for any week to hold enough of one issue's reviews."""
+    return ((HOUR, timedelta(minutes=settings.tickets.window_minutes)), (DAY, timedelta(days=1)), (WEEK, timedelta(days=7)),
+            (MONTH, timedelta(days=28)))
 
 
 def watch_config(apps: dict[str, AppMetadata] | AppCatalog) -> WatchConfig:
@@ -289,13 +291,14 @@ def enrich(step_id: str, kept: Stream[tuple[Review, Measures]], settings: Settin
 
 
 @operator
-def dedup(step_id: str, enriched: Stream[EnrichedReview], settings: Settings) -> Checked[EnrichedReview]:
+def dedup(step_id: str, enriched: Stream[EnrichedReview], settings: Settings, apps) -> Checked[EnrichedReview]:
     """Per app: repeated spam and same-author duplicates are rejected, repeats counted; then the app's event-time
-    volume (app_rate, app_latest_version). errs: repeated_spam, duplicate, templated_spam."""
+    volume (app_rate, app_latest_version), counting what the issue step lets form an issue with each app's own
+    names from `apps`. errs: repeated_spam, duplicate, templated_spam."""
     cfg = DedupConfig(max_repeats=settings.dedup_max_repeats, capacity=settings.dedup_capacity)
     by_app = op.key_on("by_app", enriched, _review_app)
     deduped = op.stateful_map("dedup", by_app, partial(dedup_enriched_step, cfg=cfg))
-    counted = op.stateful_map("app_volume", deduped, volume_step)
+    counted = op.stateful_map("app_volume", deduped, partial(volume_step, names=app_names(apps)))
     # (app_id, EnrichedReview with app_rate and app_latest_version | Rejected)
     unique = op.branch("is_unique", op.key_rm("unkey_app", counted), _is_kept)
     return Checked(unique.trues, unique.falses)
@@ -376,7 +379,7 @@ def build_flow(
     types = TypeClassifier(embedder.encode, settings.types_model)
     enricher = Enricher(embedder, catalog, settings.label_threshold, informativeness, types)
     enriched = enrich("enrich", kept.oks, settings, translator or NoTranslator(), enricher)  # EnrichedReview
-    unique = dedup("dedup", enriched, settings)  # oks: EnrichedReview with repeat_count, app_rate
+    unique = dedup("dedup", enriched, settings, catalog)  # oks: EnrichedReview with repeat_count, app_rate
     clustered = issues("issues", unique.oks, settings, catalog)  # EnrichedReview with its theme and issue
     op.output("store", op.merge("outcomes", clustered, valid.errs, kept.errs, unique.errs), sink)
     # The store keeps each id for the first message written under it: an outcome of a different message reusing

@@ -110,6 +110,9 @@ def test_praise_is_stored_without_an_issue_and_never_grows_one():
     # a complaint that names only its own label ("payments") names no issue either; one word more does
     assert is_praise(item(107, "debit", text="payment issues", review_type="bug_report"))
     assert not is_praise(item(108, "debit", text="payment pending", review_type="bug_report"))
+    # ... nor one that names only the app, in any of its own spellings
+    vague = item(109, "debit", text="my phone pay is not working", review_type="bug_report")
+    assert is_praise(vague, ("PhonePe", "phone pay")) and not is_praise(vague)
 
 
 def test_untranslated_text_is_judged_by_sentiment_alone():

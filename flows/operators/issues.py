@@ -233,25 +233,26 @@ _CONTRAST = re.compile(
     r"please|pls|plz|should|needs?|want|lekin|par|magar)\b", re.IGNORECASE)
 
 
-def forms_issue(item: EnrichedReview) -> bool:
+def forms_issue(item: EnrichedReview, names: tuple[str, ...] = ()) -> bool:
     """Whether a review may start or grow an issue: it is not praise, and, when its text is English (the
     informativeness model reads only English), informative. The app's volume (`volume.py`) counts the same
-    reviews, so a ticket's share test compares like with like."""
-    return (item.informative or item.lang_group != "en") and not is_praise(item)
+    reviews, so a ticket's share test compares like with like. `names`: the app's own names (`is_praise`)."""
+    return (item.informative or item.lang_group != "en") and not is_praise(item, names)
 
 
-def is_praise(item: EnrichedReview) -> bool:
+def is_praise(item: EnrichedReview, names: tuple[str, ...] = ()) -> bool:
     """Generic praise or a bare rating: counted and stored, never an issue.
 
-    A bare rating names nothing beyond a verdict and the review's own label ("good app", "worst app ever",
-    "best upi app in india", "payment issue" labelled `payments`, "loan problem" labelled `loans_investments`);
+    A bare rating names nothing beyond a verdict, the app (its id and own `names`) and the review's own label
+    ("good app", "worst app ever", "best upi app in india", "my phone pay is not working" for PhonePe, "payment
+    issue" labelled `payments`, "loan problem" labelled `loans_investments`);
     praise is a positive review (or, for English, one typed `rating` / `user_experience`) with no contrast
     or wish in it. "Great app but it eats battery" and "bad for battery" are feedback, not praise.
     """
     text = item.text_en if item.lang_group == "en" else item.review.text
-    label = _label_words(item.primary_label)
+    label, own = _label_words(item.primary_label), _own_words(item.review.app_id, tuple(names))
     content = [w for w in words_of(text) if w not in STOPWORDS and w not in GENERIC_WORDS and len(w) > 2
-               and w != item.review.app_id.lower() and w not in label]
+               and w not in own and w not in label]
     if not content:
         return True
     if _CONTRAST.search(text):
@@ -370,14 +371,14 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     """
     if state is None:
         state = IssueState()
-    if cfg.only_feedback and not forms_issue(item):
+    own = names(item.review.app_id)  # the app's name first, then how users also spell it: all taken out of the text
+    if cfg.only_feedback and not forms_issue(item, own):
         return state, dataclasses.replace(item, cluster_id=None, cluster_name="", cluster_keywords=(),
                                           cluster_representative="", issue_examples=(), issue_merged=())
     if compared_by_words(item, cfg):
         cfg = by_words(cfg)
     at = item.review.created_at.timestamp()
     app_id = item.review.app_id
-    own = names(app_id)  # the app's name first, then how users also spell it: all taken out of the text
     phrases, content = phrases_of(meaning_text(item.text_en, own), _own_words(app_id, own[:1]))
     if compared_by_words(item, cfg):
         x = vector_of(item, cfg, own, state.common_words(cfg) | _label_words(item.primary_label))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flows.operators.issue_priority import Tally, add_review
@@ -82,15 +83,17 @@ def newer(a: str, b: str) -> bool:
     return bool(a) and (not b or version_key(a) > version_key(b))
 
 
-def volume_step(state: AppVolume | None, item: EnrichedReview | Rejected) -> tuple[AppVolume, EnrichedReview | Rejected]:
-    """Count a kept review that can form an issue in its app's rate, and stamp every kept review with
+def volume_step(state: AppVolume | None, item: EnrichedReview | Rejected,
+                names: Callable[[str], tuple[str, ...]] = lambda app_id: ()) -> tuple[AppVolume, EnrichedReview | Rejected]:
+    """Count a kept review that can form an issue (`forms_issue`, with the app's own `names`, as the issue step
+    judges it) in its app's rate, and stamp every kept review with
     `app_rate` (24 h half-life), `app_rate_now` (1 h), `app_latest_version` and the app's baseline for issue
     priority (`app_issue_reviews`, `app_rating`, `app_negative`); rejected records pass unchanged."""
     state = state or AppVolume()
     if isinstance(item, Rejected):
         return state, item
     at = item.review.created_at.timestamp()
-    counted = forms_issue(item)
+    counted = forms_issue(item, names(item.review.app_id))
     for rate in (state.rate, state.now):
         if not counted:
             rate.advance(at)
