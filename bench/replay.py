@@ -1,7 +1,7 @@
 """Replay a real CSV stream through the real flow: the tickets it raises, and the false alarms of a time-shuffled copy.
 
     python -m bench.replay --data FILE [--apps DIR] [--real] [--limit N] [--seed 17] [--no-shuffle]
-                           [--undated-days 28] [--work DIR] [--keep]
+                           [--undated-days 28] [--stretch K] [--work DIR] [--keep]
 
 Each CSV row becomes one review line (`id`, `app_id`, `text`, `source`, `rating`, `created_at`, `app_version`,
 `meta.thumbs_up`), in time order, and the real flow (`python -m bytewax.run flows.main`, a subprocess) reads them:
@@ -19,7 +19,8 @@ punctuation, or an `app_id` the value starts with followed by a hyphen ("albo-re
 Times: a `date` without an offset is UTC. A stream without dates (mx_neobanks_es.csv) gets a time for each row
 drawn uniformly from the `--undated-days` days before 2026-01-01 UTC, seeded by the row's id: deterministic, and
 shaped like a stream where nothing happens (the report says so). A dated stream's rows without a date are
-spread the same way over the stream's own span.
+spread the same way over the stream's own span. `--stretch K` spreads each app's times K times wider from
+its first review: the same reviews at a Kth of the rate, what a quieter app's stream looks like.
 
 It prints every ticket in the store (its latest version): counts, title and issue name, severity, the scale
 fields when the flow writes them, and 3 example reviews. Then the same rows go through the flow again with
@@ -64,7 +65,7 @@ ALIASES = {"id": "review_id", "bank_query": "app", "nlikes": "thumbs_up", "twitt
 TWEET_EXTRAS = ("timezone", "hashtags", "nreplies", "nretweets", "source_file")
 UNDATED_END = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SCALE_FIELDS = ("raised_by", "scale", "trigger_scale", "trigger_scales")
-SCALES = ("hour", "day", "week")
+SCALES = ("hour", "day", "week", "month")
 SEVERITIES = ("low", "medium", "high", "blocker")
 EXAMPLES = 3
 
@@ -274,6 +275,16 @@ def shuffle_times(rows: Sequence[StreamRow], seed: int) -> list[StreamRow]:
         for i, at in zip(idx, times):
             out[i] = dataclasses.replace(rows[i], at=at)
     return out
+
+
+def stretch_times(rows: Sequence[StreamRow], factor: float) -> list[StreamRow]:
+    """The same rows with each app's times spread `factor` times wider from that app's first one."""
+    first: dict[str, datetime] = {}
+    for r in rows:
+        if r.at is not None and (r.app not in first or r.at < first[r.app]):
+            first[r.app] = r.at
+    return [r if r.at is None else dataclasses.replace(r, at=first[r.app] + (r.at - first[r.app]) * factor)
+            for r in rows]
 
 
 def time_order(rows: Iterable[StreamRow]) -> list[StreamRow]:
@@ -594,6 +605,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--undated-days", type=float, default=28.0,
                         help="span that rows of a stream without dates are spread over (default 28)")
     parser.add_argument("--no-shuffle", action="store_true", help="skip the time-shuffled run (no false-alarm estimate)")
+    parser.add_argument("--stretch", type=float, default=1.0,
+                        help="spread each app's times this many times wider: the same stream at a lower rate")
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds each flow run may take")
     parser.add_argument("--work", type=Path, default=None,
                         help="folder for the review lines, stores and flow logs (default: a new one under var/bench/)")
@@ -606,6 +619,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["HF_HUB_OFFLINE"] = "1"
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
+    if args.stretch <= 0:
+        parser.error("--stretch must be above 0")
     started = time.perf_counter()
     try:
         result = replay(args)
@@ -627,7 +642,9 @@ def write_doc(path: Path, result: dict[str, Any], command: str) -> None:
         "",
         f"Written by `{command}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; re-run it to refresh this page.",
         "",
-        f"{result['rows']:,} rows ({result['first'][:10]} – {result['last'][:10]}), {result['stored']:,} records stored "
+        f"{result['rows']:,} rows ({result['first'][:10]} – {result['last'][:10]}"
+        + (f", each app's times spread {result['stretch']:g} times wider" if result.get("stretch", 1.0) != 1.0 else "")
+        + f"), {result['stored']:,} records stored "
         f"({result['enriched']:,} enriched, {result['rejected']:,} rejected); {result['tickets_raised']} tickets, by the "
         f"scales that raised them: {result['tickets_by_scale'] or '-'}.",
         "",
@@ -655,6 +672,8 @@ def replay(args: argparse.Namespace) -> dict[str, Any]:
     apps = load_apps(apps_dir)
     app_ids = resolve_apps((r.app for r in stream.rows), apps, apps_dir)
     stream = with_times(stream, args.seed, args.undated_days)
+    if args.stretch != 1.0:
+        stream = dataclasses.replace(stream, rows=stretch_times(stream.rows, args.stretch))
     rows = stream.rows
     times = [r.at for r in rows if r.at is not None]
     apps_rows = Counter(r.app for r in rows)
@@ -722,7 +741,7 @@ def replay(args: argparse.Namespace) -> dict[str, Any]:
         "apps": {v: {"app_id": app_ids[v], "rows": n} for v, n in apps_rows.most_common()},
         "columns": stream.columns, "dated": stream.undated < len(rows), "undated_rows": stream.undated,
         "undated_note": stream.note or None,
-        "first": min(times).isoformat(), "last": max(times).isoformat(),
+        "first": min(times).isoformat(), "last": max(times).isoformat(), "stretch": args.stretch,
         "tickets_raised": len(real.tickets),
         "tickets_by_scale": scale_counts(real.tickets),
         "tickets": [ticket_summary(d) for d in real.tickets],

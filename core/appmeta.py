@@ -150,14 +150,14 @@ def parse_app(data: dict[str, Any]) -> AppMetadata:
 
 
 TICKET_COUNTS = ("min_reviews", "min_feature_requests")  # integers >= 1
-TICKET_SHARES = ("alpha_hour", "alpha_day", "alpha_week", "prior_share", "prior_share_week")  # numbers in 0..1
+TICKET_SHARES = ("alpha_hour", "alpha_day", "alpha_week", "alpha_month", "prior_share", "prior_share_week")  # numbers in 0..1
 TICKET_DAYS = ("resolve_days",)  # numbers > 0
 
 
 def _tickets(value: Any) -> dict[str, Any]:
     """Per-app ticket thresholds (`flows/operators/tickets.py` says how they are used): `min_reviews` and
-    `min_feature_requests` (integers >= 1), `alpha_hour` / `alpha_day` / `alpha_week`, `prior_share` and `prior_share_week`
-    (0..1), `resolve_days` (> 0)."""
+    `min_feature_requests` (integers >= 1), `alpha_hour` / `alpha_day` / `alpha_week` / `alpha_month`,
+    `prior_share` and `prior_share_week` (0..1), `resolve_days` (> 0)."""
     if value is None:
         return {}
     if not isinstance(value, dict):

@@ -268,15 +268,16 @@ SETTINGS: tuple[Setting, ...] = (
     S("tickets.late_seconds", "SIFT_TICKET_LATE_SECONDS", 600, "how long a window waits for late reviews before "
       "it closes", 0, 7 * 24 * 3600),
     S("tickets.min_reviews", "SIFT_TICKET_MIN_REVIEWS", 5, "fewest reviews in a window that raises or updates a "
-      "ticket (an app's `\"tickets\"` metadata overrides this and the next five)", 1, 1_000_000),
+      "ticket (an app's `\"tickets\"` metadata overrides this and the next seven)", 1, 1_000_000),
     S("tickets.alpha_hour", "SIFT_TICKET_ALPHA_HOUR", 1e-6, "significance of an hourly window's count "
       "([tickets](tickets.md))", 0.0, 1.0),
     S("tickets.alpha_day", "SIFT_TICKET_ALPHA_DAY", 1e-4, "significance of a daily window's count", 0.0, 1.0),
     S("tickets.alpha_week", "SIFT_TICKET_ALPHA_WEEK", 0.01, "significance of a weekly window's count", 0.0, 1.0),
+    S("tickets.alpha_month", "SIFT_TICKET_ALPHA_MONTH", 0.01, "significance of a 28-day window's count", 0.0, 1.0),
     S("tickets.prior_share", "SIFT_TICKET_PRIOR_SHARE", 0.02, "share of the app's kept reviews a typical issue "
       "gets: the app prior", 0.0, 1.0),
     S("tickets.prior_share_week", "SIFT_TICKET_PRIOR_SHARE_WEEK", 0.005, "the app prior's share at the week scale, "
-      "where an issue is judged as one of the app's recurring issues", 0.0, 1.0),
+      "and the month scale, where an issue is judged as one of the app's recurring issues", 0.0, 1.0),
     S("tickets.resolve_days", "SIFT_TICKET_RESOLVE_DAYS", 3.0, "event-time days without a passing window before a "
       "ticket is resolved", 0.01, 3650.0),
     S("tickets.feature_window_hours", "SIFT_FEATURE_WINDOW_HOURS", 168, "window length for competitor-feature "
@@ -375,6 +376,7 @@ class TicketSettings:
     alpha_hour: float = _default("tickets.alpha_hour")
     alpha_day: float = _default("tickets.alpha_day")
     alpha_week: float = _default("tickets.alpha_week")
+    alpha_month: float = _default("tickets.alpha_month")
     prior_share: float = _default("tickets.prior_share")
     prior_share_week: float = _default("tickets.prior_share_week")
     resolve_days: float = _default("tickets.resolve_days")

@@ -21,6 +21,7 @@ from bench.replay import (
     review_line,
     review_lines,
     shuffle_times,
+    stretch_times,
     with_times,
 )
 from core.appmeta import load_apps
@@ -115,6 +116,19 @@ def test_shuffle_permutes_times_within_each_app(tmp_path):
     assert [r.at for r in shuffle_times(stream.rows, seed=18)] != [r.at for r in shuffled]
 
 
+def test_stretch_spreads_each_apps_times_from_its_own_first_review(tmp_path):
+    rows = [["a", "PhonePe", "google_play", "t", "3", "2025-05-01 00:00:00", "", "0", "", "en"],
+            ["b", "PhonePe", "google_play", "t", "3", "2025-05-02 00:00:00", "", "0", "", "en"],
+            ["c", "Paytm", "google_play", "t", "3", "2025-05-03 00:00:00", "", "0", "", "en"],
+            ["d", "Paytm", "google_play", "t", "3", "2025-05-03 12:00:00", "", "0", "", "en"]]
+    stream = read_stream(write_csv(tmp_path / "s.csv", STREAM_HEADER, rows))
+    stretched = {r.review_id: r.at for r in stretch_times(stream.rows, 10)}
+    assert stretched["a"] == datetime(2025, 5, 1, tzinfo=timezone.utc)
+    assert stretched["b"] == datetime(2025, 5, 11, tzinfo=timezone.utc)  # one day after PhonePe's first: ten
+    assert stretched["c"] == datetime(2025, 5, 3, tzinfo=timezone.utc)  # Paytm's first review stays
+    assert stretched["d"] == datetime(2025, 5, 8, tzinfo=timezone.utc)  # twelve hours after it: five days
+
+
 def test_clear_errors(tmp_path, bench_apps, capsys):
     with pytest.raises(ReplayError, match="does not exist"):
         read_stream(tmp_path / "missing.csv")
@@ -151,7 +165,7 @@ def test_false_alarm_rates_per_scale():
     alarms = false_alarms(tickets, rows=20_000, seed=1)
     assert alarms["per_10k"] == 1.5 and alarms["headline_scale"] == "hour" and alarms["headline_per_10k"] == 1.0
     assert alarms["by_scale"] == {"hour": {"tickets": 2, "per_10k": 1.0}, "day": {"tickets": 0, "per_10k": 0.0},
-                                  "week": {"tickets": 1, "per_10k": 0.5}}
+                                  "week": {"tickets": 1, "per_10k": 0.5}, "month": {"tickets": 0, "per_10k": 0.0}}
     plain = false_alarms([{"id": "a"}], rows=5_000, seed=1)
     assert plain["headline_scale"] is None and plain["headline_per_10k"] == 2.0 and plain["by_scale"] == {}
 

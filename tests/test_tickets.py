@@ -12,7 +12,7 @@ from bytewax.testing import TestingSink, TestingSource, run_main
 from flows.dataflow import build_flow
 from flows.operators.issue_priority import level_of
 from flows.operators.tickets import (
-    ALIGN_TO, DAY, SEVERITIES, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step,
+    ALIGN_TO, DAY, MONTH, SEVERITIES, WEEK, LateReview, TicketConfig, Thresholds, WindowClosed, WindowStats, fold_review, registry_step,
     significance, ticket_id,
 )
 from core.records import EnrichedReview, Measures, Review
@@ -22,7 +22,7 @@ from tests.helpers import raw
 HOUR = timedelta(hours=1)
 T0 = datetime(2026, 10, 5, 0, 0, tzinfo=timezone.utc)
 WID0 = int((T0 - ALIGN_TO) / HOUR)
-SCALES = (("hour", HOUR), (DAY, timedelta(days=1)), (WEEK, timedelta(days=7)))
+SCALES = (("hour", HOUR), (DAY, timedelta(days=1)), (WEEK, timedelta(days=7)), (MONTH, timedelta(days=28)))
 CFG = TicketConfig(scales=SCALES, thresholds=lambda app_id, label: Thresholds(min_reviews=5),
                    app_names=lambda app_id: "PayNest", devrev_part="PROD-1", devrev_owner="DEVU-7")
 
@@ -120,6 +120,16 @@ def test_a_quiet_apps_recurring_issue_is_raised_weekly_and_a_spike_raises_the_sa
     state, spiked = replay([window(next_week_hour, 9, app_rate=2.0)], state)
     assert [(t["id"], t["severity"], t["version"]) for t in spiked] == [(weekly[0]["id"], "high", 2)]
     assert set(spiked[0]["scales"]) == {WEEK, "hour"}
+
+
+def test_a_sparse_apps_recurring_issue_too_thin_for_any_week_is_raised_at_the_month_scale():
+    # 0.3 kept reviews an hour (about 200 in 28 days): 2 reports a week never make a week, 8 in four weeks do
+    state, weekly = replay([window(WID0 // 168 + k, 2, scale=WEEK, app_rate=0.3) for k in range(4)])
+    assert weekly == []
+    state, monthly = replay([window(WID0 // 672, 8, scale=MONTH, app_rate=0.3)], state)
+    assert [(t["trigger_scale"], t["status"]) for t in monthly] == [(MONTH, "open")]
+    assert "month: 8 reviews where 1.0 were expected" in monthly[0]["body"]  # 201.6 x prior_share_week 0.005
+    assert not replay([window(WID0 // 672, 4, scale=MONTH, app_rate=0.3)])[1]  # fewer than min_reviews
 
 
 def test_a_recurring_issue_needs_a_few_reports_a_week_and_more_in_a_louder_app():

@@ -1,8 +1,8 @@
 """Tickets from issues: event-time window statistics at several scales, a significance test, and the registry.
 
 The flow folds every review that has an issue into tumbling event-time windows per issue at each
-scale (hour, day, week; `WindowStats`, built by `fold_review`) and, when a window closes, hands it
-to the registry (`registry_step`, a stateful map keyed by the issue id). Guarantees:
+scale (hour, day, week, month of 28 days; `WindowStats`, built by `fold_review`) and, when a window
+closes, hands it to the registry (`registry_step`, a stateful map keyed by the issue id). Guarantees:
 
 - one stable `ticket_id` per issue (issue ids are stable, see `issues.py`) across every scale: later
   windows update that ticket (`version` + 1) instead of opening a new one;
@@ -10,9 +10,10 @@ to the registry (`registry_step`, a stateful map keyed by the issue id). Guarant
   the expected count `max(issue baseline, app prior)` (`significance`): the issue's own baseline is
   its decayed rate over the hourly windows before this one (hour and day scales only: a spike); the
   app prior is the app's rate of kept reviews times the window times `prior_share` (`prior_share_week`
-  at the week scale, where it is the only one, so an issue that keeps a notable share of the app's
-  week passes: a recurring issue). A window most of whose reviews are positive and ask for nothing (`contented`: happy users,
-  or a paid-review campaign) never passes. `alpha` per scale and the other limits come from the app's
+  at the week and month scales, where it is the only one, so an issue that keeps a notable share of
+  the app's week, or of a sparse app's month, passes: a recurring issue). A window most of whose
+  reviews are positive and ask for nothing (`contented`: happy users, or a paid-review campaign)
+  never passes. `alpha` per scale and the other limits come from the app's
   `"tickets"` metadata or the settings;
 - lifecycle: a passing window opens the ticket (`status` open) or updates it; when no scale passes
   any more the ticket is `cooling` (severity low); once `resolve_days` of event time pass without a
@@ -48,7 +49,9 @@ from core.records import EnrichedReview
 ALIGN_TO = datetime(2000, 1, 1, tzinfo=timezone.utc)
 SAMPLES = 5
 SEVERITIES = ("low", "medium", "high", "blocker")
-HOUR, DAY, WEEK = "hour", "day", "week"
+HOUR, DAY, WEEK, MONTH = "hour", "day", "week", "month"
+SCALE_ORDER = (HOUR, DAY, WEEK, MONTH)
+RECURRING = (WEEK, MONTH)  # scales at which an issue is judged as a recurring one, against the app prior alone
 BASELINE_HALFLIFE_DAYS = 7.0
 BASELINE_MIN_HOURS = 3.0  # an issue watched for less than this has no baseline of its own yet
 
@@ -185,9 +188,9 @@ class Thresholds:
 
     min_reviews: int
     by_count: bool = False  # competitor features: the count alone decides, severity from the count
-    alpha: tuple[tuple[str, float], ...] = ((HOUR, 1e-6), (DAY, 1e-4), (WEEK, 0.01))
+    alpha: tuple[tuple[str, float], ...] = ((HOUR, 1e-6), (DAY, 1e-4), (WEEK, 0.01), (MONTH, 0.01))
     prior_share: float = 0.02  # the share of the app's kept reviews a typical issue gets
-    prior_share_week: float = 0.005  # the same at the week scale, where an issue is judged as a recurring one
+    prior_share_week: float = 0.005  # the same at the week and month scales, where an issue is judged as a recurring one
     resolve_days: float = 3.0
 
     def alpha_for(self, scale: str) -> float:
@@ -279,12 +282,13 @@ def expected_count(stats: WindowStats, scale: str, length: timedelta, state: Tic
     raises every issue's expectation alike) and its day rate otherwise. Expected is the largest of:
     the issue's own rate, the issue's usual share of the app times the app's volume (hour and day
     scales, once the issue has a baseline), and `prior_share` of the app's volume (every scale; the
-    only one at the week scale, where it is `prior_share_week`: a recurring issue needs a smaller share of
-    a week than a spike needs of an hour or a day, so a quiet app's week-long issue of five reports passes)."""
+    only one at the week and month scales, where it is `prior_share_week`: a recurring issue needs a smaller
+    share of a week than a spike needs of an hour or a day, so a quiet app's week-long issue of five reports
+    passes, and a sparse app's month-long one)."""
     hours = length.total_seconds() / 3600
     volume = max(stats.app_rate_now, stats.app_rate) if scale == HOUR else stats.app_rate
-    expected = volume * (limits.prior_share_week if scale == WEEK else limits.prior_share)
-    if scale != WEEK and state.baseline.watched_hours >= BASELINE_MIN_HOURS:
+    expected = volume * (limits.prior_share_week if scale in RECURRING else limits.prior_share)
+    if scale not in RECURRING and state.baseline.watched_hours >= BASELINE_MIN_HOURS:
         own = state.baseline.per_hour()
         share = min(own / stats.app_rate, 1.0) if stats.app_rate > 0 else 0.0
         expected = max(expected, own, share * volume)
@@ -460,7 +464,7 @@ def build_ticket(state: TicketState, stats: WindowStats, scale: str, wid: int, p
         "scales": scales,
         # every scale at which a window of this issue has passed, over the ticket's life
         "raised_by": sorted(set(old.get("raised_by", ()) if old else ()) | ({scale} if state.scales[scale].passing else set()),
-                            key=lambda x: [HOUR, DAY, WEEK].index(x) if x in (HOUR, DAY, WEEK) else 9),
+                            key=lambda x: SCALE_ORDER.index(x) if x in SCALE_ORDER else 9),
         "regression": state.regression if state.status in ("reopened", "resolved") else None,
         "not_seen_since": not_seen_since(state, stats),
         "version": (old["version"] + 1) if old else 1,
