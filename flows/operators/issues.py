@@ -11,12 +11,11 @@ the issue metric (a learnt map of the embedding) a join also needs the raw embed
 similarity to reach `raw_join`, from a second sum per issue: the map pulls a topic's neighbouring problems
 together as well as one problem's paraphrases. For text compared by its words, a word most of the key's
 reviews use names the key, not an issue, and counts for nothing (`IssueState.common_words`), as do the
-words of the key's label. After a
-review joins, the issue is compared with the others the same way (`sum_a · sum_b / (n_a n_b)`, the raw
-sums against `raw_join` too); at `merge` or above the smaller issue folds into the larger one (the younger
-into the older on a tie), and the
-merged id points to the survivor (`IssueState.aliases`): later reviews of either carry the survivor's id,
-and name the merged one (`issue_merged`), so the survivor's ticket lists it (`merged_from`).
+words of the key's label. After a review joins, the issue is compared with the others the same way
+(`sum_a · sum_b / (n_a n_b)`, the raw sums against `raw_join` too); at `merge` or above the smaller issue
+folds into the larger one (the younger into the older on a tie), and the merged id points to the
+survivor (`IssueState.aliases`): later reviews of either carry the survivor's id, and name the merged
+one (`issue_merged`), so the survivor's ticket lists it (`merged_from`).
 
 Guarantees:
 - ids are `<key>:i<n>` with `n` counted per key, never reused; state is small, picklable and
@@ -24,8 +23,8 @@ Guarantees:
 - only reviews that `forms_issue` start or grow an issue: praise and bare ratings (`is_praise`) and
   reviews the informativeness model finds uninformative are stored (and counted) with no issue;
 - memory is bounded: at most `max_issues` live issues per key (the least recently active one is
-  evicted first), an issue with no review for `fade_days` of event time is dropped, and aliases are
-  capped; a dropped issue's summary stays in the store on its reviews (name, keywords, representative);
+  evicted first), an issue with no review for `fade_days` of event time is dropped, and aliases and a
+  word-compared key's word counts are capped; a dropped issue's summary stays in the store on its reviews (name, keywords, representative);
 - names are key phrases of 2-5 words from the members' own text, ranked by how many members use
   them (centrality) and how rare they are in the key's other issues (distinctiveness), never made of
   the app's own name or of words most of the key's issues use (`background_words`); the
