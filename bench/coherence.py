@@ -144,15 +144,15 @@ def write_doc(results: list[dict], path: Path, command: str, sample: dict | None
         drawn = f" The tickets were drawn by `{sample['command']}` from the tickets the replays raised ({pools})."
     names = [chr(ord("A") + i) for i in range(len(results))]
     verdicts = [f"reader {n}: **{r['coherent']} of {r['tickets']} ({r['share']:.0%})**" for n, r in zip(names, results)]
+    if len(results) > 1:
+        yes, all_ = sum(r["coherent"] for r in results), sum(r["tickets"] for r in results)
+        verdicts.append(f"all readers' verdicts: **{yes} of {all_} ({yes / max(all_, 1):.0%})**")
     lines = [
         "# Ticket coherence, judged by blind readers", "",
         f"Written by `{command}` on {at}. Each reader saw only each ticket's reviews "
         "([guideline](../annotation/ticket-coherence-guideline.md)), never its title, label, counts or the other "
         "reader's answers." + drawn, "",
-        "Tickets coherent: " + "; ".join(verdicts)
-        + (f"; all readers' verdicts: **{sum(r['coherent'] for r in results)} of {sum(r['tickets'] for r in results)} "
-           f"({sum(r['coherent'] for r in results) / max(sum(r['tickets'] for r in results), 1):.0%})**"
-           if len(results) > 1 else "") + ".", "",
+        "Tickets coherent: " + "; ".join(verdicts) + ".", "",
         "| stream | " + " | ".join(f"reader {n}" for n in names) + " | tickets |",
         "|---|" + "---|" * (len(names) + 1),
         *[f"| {stream} | " + " | ".join(str(r["by_stream"][stream]["coherent"]) for r in results)

@@ -50,7 +50,7 @@ from flows.operators.cluster import STOPWORDS
 from flows.operators.issue_priority import (
     AppBaseline, IssuePriority, Tally, add_review, facts_of, issue_priority, merge_tallies,
 )
-from flows.operators.text import HANDLES_AND_LINKS, PLAIN_VOWELS, lexical_vector, lexical_words, meaning_text
+from flows.operators.text import HANDLES_AND_LINKS, PLAIN_VOWELS, lexical_words, meaning_text, words_vector
 from core.records import EnrichedReview
 
 log = logging.getLogger(__name__)
@@ -327,8 +327,13 @@ def vector_of(item: EnrichedReview, cfg: IssueConfig, names: tuple[str, ...] = (
     """What the issue step compares: the embedding of English text (original or translated), else the
     review's words without the app's own `names` and the `common` words that name its key (`lexical_vector`)."""
     if compared_by_words(item, cfg):
-        return lexical_vector(meaning_text(item.review.text, names), skip=common)
+        return words_vector(review_words(item, names), skip=common)
     return represent(item.embedding, cfg.metric)
+
+
+def review_words(item: EnrichedReview, names: tuple[str, ...] = ()) -> list[str]:
+    """The words a review kept untranslated is compared by (`lexical_words`), without the app's own `names`."""
+    return lexical_words(meaning_text(item.review.text, names))
 
 
 def represent(embedding: tuple[float, ...], metric: str = "") -> np.ndarray:
@@ -380,8 +385,9 @@ def issue_step(state: IssueState | None, item: EnrichedReview, cfg: IssueConfig,
     app_id = item.review.app_id
     phrases, content = phrases_of(meaning_text(item.text_en, own), _own_words(app_id, own[:1]))
     if compared_by_words(item, cfg):
-        x = vector_of(item, cfg, own, state.common_words(cfg) | _label_words(item.primary_label))
-        state.word_df.update(set(lexical_words(meaning_text(item.review.text, own))))
+        words = review_words(item, own)  # read once: compared below, then counted in the key's word counts
+        x = words_vector(words, skip=state.common_words(cfg) | _label_words(item.primary_label))
+        state.word_df.update(set(words))
         if len(state.word_df) > 4 * cfg.max_vocabulary:  # only frequent words can be common: rare ones go
             state.word_df = Counter(dict(state.word_df.most_common(cfg.max_vocabulary)))
     else:

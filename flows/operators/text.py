@@ -90,9 +90,14 @@ def lexical_vector(text: str, dims: int = 1024, skip: frozenset[str] = frozenset
     negation joins the word after it ("no deja"). Words in `skip` count for nothing either (the issue step
     passes the words most of a key's reviews use). An empty text gives the zero vector.
     """
+    return words_vector(lexical_words(text), dims, skip)
+
+
+def words_vector(words: list[str], dims: int = 1024, skip: frozenset[str] = frozenset()) -> np.ndarray:
+    """`lexical_vector` of words already read by `lexical_words`."""
     features: list[str] = []
     previous = ""
-    for word in lexical_words(text):
+    for word in words:
         if word in skip:
             continue
         features.append(word)
